@@ -1,0 +1,94 @@
+/**
+ * One cargo-lambda-cdk RustFunction per entry of resources.json `functions`, with its environment, least-privilege
+ * grants and (for SQS-triggered functions) its event source mapping.
+ */
+import * as path from 'node:path';
+import { AssetHashType, Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { RustFunction } from 'cargo-lambda-cdk';
+import { Construct } from 'constructs';
+import { DataResources, constructId } from './data';
+import { MessagingResources } from './messaging';
+import { CDK_ROOT, EVENT_SOURCE_ENV, FunctionSpec, Resources, physicalName } from './resources';
+
+/** The Cargo workspace manifest, `../../Cargo.toml` seen from infra/cdk. */
+export const MANIFEST_PATH = path.join(CDK_ROOT, '..', '..', 'Cargo.toml');
+
+export interface FunctionsProps {
+  readonly resources: Resources;
+  readonly prefix: string;
+  readonly logRetention: logs.RetentionDays;
+  readonly data: DataResources;
+  readonly messaging: MessagingResources;
+}
+
+/**
+ * The environment a function gets. Values are CDK tokens that resolve to the deployed resources, so
+ * CloudFormation also orders the function after everything it names.
+ */
+export function functionEnvironment(spec: FunctionSpec, props: FunctionsProps): Record<string, string> {
+  const { resources, data, messaging } = props;
+  const env: Record<string, string> = {
+    RUST_LOG: 'info',
+    HUBBLE_LOCAL_MODE: 'false',
+    HUBBLE_RESOURCE_PREFIX: props.prefix,
+  };
+  for (const t of spec.tables) env[resources.tables[t].env] = data.tables[t].tableName;
+  if (spec.event_bus) {
+    env[resources.event_bus.env] = messaging.bus.eventBusName;
+    env[EVENT_SOURCE_ENV] = resources.event_bus.source;
+  }
+  for (const k of spec.kms_keys) env[resources.kms_keys[k].env] = data.keys[k].keyArn;
+  for (const q of spec.queues) env[resources.queues[q].env] = messaging.queues[q].queue.queueUrl;
+  return env;
+}
+
+export function createFunctions(scope: Construct, props: FunctionsProps): Record<string, RustFunction> {
+  const { resources, prefix, data, messaging } = props;
+  const functions: Record<string, RustFunction> = {};
+
+  for (const [key, spec] of Object.entries(resources.functions)) {
+    const id = constructId('Function', key);
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention,
+    });
+    const fn = new RustFunction(scope, id, {
+      functionName: physicalName(prefix, key),
+      description: spec.description,
+      manifestPath: MANIFEST_PATH,
+      binaryName: key,
+      runtime: 'provided.al2023',
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: spec.memory_mb,
+      timeout: Duration.seconds(spec.timeout_seconds),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      environment: functionEnvironment(spec, props),
+      bundling: {
+        // Hash the built bootstrap, never the source tree: the asset source is the whole workspace
+        // (target/, node_modules, .venv, local/.state, ...). With bundling skipped, CDK then uses a
+        // construct-path-based hash instead of fingerprinting the directory.
+        assetHashType: AssetHashType.OUTPUT,
+      },
+    });
+
+    // least privilege: only what resources.json says this function uses
+    for (const t of spec.tables) data.tables[t].grantReadWriteData(fn);
+    if (spec.event_bus) messaging.bus.grantPutEventsTo(fn);
+    for (const k of spec.kms_keys) data.keys[k].grant(fn, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');
+    for (const q of spec.queues) messaging.queues[q].queue.grantSendMessages(fn);
+
+    if (spec.trigger.type === 'sqs') {
+      fn.addEventSource(
+        new SqsEventSource(messaging.queues[spec.trigger.queue].queue, {
+          batchSize: spec.trigger.batch_size,
+          reportBatchItemFailures: spec.trigger.report_batch_item_failures,
+        }),
+      );
+    }
+    functions[key] = fn;
+  }
+  return functions;
+}

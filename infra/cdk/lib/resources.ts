@@ -1,0 +1,388 @@
+/**
+ * Typed, validated view of shared/resources/resources.json — the one source of truth for resource names and
+ * shapes (also read by the local bootstrap and by the hw-resources crate).
+ *
+ * The loader is deliberately strict: an unknown top-level section, an unknown field or a dangling reference makes
+ * synth (and therefore the jest suite) fail, so resources.json cannot grow something the CDK app silently ignores.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** infra/cdk */
+export const CDK_ROOT = path.resolve(__dirname, '..');
+/** the repository root (the Cargo workspace) */
+export const REPO_ROOT = path.resolve(CDK_ROOT, '..', '..');
+export const DEFAULT_RESOURCES_FILE = path.join(REPO_ROOT, 'shared', 'resources', 'resources.json');
+
+export type AttributeType = 'S' | 'N' | 'B';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export type Projection = 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+
+export interface GsiSpec {
+  readonly name: string;
+  readonly partition_key: KeyAttribute;
+  readonly sort_key?: KeyAttribute;
+  readonly projection: Projection;
+  /** only with projection INCLUDE */
+  readonly non_key_attributes?: string[];
+}
+
+export interface TableSpec {
+  readonly env: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly partition_key: KeyAttribute;
+  readonly sort_key?: KeyAttribute;
+  readonly ttl_attribute?: string;
+  readonly global_secondary_indexes: GsiSpec[];
+}
+
+export interface EventBusSpec {
+  readonly env: string;
+  readonly name: string;
+  /** the `source` of every event the platform publishes */
+  readonly source: string;
+}
+
+export interface KmsKeySpec {
+  readonly env: string;
+  /** alias without the `alias/` prefix and without the resource prefix */
+  readonly alias: string;
+  readonly description?: string;
+}
+
+export interface QueueSpec {
+  readonly env: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly visibility_timeout_seconds: number;
+  readonly max_receive_count: number;
+  readonly dlq_retention_seconds: number;
+}
+
+export interface ScheduleSpec {
+  readonly description?: string;
+  readonly expression: string;
+  readonly target_queue: string;
+  /** sent as the message body (JSON) */
+  readonly input: unknown;
+}
+
+export interface HttpTriggerSpec {
+  readonly type: 'http';
+  /** API Gateway v2 route keys, e.g. "ANY /v1/{proxy+}" or "GET /health" */
+  readonly routes: string[];
+}
+
+export interface SqsTriggerSpec {
+  readonly type: 'sqs';
+  readonly queue: string;
+  readonly batch_size: number;
+  readonly report_batch_item_failures: boolean;
+}
+
+export type TriggerSpec = HttpTriggerSpec | SqsTriggerSpec;
+
+export interface FunctionSpec {
+  readonly description?: string;
+  readonly memory_mb: number;
+  readonly timeout_seconds: number;
+  readonly tables: string[];
+  readonly event_bus: boolean;
+  readonly kms_keys: string[];
+  readonly queues: string[];
+  readonly trigger: TriggerSpec;
+}
+
+export interface Resources {
+  readonly tables: Record<string, TableSpec>;
+  readonly event_bus: EventBusSpec;
+  readonly kms_keys: Record<string, KmsKeySpec>;
+  readonly queues: Record<string, QueueSpec>;
+  readonly schedules: Record<string, ScheduleSpec>;
+  readonly functions: Record<string, FunctionSpec>;
+}
+
+/** `<prefix>-<name>` */
+export function physicalName(prefix: string, name: string): string {
+  return `${prefix}-${name}`;
+}
+
+/** `<prefix>-<name>-dlq` */
+export function dlqName(prefix: string, queue: QueueSpec): string {
+  return physicalName(prefix, `${queue.name}-dlq`);
+}
+
+/** `alias/<prefix>-<alias>` */
+export function kmsAliasName(prefix: string, key: KmsKeySpec): string {
+  return `alias/${physicalName(prefix, key.alias)}`;
+}
+
+/** The environment variable that carries the event source to functions that publish events. */
+export const EVENT_SOURCE_ENV = 'HUBBLE_EVENT_SOURCE';
+
+const ROUTE_METHODS = ['ANY', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+export type RouteMethod = (typeof ROUTE_METHODS)[number];
+
+/** Splits "GET /health" into its method and path. */
+export function parseRoute(route: string): { method: RouteMethod; path: string } {
+  const m = /^([A-Z]+) (\/\S*)$/.exec(route);
+  if (!m || !(ROUTE_METHODS as readonly string[]).includes(m[1])) {
+    throw new Error(`invalid route "${route}": expected "<METHOD> /path" with METHOD in ${ROUTE_METHODS.join(', ')}`);
+  }
+  return { method: m[1] as RouteMethod, path: m[2] };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// loading and validation
+
+export function loadResources(file: string = DEFAULT_RESOURCES_FILE): Resources {
+  const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+  return validateResources(raw, file);
+}
+
+class Checker {
+  readonly errors: string[] = [];
+
+  constructor(private readonly source: string) {}
+
+  fail(where: string, message: string): void {
+    this.errors.push(`${where}: ${message}`);
+  }
+
+  object(where: string, v: unknown): Record<string, unknown> | undefined {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      this.fail(where, 'expected an object');
+      return undefined;
+    }
+    return v as Record<string, unknown>;
+  }
+
+  fields(where: string, o: Record<string, unknown>, required: string[], optional: string[] = []): void {
+    for (const k of required) {
+      if (!(k in o)) this.fail(where, `missing field "${k}"`);
+    }
+    for (const k of Object.keys(o)) {
+      if (!required.includes(k) && !optional.includes(k) && k !== '$comment') {
+        this.fail(where, `unknown field "${k}" (the CDK app does not know how to deploy it; update infra/cdk)`);
+      }
+    }
+  }
+
+  string(where: string, v: unknown, pattern?: RegExp): void {
+    if (typeof v !== 'string' || v.length === 0) this.fail(where, 'expected a non-empty string');
+    else if (pattern && !pattern.test(v)) this.fail(where, `"${v}" does not match ${pattern}`);
+  }
+
+  int(where: string, v: unknown, min: number, max: number): void {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(where, `expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+    }
+  }
+
+  bool(where: string, v: unknown): void {
+    if (typeof v !== 'boolean') this.fail(where, 'expected a boolean');
+  }
+
+  stringArray(where: string, v: unknown): string[] {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+      this.fail(where, 'expected an array of strings');
+      return [];
+    }
+    return v as string[];
+  }
+
+  refs(where: string, v: unknown, known: Record<string, unknown> | undefined, what: string): void {
+    for (const r of this.stringArray(where, v)) {
+      if (!known || !(r in known)) this.fail(where, `unknown ${what} "${r}"`);
+    }
+  }
+
+  keyAttribute(where: string, v: unknown): void {
+    const o = this.object(where, v);
+    if (!o) return;
+    this.fields(where, o, ['name', 'type']);
+    this.string(`${where}.name`, o.name);
+    if (!['S', 'N', 'B'].includes(o.type as string)) this.fail(`${where}.type`, 'expected "S", "N" or "B"');
+  }
+
+  done(): void {
+    if (this.errors.length > 0) {
+      throw new Error(`${this.source} is not valid for the CDK app:\n  - ${this.errors.join('\n  - ')}`);
+    }
+  }
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]*$/;
+const ENV = /^[A-Z][A-Z0-9_]*$/;
+const SECTIONS = ['tables', 'event_bus', 'kms_keys', 'queues', 'schedules', 'functions'];
+
+/** Validates the parsed JSON and returns it typed; throws one error listing every problem. */
+export function validateResources(raw: unknown, source = 'resources.json'): Resources {
+  const c = new Checker(source);
+  const root = c.object('$', raw);
+  if (!root) {
+    c.done();
+    throw new Error('unreachable');
+  }
+  c.fields('$', root, SECTIONS);
+  const sections: Record<string, Record<string, unknown> | undefined> = {};
+  for (const s of SECTIONS) sections[s] = root[s] === undefined ? undefined : c.object(s, root[s]);
+
+  for (const [id, v] of Object.entries(sections.tables ?? {})) {
+    const w = `tables.${id}`;
+    const t = c.object(w, v);
+    if (!t) continue;
+    c.fields(w, t, ['env', 'name', 'partition_key', 'global_secondary_indexes'], ['description', 'sort_key', 'ttl_attribute']);
+    c.string(`${w}.env`, t.env, ENV);
+    c.string(`${w}.name`, t.name, NAME);
+    c.keyAttribute(`${w}.partition_key`, t.partition_key);
+    if (t.sort_key !== undefined) c.keyAttribute(`${w}.sort_key`, t.sort_key);
+    if (t.ttl_attribute !== undefined) c.string(`${w}.ttl_attribute`, t.ttl_attribute);
+    if (!Array.isArray(t.global_secondary_indexes)) {
+      c.fail(`${w}.global_secondary_indexes`, 'expected an array');
+      continue;
+    }
+    t.global_secondary_indexes.forEach((g: unknown, i: number) => {
+      const gw = `${w}.global_secondary_indexes[${i}]`;
+      const o = c.object(gw, g);
+      if (!o) return;
+      c.fields(gw, o, ['name', 'partition_key', 'projection'], ['sort_key', 'non_key_attributes']);
+      c.string(`${gw}.name`, o.name);
+      c.keyAttribute(`${gw}.partition_key`, o.partition_key);
+      if (o.sort_key !== undefined) c.keyAttribute(`${gw}.sort_key`, o.sort_key);
+      if (!['ALL', 'KEYS_ONLY', 'INCLUDE'].includes(o.projection as string)) {
+        c.fail(`${gw}.projection`, 'expected "ALL", "KEYS_ONLY" or "INCLUDE"');
+      }
+      if (o.projection === 'INCLUDE') c.stringArray(`${gw}.non_key_attributes`, o.non_key_attributes);
+      else if (o.non_key_attributes !== undefined) c.fail(`${gw}.non_key_attributes`, 'only allowed with projection INCLUDE');
+    });
+    // an attribute used by several keys must have one type
+    const types = new Map<string, string>();
+    const keys = [t.partition_key, t.sort_key, ...t.global_secondary_indexes.flatMap((g: any) => [g?.partition_key, g?.sort_key])];
+    for (const k of keys as Array<KeyAttribute | undefined>) {
+      if (!k || typeof k !== 'object') continue;
+      const prev = types.get(k.name);
+      if (prev && prev !== k.type) c.fail(w, `attribute "${k.name}" is declared as both ${prev} and ${k.type}`);
+      types.set(k.name, k.type);
+    }
+  }
+
+  const bus = sections.event_bus;
+  if (bus) {
+    c.fields('event_bus', bus, ['env', 'name', 'source']);
+    c.string('event_bus.env', bus.env, ENV);
+    c.string('event_bus.name', bus.name, NAME);
+    c.string('event_bus.source', bus.source);
+  }
+
+  for (const [id, v] of Object.entries(sections.kms_keys ?? {})) {
+    const w = `kms_keys.${id}`;
+    const k = c.object(w, v);
+    if (!k) continue;
+    c.fields(w, k, ['env', 'alias'], ['description']);
+    c.string(`${w}.env`, k.env, ENV);
+    c.string(`${w}.alias`, k.alias, NAME);
+  }
+
+  for (const [id, v] of Object.entries(sections.queues ?? {})) {
+    const w = `queues.${id}`;
+    const q = c.object(w, v);
+    if (!q) continue;
+    c.fields(w, q, ['env', 'name', 'visibility_timeout_seconds', 'max_receive_count', 'dlq_retention_seconds'], ['description']);
+    c.string(`${w}.env`, q.env, ENV);
+    c.string(`${w}.name`, q.name, NAME);
+    c.int(`${w}.visibility_timeout_seconds`, q.visibility_timeout_seconds, 0, 43200);
+    c.int(`${w}.max_receive_count`, q.max_receive_count, 1, 1000);
+    c.int(`${w}.dlq_retention_seconds`, q.dlq_retention_seconds, 60, 1209600);
+  }
+
+  for (const [id, v] of Object.entries(sections.schedules ?? {})) {
+    const w = `schedules.${id}`;
+    const s = c.object(w, v);
+    if (!s) continue;
+    c.fields(w, s, ['expression', 'target_queue', 'input'], ['description']);
+    c.string(`${w}.expression`, s.expression, /^(rate|cron|at)\(.+\)$/);
+    c.refs(`${w}.target_queue`, [s.target_queue], sections.queues, 'queue');
+  }
+
+  for (const [id, v] of Object.entries(sections.functions ?? {})) {
+    const w = `functions.${id}`;
+    if (!NAME.test(id)) c.fail(w, 'function keys are binary names: lowercase letters, digits and "-"');
+    const f = c.object(w, v);
+    if (!f) continue;
+    c.fields(w, f, ['memory_mb', 'timeout_seconds', 'tables', 'event_bus', 'kms_keys', 'queues', 'trigger'], ['description']);
+    c.int(`${w}.memory_mb`, f.memory_mb, 128, 10240);
+    c.int(`${w}.timeout_seconds`, f.timeout_seconds, 1, 900);
+    c.refs(`${w}.tables`, f.tables, sections.tables, 'table');
+    c.bool(`${w}.event_bus`, f.event_bus);
+    c.refs(`${w}.kms_keys`, f.kms_keys, sections.kms_keys, 'kms key');
+    c.refs(`${w}.queues`, f.queues, sections.queues, 'queue');
+    const trig = c.object(`${w}.trigger`, f.trigger);
+    if (!trig) continue;
+    const tw = `${w}.trigger`;
+    if (trig.type === 'http') {
+      c.fields(tw, trig, ['type', 'routes']);
+      const routes = c.stringArray(`${tw}.routes`, trig.routes);
+      if (routes.length === 0) c.fail(`${tw}.routes`, 'an http function needs at least one route');
+      for (const r of routes) {
+        try {
+          parseRoute(r);
+        } catch (e) {
+          c.fail(`${tw}.routes`, (e as Error).message);
+        }
+      }
+      if (typeof f.timeout_seconds === 'number' && f.timeout_seconds > 30) {
+        c.fail(`${w}.timeout_seconds`, 'API Gateway HTTP API integrations time out after 30 s');
+      }
+    } else if (trig.type === 'sqs') {
+      c.fields(tw, trig, ['type', 'queue', 'batch_size', 'report_batch_item_failures']);
+      c.int(`${tw}.batch_size`, trig.batch_size, 1, 10000);
+      c.bool(`${tw}.report_batch_item_failures`, trig.report_batch_item_failures);
+      const q = sections.queues?.[trig.queue as string] as Record<string, unknown> | undefined;
+      if (!q) c.fail(`${tw}.queue`, `unknown queue "${String(trig.queue)}"`);
+      else if (
+        typeof q.visibility_timeout_seconds === 'number' &&
+        typeof f.timeout_seconds === 'number' &&
+        q.visibility_timeout_seconds < f.timeout_seconds
+      ) {
+        // Lambda refuses such an event source mapping at deploy time
+        c.fail(tw, `queue visibility timeout (${q.visibility_timeout_seconds} s) is shorter than the function timeout (${f.timeout_seconds} s)`);
+      }
+    } else {
+      c.fail(`${tw}.type`, `unsupported trigger type ${JSON.stringify(trig.type)} (supported: "http", "sqs")`);
+    }
+  }
+
+  // every routed path belongs to exactly one function
+  const seen = new Map<string, string>();
+  for (const [id, f] of Object.entries(sections.functions ?? {})) {
+    const trig = (f as any)?.trigger;
+    if (trig?.type !== 'http' || !Array.isArray(trig.routes)) continue;
+    for (const r of trig.routes) {
+      if (seen.has(r)) c.fail(`functions.${id}.trigger.routes`, `route "${r}" is also routed to "${seen.get(r)}"`);
+      seen.set(r, id);
+    }
+  }
+
+  // environment variable names must not collide
+  const envs = new Map<string, string>();
+  const claim = (name: unknown, owner: string) => {
+    if (typeof name !== 'string') return;
+    if (envs.has(name)) c.fail(owner, `environment variable ${name} is also used by ${envs.get(name)}`);
+    envs.set(name, owner);
+  };
+  for (const [id, t] of Object.entries(sections.tables ?? {})) claim((t as any)?.env, `tables.${id}`);
+  claim(bus?.env, 'event_bus');
+  claim(EVENT_SOURCE_ENV, 'the event source');
+  for (const [id, k] of Object.entries(sections.kms_keys ?? {})) claim((k as any)?.env, `kms_keys.${id}`);
+  for (const [id, q] of Object.entries(sections.queues ?? {})) claim((q as any)?.env, `queues.${id}`);
+
+  c.done();
+  return root as unknown as Resources;
+}

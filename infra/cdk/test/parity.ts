@@ -1,0 +1,295 @@
+/**
+ * Compares a synthesized template with resources.json, independently of the code in lib/: everything expected is
+ * derived here from the JSON. Returns one message per divergence (empty = the template deploys exactly what
+ * resources.json declares).
+ */
+import { Resources } from '../lib/resources';
+import { CfnTemplate, allows, asArray, findOne, isRef, mentions, ofType, statementsOfRole } from './helpers';
+
+type Key = { name: string; type: string };
+
+function keySchema(pk: Key, sk?: Key) {
+  return [{ AttributeName: pk.name, KeyType: 'HASH' }, ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' }] : [])];
+}
+
+function eq(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const byName = (a: { AttributeName?: string; IndexName?: string }, b: typeof a) =>
+  String(a.AttributeName ?? a.IndexName).localeCompare(String(b.AttributeName ?? b.IndexName));
+
+export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): string[] {
+  const errors: string[] = [];
+  const expectEq = (where: string, actual: unknown, expected: unknown) => {
+    if (!eq(actual, expected)) {
+      errors.push(`${where}: expected ${JSON.stringify(expected)}, template has ${JSON.stringify(actual)}`);
+    }
+  };
+  const name = (n: string) => `${prefix}-${n}`;
+
+  // ---------------------------------------------------------------- tables
+  const tableIds: Record<string, string> = {};
+  expectEq('number of DynamoDB tables', ofType(tpl, 'AWS::DynamoDB::GlobalTable').length + ofType(tpl, 'AWS::DynamoDB::Table').length, Object.keys(res.tables).length);
+  for (const [key, t] of Object.entries(res.tables)) {
+    const w = `table ${key}`;
+    const found =
+      findOne(tpl, 'AWS::DynamoDB::GlobalTable', (p) => p.TableName === name(t.name)) ??
+      findOne(tpl, 'AWS::DynamoDB::Table', (p) => p.TableName === name(t.name));
+    if (!found) {
+      errors.push(`${w}: no table named ${name(t.name)}`);
+      continue;
+    }
+    const [id, r] = found;
+    tableIds[key] = id;
+    const p = r.Properties;
+    expectEq(`${w} KeySchema`, p.KeySchema, keySchema(t.partition_key, t.sort_key));
+    const attrs = new Map<string, string>();
+    for (const k of [t.partition_key, t.sort_key, ...t.global_secondary_indexes.flatMap((g) => [g.partition_key, g.sort_key])]) {
+      if (k) attrs.set(k.name, k.type);
+    }
+    expectEq(
+      `${w} AttributeDefinitions`,
+      [...asArray<any>(p.AttributeDefinitions)].sort(byName),
+      [...attrs].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })).sort(byName),
+    );
+    expectEq(
+      `${w} GlobalSecondaryIndexes`,
+      asArray<any>(p.GlobalSecondaryIndexes)
+        .map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection }))
+        .sort(byName),
+      t.global_secondary_indexes
+        .map((g) => ({
+          IndexName: g.name,
+          KeySchema: keySchema(g.partition_key, g.sort_key),
+          Projection:
+            g.projection === 'INCLUDE'
+              ? { NonKeyAttributes: g.non_key_attributes, ProjectionType: 'INCLUDE' }
+              : { ProjectionType: g.projection },
+        }))
+        .sort(byName),
+    );
+    expectEq(
+      `${w} TimeToLiveSpecification`,
+      p.TimeToLiveSpecification ?? null,
+      t.ttl_attribute ? { AttributeName: t.ttl_attribute, Enabled: true } : null,
+    );
+    expectEq(`${w} BillingMode`, p.BillingMode, 'PAY_PER_REQUEST');
+    const pitr =
+      r.Type === 'AWS::DynamoDB::GlobalTable'
+        ? asArray<any>(p.Replicas).length > 0 &&
+          asArray<any>(p.Replicas).every((rep) => rep.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true)
+        : p.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true;
+    expectEq(`${w} point-in-time recovery`, pitr, true);
+    expectEq(`${w} DeletionPolicy`, r.DeletionPolicy, 'Retain');
+  }
+
+  // ---------------------------------------------------------------- event bus
+  const bus = findOne(tpl, 'AWS::Events::EventBus', (p) => p.Name === name(res.event_bus.name));
+  if (!bus) errors.push(`event bus: no bus named ${name(res.event_bus.name)}`);
+  const busId = bus?.[0] ?? '<missing bus>';
+
+  // ---------------------------------------------------------------- kms keys
+  const keyIds: Record<string, string> = {};
+  for (const [key, k] of Object.entries(res.kms_keys)) {
+    const aliasName = `alias/${name(k.alias)}`;
+    const alias = findOne(tpl, 'AWS::KMS::Alias', (p) => p.AliasName === aliasName);
+    if (!alias) {
+      errors.push(`kms key ${key}: no alias ${aliasName}`);
+      continue;
+    }
+    const target = ofType(tpl, 'AWS::KMS::Key').find(([id]) => isRef(alias[1].Properties.TargetKeyId, id));
+    if (!target) {
+      errors.push(`kms key ${key}: alias ${aliasName} does not target a key of this stack`);
+      continue;
+    }
+    keyIds[key] = target[0];
+    expectEq(`kms key ${key} EnableKeyRotation`, target[1].Properties.EnableKeyRotation, true);
+  }
+  expectEq('number of KMS keys', ofType(tpl, 'AWS::KMS::Key').length, Object.keys(res.kms_keys).length);
+
+  // ---------------------------------------------------------------- queues
+  const queueIds: Record<string, string> = {};
+  const dlqIds: Record<string, string> = {};
+  expectEq('number of SQS queues (queues + DLQs)', ofType(tpl, 'AWS::SQS::Queue').length, 2 * Object.keys(res.queues).length);
+  for (const [key, q] of Object.entries(res.queues)) {
+    const w = `queue ${key}`;
+    const main = findOne(tpl, 'AWS::SQS::Queue', (p) => p.QueueName === name(q.name));
+    const dlq = findOne(tpl, 'AWS::SQS::Queue', (p) => p.QueueName === name(`${q.name}-dlq`));
+    if (!main || !dlq) {
+      errors.push(`${w}: missing ${!main ? name(q.name) : ''} ${!dlq ? name(`${q.name}-dlq`) : ''}`.trim());
+      continue;
+    }
+    queueIds[key] = main[0];
+    dlqIds[key] = dlq[0];
+    const mp = main[1].Properties;
+    expectEq(`${w} VisibilityTimeout`, mp.VisibilityTimeout, q.visibility_timeout_seconds);
+    expectEq(`${w} RedrivePolicy.maxReceiveCount`, mp.RedrivePolicy?.maxReceiveCount, q.max_receive_count);
+    expectEq(`${w} RedrivePolicy targets its DLQ`, isRef(mp.RedrivePolicy?.deadLetterTargetArn, dlq[0], 'Arn'), true);
+    expectEq(`${w} SqsManagedSseEnabled`, mp.SqsManagedSseEnabled, true);
+    expectEq(`${w} DLQ MessageRetentionPeriod`, dlq[1].Properties.MessageRetentionPeriod, q.dlq_retention_seconds);
+    expectEq(`${w} DLQ SqsManagedSseEnabled`, dlq[1].Properties.SqsManagedSseEnabled, true);
+
+    const alarm = findOne(
+      tpl,
+      'AWS::CloudWatch::Alarm',
+      (p) =>
+        p.Namespace === 'AWS/SQS' &&
+        p.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+        asArray<any>(p.Dimensions).some((d) => d.Name === 'QueueName' && isRef(d.Value, dlq[0], 'QueueName')),
+    );
+    if (!alarm) errors.push(`${w}: no ApproximateNumberOfMessagesVisible alarm on its DLQ`);
+    else {
+      const ap = alarm[1].Properties;
+      expectEq(`${w} DLQ alarm`, [ap.Threshold, ap.ComparisonOperator, ap.Period, ap.EvaluationPeriods], [
+        1,
+        'GreaterThanOrEqualToThreshold',
+        300,
+        1,
+      ]);
+    }
+  }
+
+  // ---------------------------------------------------------------- schedules
+  expectEq('number of schedules', ofType(tpl, 'AWS::Scheduler::Schedule').length, Object.keys(res.schedules).length);
+  for (const [key, s] of Object.entries(res.schedules)) {
+    const w = `schedule ${key}`;
+    const found = findOne(tpl, 'AWS::Scheduler::Schedule', (p) => p.Name === name(key));
+    if (!found) {
+      errors.push(`${w}: no schedule named ${name(key)}`);
+      continue;
+    }
+    const p = found[1].Properties;
+    expectEq(`${w} ScheduleExpression`, p.ScheduleExpression, s.expression);
+    expectEq(`${w} FlexibleTimeWindow`, p.FlexibleTimeWindow, { Mode: 'OFF' });
+    const queueId = queueIds[s.target_queue];
+    expectEq(`${w} Target.Arn is queue ${s.target_queue}`, isRef(p.Target?.Arn, queueId, 'Arn'), true);
+    let input: unknown = undefined;
+    try {
+      input = JSON.parse(p.Target?.Input);
+    } catch {
+      errors.push(`${w}: Target.Input is not JSON: ${p.Target?.Input}`);
+    }
+    expectEq(`${w} Target.Input`, input, s.input);
+    const role = ofType(tpl, 'AWS::IAM::Role').find(([id]) => isRef(p.Target?.RoleArn, id, 'Arn'));
+    if (!role) {
+      errors.push(`${w}: Target.RoleArn is not a role of this stack`);
+      continue;
+    }
+    const trust = asArray<any>(role[1].Properties.AssumeRolePolicyDocument.Statement);
+    expectEq(`${w} role trusts scheduler.amazonaws.com`, trust.some((st) => st.Principal?.Service === 'scheduler.amazonaws.com'), true);
+    expectEq(`${w} role may sqs:SendMessage to its queue`, allows(statementsOfRole(tpl, role[0]), 'sqs:SendMessage', queueId), true);
+  }
+
+  // ---------------------------------------------------------------- functions
+  const fnIds: Record<string, string> = {};
+  expectEq('number of Lambda functions', ofType(tpl, 'AWS::Lambda::Function').length, Object.keys(res.functions).length);
+  for (const [key, f] of Object.entries(res.functions)) {
+    const w = `function ${key}`;
+    const found = findOne(tpl, 'AWS::Lambda::Function', (p) => p.FunctionName === name(key));
+    if (!found) {
+      errors.push(`${w}: no function named ${name(key)}`);
+      continue;
+    }
+    const [fnId, r] = found;
+    fnIds[key] = fnId;
+    const p = r.Properties;
+    expectEq(`${w} Runtime/Handler/Architectures`, [p.Runtime, p.Handler, p.Architectures], ['provided.al2023', 'bootstrap', ['arm64']]);
+    expectEq(`${w} MemorySize`, p.MemorySize, f.memory_mb);
+    expectEq(`${w} Timeout`, p.Timeout, f.timeout_seconds);
+    expectEq(`${w} TracingConfig`, p.TracingConfig, { Mode: 'Active' });
+
+    // environment: exactly these variables, each pointing at the right resource
+    const vars: Record<string, unknown> = p.Environment?.Variables ?? {};
+    const expected: Record<string, (v: unknown) => boolean> = {
+      RUST_LOG: (v) => v === 'info',
+      HUBBLE_LOCAL_MODE: (v) => v === 'false',
+      HUBBLE_RESOURCE_PREFIX: (v) => v === prefix,
+    };
+    for (const t of f.tables) expected[res.tables[t].env] = (v) => isRef(v, tableIds[t]);
+    if (f.event_bus) {
+      expected[res.event_bus.env] = (v) => isRef(v, busId) || isRef(v, busId, 'Name');
+      expected.HUBBLE_EVENT_SOURCE = (v) => v === res.event_bus.source;
+    }
+    for (const k of f.kms_keys) expected[res.kms_keys[k].env] = (v) => isRef(v, keyIds[k], 'Arn');
+    for (const q of f.queues) expected[res.queues[q].env] = (v) => isRef(v, queueIds[q]);
+    expectEq(`${w} environment variable names`, Object.keys(vars).sort(), Object.keys(expected).sort());
+    for (const [k, ok] of Object.entries(expected)) {
+      if (k in vars && !ok(vars[k])) errors.push(`${w} environment ${k} has an unexpected value ${JSON.stringify(vars[k])}`);
+    }
+
+    // least privilege
+    const roleId = asArray(p.Role).map((x: any) => x?.['Fn::GetAtt']?.[0])[0];
+    const st = statementsOfRole(tpl, roleId);
+    for (const [t, tableId] of Object.entries(tableIds)) {
+      const uses = f.tables.includes(t);
+      expectEq(`${w} read/write on table ${t}`, allows(st, 'dynamodb:PutItem', tableId) && allows(st, 'dynamodb:Query', tableId), uses);
+      if (uses && res.tables[t].global_secondary_indexes.length > 0) {
+        const onIndexes = (r: unknown) => JSON.stringify(r).includes('/index/*');
+        expectEq(`${w} query on the indexes of table ${t}`, allows(st, 'dynamodb:Query', tableId, onIndexes), true);
+      }
+    }
+    expectEq(`${w} events:PutEvents on the bus`, allows(st, 'events:PutEvents', busId), f.event_bus);
+    for (const [k, keyId] of Object.entries(keyIds)) {
+      const uses = f.kms_keys.includes(k);
+      for (const action of ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey']) {
+        expectEq(`${w} ${action} on key ${k}`, allows(st, action, keyId), uses);
+      }
+    }
+    for (const [q, queueId] of Object.entries(queueIds)) {
+      expectEq(`${w} sqs:SendMessage on queue ${q}`, allows(st, 'sqs:SendMessage', queueId), f.queues.includes(q));
+    }
+
+    // trigger
+    if (f.trigger.type === 'sqs') {
+      const trig = f.trigger;
+      const esm = findOne(tpl, 'AWS::Lambda::EventSourceMapping', (m) => isRef(m.FunctionName, fnId));
+      if (!esm) errors.push(`${w}: no SQS event source mapping`);
+      else {
+        const m = esm[1].Properties;
+        expectEq(`${w} event source is queue ${trig.queue}`, isRef(m.EventSourceArn, queueIds[trig.queue], 'Arn'), true);
+        expectEq(`${w} BatchSize`, m.BatchSize, trig.batch_size);
+        expectEq(
+          `${w} FunctionResponseTypes`,
+          asArray(m.FunctionResponseTypes),
+          trig.report_batch_item_failures ? ['ReportBatchItemFailures'] : [],
+        );
+      }
+    } else {
+      expectEq(`${w} has no event source mapping`, ofType(tpl, 'AWS::Lambda::EventSourceMapping').some(([, m]) => isRef(m.Properties.FunctionName, fnId)), false);
+    }
+
+    const errorsAlarm = findOne(
+      tpl,
+      'AWS::CloudWatch::Alarm',
+      (a) =>
+        a.Namespace === 'AWS/Lambda' &&
+        a.MetricName === 'Errors' &&
+        asArray<any>(a.Dimensions).some((d) => d.Name === 'FunctionName' && isRef(d.Value, fnId)),
+    );
+    if (!errorsAlarm) errors.push(`${w}: no Lambda Errors alarm`);
+  }
+
+  // ---------------------------------------------------------------- HTTP routes
+  const routes = ofType(tpl, 'AWS::ApiGatewayV2::Route');
+  const expectedRoutes = Object.entries(res.functions).flatMap(([key, f]) =>
+    f.trigger.type === 'http' ? f.trigger.routes.map((route) => ({ key, route })) : [],
+  );
+  expectEq('HTTP API route keys', routes.map(([, r]) => r.Properties.RouteKey).sort(), expectedRoutes.map((r) => r.route).sort());
+  const apis = ofType(tpl, 'AWS::ApiGatewayV2::Api');
+  expectEq('number of HTTP APIs', apis.length, expectedRoutes.length > 0 ? 1 : 0);
+  for (const { key, route } of expectedRoutes) {
+    const r = routes.find(([, x]) => x.Properties.RouteKey === route);
+    if (!r) continue; // reported above
+    const integration = ofType(tpl, 'AWS::ApiGatewayV2::Integration').find(([id]) => mentions(r[1].Properties.Target, id));
+    if (!integration) {
+      errors.push(`route "${route}": no integration`);
+      continue;
+    }
+    const ip = integration[1].Properties;
+    expectEq(`route "${route}" integrates function ${key}`, mentions(ip.IntegrationUri, fnIds[key]), true);
+    expectEq(`route "${route}" integration`, [ip.IntegrationType, ip.PayloadFormatVersion], ['AWS_PROXY', '2.0']);
+  }
+
+  return errors;
+}

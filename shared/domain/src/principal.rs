@@ -1,0 +1,79 @@
+//! Who is calling. The tenant of every request comes from here, never from request data alone.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Principal {
+    pub tenant: String,
+    /// `apikey:<id>` for API keys; OAuth clients and users will add their own kinds.
+    pub actor: String,
+    pub scopes: Vec<String>,
+}
+
+pub mod scope {
+    pub const ADMIN: &str = "admin";
+    pub const MODELS_WRITE: &str = "models:write";
+    pub const DATA_READ: &str = "data:read";
+    pub const DATA_WRITE: &str = "data:write";
+}
+
+impl Principal {
+    /// True when the principal holds `wanted`, directly, through `admin`, or through a broader scope
+    /// (`data:read` covers `data:read:contact`; `data:write` implies `data:read`).
+    pub fn has_scope(&self, wanted: &str) -> bool {
+        self.scopes.iter().any(|held| covers(held, wanted))
+    }
+}
+
+fn covers(held: &str, wanted: &str) -> bool {
+    if held == scope::ADMIN || held == wanted {
+        return true;
+    }
+    let read_via_write = |w: &str| w.strip_prefix("data:read").map(|rest| format!("data:write{rest}"));
+    if wanted.starts_with(held) && wanted.as_bytes().get(held.len()) == Some(&b':') && held.starts_with("data:") {
+        return true;
+    }
+    if let Some(as_write) = read_via_write(wanted) {
+        return covers(held, &as_write);
+    }
+    false
+}
+
+/// Scopes a key may be given.
+pub fn is_known_scope(s: &str) -> bool {
+    match s {
+        scope::ADMIN | scope::MODELS_WRITE | scope::DATA_READ | scope::DATA_WRITE => true,
+        _ => s
+            .strip_prefix("data:read:")
+            .or_else(|| s.strip_prefix("data:write:"))
+            .is_some_and(crate::model::is_valid_name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(scopes: &[&str]) -> Principal {
+        Principal { tenant: "t".into(), actor: "apikey:k".into(), scopes: scopes.iter().map(|s| s.to_string()).collect() }
+    }
+
+    #[test]
+    fn scope_coverage() {
+        assert!(p(&["admin"]).has_scope("models:write"));
+        assert!(p(&["data:read"]).has_scope("data:read:contact"));
+        assert!(!p(&["data:read"]).has_scope("data:write:contact"));
+        assert!(p(&["data:write"]).has_scope("data:read:contact"));
+        assert!(p(&["data:write:contact"]).has_scope("data:read:contact"));
+        assert!(!p(&["data:write:contact"]).has_scope("data:read:company"));
+        assert!(!p(&["data:read:contact"]).has_scope("data:read"));
+        assert!(!p(&["models:write"]).has_scope("admin"));
+    }
+
+    #[test]
+    fn known_scopes() {
+        assert!(is_known_scope("data:read:contact"));
+        assert!(!is_known_scope("data:read:Contact"));
+        assert!(!is_known_scope("root"));
+    }
+}

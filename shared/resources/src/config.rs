@@ -1,0 +1,100 @@
+//! Typed configuration from the environment. CDK sets these variables on every function; the local runner builds
+//! the same struct from its prefix. Names of the variables come from `resources.json`.
+
+use crate::{Manifest, manifest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(String),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: String, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub control_table: String,
+    pub data_table: String,
+    pub event_bus: String,
+    pub event_source: String,
+    /// KMS key that wraps per-tenant data keys; only functions that handle sensitive fields get it.
+    pub data_key_id: Option<String>,
+    /// Local mode relaxes rules that need real AWS (loopback webhook receivers and the like).
+    pub local_mode: bool,
+    /// Largest request body the HTTP functions accept.
+    pub max_body_bytes: usize,
+}
+
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads through `get`, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let m = manifest();
+        let required = |name: &str| get(name).filter(|v| !v.is_empty()).ok_or_else(|| ConfigError::Missing(name.to_owned()));
+        let max_body_bytes = match get("HUBBLE_MAX_BODY_BYTES") {
+            None => DEFAULT_MAX_BODY_BYTES,
+            Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                name: "HUBBLE_MAX_BODY_BYTES".into(),
+                reason: format!("`{v}` is not a number of bytes"),
+            })?,
+        };
+        Ok(Self {
+            control_table: required(&m.tables["control"].env)?,
+            data_table: required(&m.tables["data"].env)?,
+            event_bus: required(&m.event_bus.env)?,
+            event_source: get("HUBBLE_EVENT_SOURCE").unwrap_or_else(|| m.event_bus.source.clone()),
+            data_key_id: get(&m.kms_keys["data"].env).filter(|v| !v.is_empty()),
+            local_mode: get("HUBBLE_LOCAL_MODE").is_some_and(|v| v == "true" || v == "1"),
+            max_body_bytes,
+        })
+    }
+
+    /// The configuration of a deployment whose physical names derive from `prefix` (the local stack).
+    pub fn for_prefix(prefix: &str) -> Self {
+        let m = manifest();
+        Self {
+            control_table: Manifest::physical(prefix, &m.tables["control"].name),
+            data_table: Manifest::physical(prefix, &m.tables["data"].name),
+            event_bus: Manifest::physical(prefix, &m.event_bus.name),
+            event_source: m.event_bus.source.clone(),
+            data_key_id: Some(Manifest::kms_alias(prefix, &m.kms_keys["data"])),
+            local_mode: true,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_variables_named_by_the_manifest() {
+        let env = |k: &str| match k {
+            "HUBBLE_CONTROL_TABLE" => Some("p-control".to_owned()),
+            "HUBBLE_DATA_TABLE" => Some("p-data".to_owned()),
+            "HUBBLE_EVENT_BUS" => Some("p-events".to_owned()),
+            "HUBBLE_MAX_BODY_BYTES" => Some("2048".to_owned()),
+            _ => None,
+        };
+        let c = Config::from_lookup(env).unwrap();
+        assert_eq!(c.data_table, "p-data");
+        assert_eq!(c.event_source, "hubblewave");
+        assert_eq!(c.max_body_bytes, 2048);
+        assert!(!c.local_mode);
+        assert_eq!(Config::from_lookup(|_| None).unwrap_err().to_string(), "environment variable HUBBLE_CONTROL_TABLE is not set");
+    }
+
+    #[test]
+    fn prefix_config_matches_physical_names() {
+        let c = Config::for_prefix("t1");
+        assert_eq!(c.control_table, "t1-control");
+        assert_eq!(c.event_bus, "t1-events");
+        assert_eq!(c.data_key_id.as_deref(), Some("alias/t1-data"));
+    }
+}

@@ -1,0 +1,174 @@
+//! The resource manifest (`resources.json`): names and shapes of every table, queue, key, schedule and function.
+//!
+//! CDK reads the same file, and a test on each side fails when what is deployed or bootstrapped diverges from it.
+
+mod config;
+pub use config::{Config, ConfigError, DEFAULT_MAX_BODY_BYTES};
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// The manifest as committed, parsed once.
+pub fn manifest() -> &'static Manifest {
+    static MANIFEST: std::sync::OnceLock<Manifest> = std::sync::OnceLock::new();
+    MANIFEST.get_or_init(|| {
+        serde_json::from_str(include_str!("../resources.json")).expect("resources.json is valid (checked by tests)")
+    })
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Manifest {
+    pub tables: BTreeMap<String, Table>,
+    pub event_bus: EventBus,
+    pub kms_keys: BTreeMap<String, KmsKey>,
+    pub queues: BTreeMap<String, Queue>,
+    pub schedules: BTreeMap<String, Schedule>,
+    pub functions: BTreeMap<String, Function>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Table {
+    pub env: String,
+    pub name: String,
+    pub description: String,
+    pub partition_key: Key,
+    pub sort_key: Option<Key>,
+    pub ttl_attribute: Option<String>,
+    pub global_secondary_indexes: Vec<Index>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Key {
+    pub name: String,
+    /// `S`, `N` or `B`, as DynamoDB spells attribute types.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Index {
+    pub name: String,
+    pub partition_key: Key,
+    pub sort_key: Option<Key>,
+    /// `ALL` or `KEYS_ONLY`.
+    pub projection: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventBus {
+    pub env: String,
+    pub name: String,
+    /// The `source` of every event the platform publishes.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct KmsKey {
+    pub env: String,
+    pub alias: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Queue {
+    pub env: String,
+    pub name: String,
+    pub description: String,
+    pub visibility_timeout_seconds: u32,
+    pub max_receive_count: u32,
+    pub dlq_retention_seconds: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Schedule {
+    pub description: String,
+    /// `rate(...)` or `cron(...)` in EventBridge Scheduler syntax.
+    pub expression: String,
+    pub target_queue: String,
+    pub input: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Function {
+    pub description: String,
+    pub memory_mb: u32,
+    pub timeout_seconds: u32,
+    pub tables: Vec<String>,
+    pub event_bus: bool,
+    pub kms_keys: Vec<String>,
+    pub queues: Vec<String>,
+    pub trigger: Trigger,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Trigger {
+    Http { routes: Vec<String> },
+    Sqs { queue: String, batch_size: u32, report_batch_item_failures: bool },
+}
+
+impl Manifest {
+    /// Physical name of a resource under a deployment prefix (`hubble-control`).
+    pub fn physical(prefix: &str, name: &str) -> String {
+        format!("{prefix}-{name}")
+    }
+
+    /// Name of the dead-letter queue that backs `queue`.
+    pub fn dlq_name(prefix: &str, queue: &Queue) -> String {
+        format!("{prefix}-{}-dlq", queue.name)
+    }
+
+    pub fn kms_alias(prefix: &str, key: &KmsKey) -> String {
+        format!("alias/{prefix}-{}", key.alias)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_parses_and_is_consistent() {
+        let m = manifest();
+        assert!(m.tables.contains_key("control") && m.tables.contains_key("data"));
+        for (name, f) in &m.functions {
+            for t in &f.tables {
+                assert!(m.tables.contains_key(t), "function {name} uses unknown table {t}");
+            }
+            for k in &f.kms_keys {
+                assert!(m.kms_keys.contains_key(k), "function {name} uses unknown key {k}");
+            }
+            for q in &f.queues {
+                assert!(m.queues.contains_key(q), "function {name} uses unknown queue {q}");
+            }
+            if let Trigger::Sqs { queue, .. } = &f.trigger {
+                assert!(m.queues.contains_key(queue), "function {name} is triggered by unknown queue {queue}");
+            }
+        }
+        for (name, s) in &m.schedules {
+            assert!(m.queues.contains_key(&s.target_queue), "schedule {name} targets unknown queue");
+        }
+        let envs: Vec<&str> = m
+            .tables
+            .values()
+            .map(|t| t.env.as_str())
+            .chain(m.queues.values().map(|q| q.env.as_str()))
+            .chain(m.kms_keys.values().map(|k| k.env.as_str()))
+            .chain([m.event_bus.env.as_str()])
+            .collect();
+        let mut unique = envs.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), envs.len(), "environment variable names must be distinct");
+    }
+
+    #[test]
+    fn every_function_has_a_crate() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../functions");
+        for name in manifest().functions.keys() {
+            let path = std::path::Path::new(root).join(name).join("Cargo.toml");
+            assert!(path.exists(), "function {name} is declared but {path:?} is missing");
+        }
+    }
+}

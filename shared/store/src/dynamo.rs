@@ -1,0 +1,567 @@
+//! DynamoDB adapters of the storage ports. Multi-item changes are transactions with conditions, so that unique
+//! values, references, versions and the outbox can never disagree.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, WriteRequest, DeleteRequest,
+};
+use hw_aws::dynamo::{Item, batch_write, get_s, s};
+use hw_domain::apikey::ApiKeyMeta;
+use hw_domain::event::Envelope;
+use hw_domain::model::Model;
+use hw_domain::record::Record;
+use hw_domain::tenant::Tenant;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::keys;
+use crate::ports::{ControlStore, DataStore, RecordWrite, StoreError, StoredRecord, WriteKind};
+
+/// DynamoDB allows 100 actions per transaction.
+const MAX_TRANSACT_ITEMS: usize = 100;
+const TRANSACTION_CONFLICT_RETRIES: u32 = 5;
+
+fn backend<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+    StoreError::Backend(DisplayErrorContext(&e).to_string())
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(v).map_err(|e| StoreError::Backend(format!("encoding: {e}")))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(item: &Item, attr: &str) -> Result<T, StoreError> {
+    let v = item.get(attr).cloned().ok_or_else(|| StoreError::Backend(format!("item lacks `{attr}`")))?;
+    serde_dynamo::from_attribute_value(v).map_err(|e| StoreError::Backend(format!("decoding `{attr}`: {e}")))
+}
+
+fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+fn is_conditional_failure<R>(e: &SdkError<impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata, R>) -> bool {
+    matches!(e, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Control plane
+// ---------------------------------------------------------------------------------------------------------------
+
+#[derive(Clone)]
+pub struct DynamoControlStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoControlStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    async fn put_new(&self, mut item: Item, extra: Option<(&str, AttributeValue)>) -> Result<(), StoreError> {
+        if let Some((k, v)) = extra {
+            item.insert(k.to_owned(), v);
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| if is_conditional_failure(&e) { StoreError::AlreadyExists } else { backend(e) })?;
+        Ok(())
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(out.item)
+    }
+
+    async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":p", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ControlStore for DynamoControlStore {
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
+        self.put_new(key(keys::tenant_pk(&tenant.id), keys::TENANT_SK), Some(("tenant", encode(tenant)?))).await
+    }
+
+    async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
+        self.get(keys::tenant_pk(id), keys::TENANT_SK).await?.map(|i| decode(&i, "tenant")).transpose()
+    }
+
+    async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError> {
+        let items = self.query_prefix(keys::tenant_pk(tenant), keys::MODEL_SK_PREFIX).await?;
+        items.iter().map(|i| decode(i, "model")).collect()
+    }
+
+    async fn get_model(&self, tenant: &str, name: &str) -> Result<Option<Model>, StoreError> {
+        self.get(keys::tenant_pk(tenant), &keys::model_sk(name)).await?.map(|i| decode(&i, "model")).transpose()
+    }
+
+    async fn put_model(&self, tenant: &str, model: &Model, expected_version: Option<u64>) -> Result<(), StoreError> {
+        let mut item = key(keys::tenant_pk(tenant), keys::model_sk(&model.name));
+        item.insert("model".into(), encode(model)?);
+        item.insert("version".into(), AttributeValue::N(model.version.to_string()));
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let put = match expected_version {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => put
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+        };
+        put.send().await.map_err(|e| match (is_conditional_failure(&e), expected_version) {
+            (true, None) => StoreError::AlreadyExists,
+            (true, Some(_)) => StoreError::VersionConflict,
+            _ => backend(e),
+        })?;
+        Ok(())
+    }
+
+    async fn delete_model(&self, tenant: &str, name: &str, expected_version: u64) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::tenant_pk(tenant), keys::model_sk(name))))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
+            .send()
+            .await
+            .map_err(|e| if is_conditional_failure(&e) { StoreError::VersionConflict } else { backend(e) })?;
+        Ok(())
+    }
+
+    async fn create_api_key(&self, meta: &ApiKeyMeta, hash: &str) -> Result<(), StoreError> {
+        let encoded = encode(meta)?;
+        let mut key_item = key(keys::tenant_pk(&meta.tenant), keys::api_key_sk(&meta.id));
+        key_item.insert("meta".into(), encoded.clone());
+        key_item.insert("hash".into(), s(hash));
+        let mut lookup = key(keys::api_key_hash_pk(hash), keys::API_KEY_HASH_SK);
+        lookup.insert("meta".into(), encoded);
+        let put = |item: Item| {
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build()
+                        .expect("table and item set"),
+                )
+                .build()
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(put(key_item))
+            .transact_items(put(lookup))
+            .send()
+            .await
+            .map_err(|e| match cancellation_codes(&e) {
+                Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => StoreError::AlreadyExists,
+                _ => backend(e),
+            })?;
+        Ok(())
+    }
+
+    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyMeta>, StoreError> {
+        self.get(keys::api_key_hash_pk(hash), keys::API_KEY_HASH_SK).await?.map(|i| decode(&i, "meta")).transpose()
+    }
+
+    async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKeyMeta>, StoreError> {
+        let items = self.query_prefix(keys::tenant_pk(tenant), keys::API_KEY_SK_PREFIX).await?;
+        items.iter().map(|i| decode(i, "meta")).collect()
+    }
+
+    async fn revoke_api_key(&self, tenant: &str, id: &str) -> Result<(), StoreError> {
+        let item = self.get(keys::tenant_pk(tenant), &keys::api_key_sk(id)).await?.ok_or(StoreError::NotFound)?;
+        let mut meta: ApiKeyMeta = decode(&item, "meta")?;
+        let hash = get_s(&item, "hash").ok_or_else(|| StoreError::Backend("API key item lacks its hash".into()))?.to_owned();
+        meta.revoked = true;
+        let mut updated = item.clone();
+        updated.insert("meta".into(), encode(&meta)?);
+        self.client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(Put::builder().table_name(&self.table).set_item(Some(updated)).build().expect("set"))
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .delete(
+                        Delete::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(key(keys::api_key_hash_pk(&hash), keys::API_KEY_HASH_SK)))
+                            .build()
+                            .expect("set"),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.get("HEALTH".into(), "HEALTH").await.map(|_| ())
+    }
+}
+
+fn cancellation_codes<R>(e: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<String>> {
+    match e {
+        SdkError::ServiceError(se) => match se.err() {
+            TransactWriteItemsError::TransactionCanceledException(tc) => Some(
+                tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tenant data
+// ---------------------------------------------------------------------------------------------------------------
+
+#[derive(Clone)]
+pub struct DynamoDataStore {
+    client: Client,
+    table: String,
+}
+
+/// A record item as stored: system attributes at the top level, the tenant's attributes in `attrs`.
+#[derive(Serialize, Deserialize)]
+struct RecordItem {
+    pk: String,
+    sk: String,
+    id: String,
+    entity: String,
+    version: u64,
+    created_at: String,
+    updated_at: String,
+    created_by: String,
+    updated_by: String,
+    attrs: Map<String, Value>,
+    #[serde(default)]
+    claims: BTreeMap<String, String>,
+}
+
+impl RecordItem {
+    fn new(tenant: &str, r: &Record, claims: &BTreeMap<String, String>) -> Self {
+        Self {
+            pk: keys::entity_pk(tenant, &r.entity),
+            sk: keys::record_sk(&r.id),
+            id: r.id.clone(),
+            entity: r.entity.clone(),
+            version: r.version,
+            created_at: r.created_at.clone(),
+            updated_at: r.updated_at.clone(),
+            created_by: r.created_by.clone(),
+            updated_by: r.updated_by.clone(),
+            attrs: r.attributes.clone(),
+            claims: claims.clone(),
+        }
+    }
+
+    fn into_stored(self) -> StoredRecord {
+        StoredRecord {
+            record: Record {
+                id: self.id,
+                entity: self.entity,
+                attributes: self.attrs,
+                version: self.version,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+                created_by: self.created_by,
+                updated_by: self.updated_by,
+            },
+            claims: self.claims,
+        }
+    }
+}
+
+fn decode_record(item: Item) -> Result<StoredRecord, StoreError> {
+    serde_dynamo::from_item::<_, RecordItem>(item)
+        .map(RecordItem::into_stored)
+        .map_err(|e| StoreError::Backend(format!("decoding record: {e}")))
+}
+
+/// What each action of a record transaction stands for, to explain a cancellation.
+enum Action {
+    Record,
+    Claim(String),
+    Release,
+    Reference(String),
+    Outbox,
+}
+
+impl DynamoDataStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    fn put(&self, item: Item, condition: Option<(&str, Vec<(&str, AttributeValue)>)>) -> TransactWriteItem {
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+        if let Some((expr, values)) = condition {
+            put = put.condition_expression(expr);
+            for (k, v) in values {
+                put = put.expression_attribute_values(k, v);
+            }
+        }
+        TransactWriteItem::builder().put(put.build().expect("table and item set")).build()
+    }
+
+    fn transaction(&self, w: &RecordWrite<'_>) -> Result<(Vec<TransactWriteItem>, Vec<Action>), StoreError> {
+        let tenant = &w.event.tenant;
+        let r = w.record;
+        let mut items = Vec::new();
+        let mut actions = Vec::new();
+        let version_is = |v: u64| ("version = :v", vec![(":v", AttributeValue::N(v.to_string()))]);
+        match w.kind {
+            WriteKind::Create | WriteKind::Update { .. } => {
+                let item: Item = serde_dynamo::to_item(RecordItem::new(tenant, r, &w.claims))
+                    .map_err(|e| StoreError::Backend(format!("encoding record: {e}")))?;
+                let condition = match w.kind {
+                    WriteKind::Update { expected_version } => version_is(expected_version),
+                    _ => ("attribute_not_exists(pk)", vec![]),
+                };
+                items.push(self.put(item, Some(condition)));
+            }
+            WriteKind::Delete { expected_version } => {
+                let (expr, values) = version_is(expected_version);
+                let mut del = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(keys::entity_pk(tenant, &r.entity), keys::record_sk(&r.id))))
+                    .condition_expression(expr);
+                for (k, v) in values {
+                    del = del.expression_attribute_values(k, v);
+                }
+                items.push(TransactWriteItem::builder().delete(del.build().expect("set")).build());
+            }
+        }
+        actions.push(Action::Record);
+
+        let owner = || vec![(":rid", s(r.id.clone()))];
+        for (field, hash) in &w.take_claims {
+            let mut item = key(keys::claim_pk(tenant, &r.entity, field), hash.clone());
+            item.insert("record_id".into(), s(r.id.clone()));
+            items.push(self.put(item, Some(("attribute_not_exists(pk) OR record_id = :rid", owner()))));
+            actions.push(Action::Claim(field.clone()));
+        }
+        for (field, hash) in &w.release_claims {
+            let mut del = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(keys::claim_pk(tenant, &r.entity, field), hash.clone())))
+                .condition_expression("attribute_not_exists(pk) OR record_id = :rid");
+            for (k, v) in owner() {
+                del = del.expression_attribute_values(k, v);
+            }
+            items.push(TransactWriteItem::builder().delete(del.build().expect("set")).build());
+            actions.push(Action::Release);
+        }
+        for (field, target, id) in &w.references {
+            if *target == r.entity && *id == r.id {
+                continue; // a record pointing at itself exists once this write commits
+            }
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(keys::entity_pk(tenant, target), keys::record_sk(id))))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .expect("set");
+            items.push(TransactWriteItem::builder().condition_check(check).build());
+            actions.push(Action::Reference(field.clone()));
+        }
+        let mut outbox = key(keys::outbox_pk(tenant), w.event.id.clone());
+        outbox.insert("outbox_shard".into(), s(keys::outbox_shard(&w.event.id)));
+        outbox.insert("outbox_at".into(), s(w.event.time.clone()));
+        outbox.insert("envelope".into(), s(serde_json::to_string(w.event).expect("envelope serialises")));
+        items.push(self.put(outbox, None));
+        actions.push(Action::Outbox);
+
+        if items.len() > MAX_TRANSACT_ITEMS {
+            return Err(StoreError::Backend(format!(
+                "a write of this record needs {} actions; DynamoDB allows {MAX_TRANSACT_ITEMS} per transaction (too many unique or reference fields change at once)",
+                items.len()
+            )));
+        }
+        Ok((items, actions))
+    }
+}
+
+#[async_trait]
+impl DataStore for DynamoDataStore {
+    async fn has_records(&self, tenant: &str, entity: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :r)")
+            .expression_attribute_values(":pk", s(keys::entity_pk(tenant, entity)))
+            .expression_attribute_values(":r", s(keys::RECORD_SK_PREFIX))
+            .projection_expression("pk")
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(out.count > 0)
+    }
+
+    async fn get_record(&self, tenant: &str, entity: &str, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::entity_pk(tenant, entity), keys::record_sk(id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item.map(decode_record).transpose()
+    }
+
+    async fn list_records(
+        &self,
+        tenant: &str,
+        entity: &str,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<StoredRecord>, Option<String>), StoreError> {
+        let pk = keys::entity_pk(tenant, entity);
+        let start = after.map(|id| key(pk.clone(), keys::record_sk(id)));
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :r)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":r", s(keys::RECORD_SK_PREFIX))
+            .limit(limit as i32)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(backend)?;
+        let records: Vec<StoredRecord> = out.items.unwrap_or_default().into_iter().map(decode_record).collect::<Result<_, _>>()?;
+        let next = match out.last_evaluated_key {
+            Some(_) if records.len() == limit => records.last().map(|r| r.record.id.clone()),
+            _ => None,
+        };
+        Ok((records, next))
+    }
+
+    async fn write_record(&self, write: RecordWrite<'_>) -> Result<(), StoreError> {
+        let (items, actions) = self.transaction(&write)?;
+        let mut attempt = 0;
+        loop {
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let Err(err) = result else { return Ok(()) };
+            let Some(codes) = cancellation_codes(&err) else { return Err(backend(err)) };
+            // Conflicts with a concurrent transaction are retried: on the next attempt the other one has either
+            // committed (and our conditions say so) or not.
+            if codes.iter().any(|c| c == "TransactionConflict") && attempt < TRANSACTION_CONFLICT_RETRIES {
+                attempt += 1;
+                tokio::time::sleep(hw_aws::backoff(attempt)).await;
+                continue;
+            }
+            for (code, action) in codes.iter().zip(&actions) {
+                if code != "ConditionalCheckFailed" {
+                    continue;
+                }
+                return Err(match (action, write.kind) {
+                    (Action::Record, WriteKind::Create) => StoreError::AlreadyExists,
+                    (Action::Record, _) => StoreError::VersionConflict,
+                    (Action::Claim(field), _) => StoreError::UniqueViolation { field: field.clone() },
+                    (Action::Reference(field), _) => StoreError::MissingReference { field: field.clone() },
+                    (Action::Release | Action::Outbox, _) => StoreError::Backend(format!("unexpected condition failure: {codes:?}")),
+                });
+            }
+            return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
+        }
+    }
+
+    async fn outbox_done(&self, events: &[Envelope]) -> Result<(), StoreError> {
+        let requests = events
+            .iter()
+            .map(|e| {
+                WriteRequest::builder()
+                    .delete_request(DeleteRequest::builder().set_key(Some(key(keys::outbox_pk(&e.tenant), e.id.clone()))).build().expect("key set"))
+                    .build()
+            })
+            .collect();
+        batch_write(&self.client, &self.table, requests).await.map_err(|e| StoreError::Backend(e.to_string()))
+    }
+
+    async fn outbox_pending(&self, older_than: &str, limit: usize) -> Result<Vec<Envelope>, StoreError> {
+        let mut events = Vec::new();
+        for shard in 0..keys::OUTBOX_SHARDS {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("outbox")
+                .key_condition_expression("outbox_shard = :s AND outbox_at < :t")
+                .expression_attribute_values(":s", s(format!("OUTBOX#{shard}")))
+                .expression_attribute_values(":t", s(older_than))
+                .limit(limit as i32)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in out.items.unwrap_or_default() {
+                let raw = get_s(&item, "envelope").ok_or_else(|| StoreError::Backend("outbox item lacks its envelope".into()))?;
+                events.push(serde_json::from_str::<Envelope>(raw).map_err(|e| StoreError::Backend(format!("outbox envelope: {e}")))?);
+            }
+        }
+        events.sort_by(|a, b| a.time.cmp(&b.time));
+        events.truncate(limit);
+        Ok(events)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("HEALTH".into(), "HEALTH")))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+}

@@ -1,0 +1,98 @@
+//! The ports: what the services need from storage. Adapters: [`crate::dynamo`] and [`crate::memory`].
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use hw_domain::apikey::ApiKeyMeta;
+use hw_domain::event::Envelope;
+use hw_domain::model::Model;
+use hw_domain::record::Record;
+use hw_domain::tenant::Tenant;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StoreError {
+    #[error("item already exists")]
+    AlreadyExists,
+    #[error("item not found")]
+    NotFound,
+    #[error("version conflict")]
+    VersionConflict,
+    #[error("value of `{field}` is already taken")]
+    UniqueViolation { field: String },
+    #[error("`{field}` points to a missing record")]
+    MissingReference { field: String },
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+/// A record as stored, with the unique values it holds claims on (field → claim hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub record: Record,
+    pub claims: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WriteKind {
+    /// The record must not exist yet.
+    Create,
+    /// The stored version must still be `expected_version`.
+    Update { expected_version: u64 },
+    Delete { expected_version: u64 },
+}
+
+/// One atomic change of a record: the record itself, the unique claims it takes and releases, the references
+/// that must exist, and the event that describes it (written to the outbox in the same transaction).
+#[derive(Debug, Clone)]
+pub struct RecordWrite<'a> {
+    pub kind: WriteKind,
+    /// The new state (for deletes, the state being deleted).
+    pub record: &'a Record,
+    /// All claims the record holds after the write.
+    pub claims: BTreeMap<String, String>,
+    pub take_claims: Vec<(String, String)>,
+    pub release_claims: Vec<(String, String)>,
+    /// (field, target entity, id) that must exist when the write commits.
+    pub references: Vec<(String, String, String)>,
+    pub event: &'a Envelope,
+}
+
+#[async_trait]
+pub trait ControlStore: Send + Sync {
+    /// Fails with `AlreadyExists` when the tenant exists.
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
+    async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
+
+    async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError>;
+    async fn get_model(&self, tenant: &str, name: &str) -> Result<Option<Model>, StoreError>;
+    /// `expected_version: None` creates (fails with `AlreadyExists`); `Some(v)` replaces version `v`.
+    async fn put_model(&self, tenant: &str, model: &Model, expected_version: Option<u64>) -> Result<(), StoreError>;
+    async fn delete_model(&self, tenant: &str, name: &str, expected_version: u64) -> Result<(), StoreError>;
+
+    /// Stores the key's metadata and its hash lookup item atomically.
+    async fn create_api_key(&self, meta: &ApiKeyMeta, hash: &str) -> Result<(), StoreError>;
+    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyMeta>, StoreError>;
+    async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKeyMeta>, StoreError>;
+    /// Marks the key revoked and removes its lookup item, so it stops authenticating at once.
+    async fn revoke_api_key(&self, tenant: &str, id: &str) -> Result<(), StoreError>;
+
+    /// Cheap round trip used by health checks.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait DataStore: Send + Sync {
+    async fn has_records(&self, tenant: &str, entity: &str) -> Result<bool, StoreError>;
+    async fn get_record(&self, tenant: &str, entity: &str, id: &str) -> Result<Option<StoredRecord>, StoreError>;
+    /// Records in id order, after `after` (exclusive); the second value is the cursor of the next page.
+    async fn list_records(&self, tenant: &str, entity: &str, limit: usize, after: Option<&str>)
+        -> Result<(Vec<StoredRecord>, Option<String>), StoreError>;
+    async fn write_record(&self, write: RecordWrite<'_>) -> Result<(), StoreError>;
+
+    /// Removes published events from the outbox.
+    async fn outbox_done(&self, events: &[Envelope]) -> Result<(), StoreError>;
+    /// Events still in the outbox whose time is before `older_than` (RFC 3339), oldest first.
+    async fn outbox_pending(&self, older_than: &str, limit: usize) -> Result<Vec<Envelope>, StoreError>;
+
+    async fn ping(&self) -> Result<(), StoreError>;
+}
