@@ -1,1 +1,18 @@
-fn main() {}
+//! Lambda entry point of the `api` function: configuration, SDK clients and handler wiring, once per cold start.
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    hw_telemetry::init(api::FUNCTION);
+    let config = hw_resources::Config::from_env()?;
+    let deps = Arc::new(api::Deps::from_aws(config, &hw_aws::sdk_config().await));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
+        let deps = deps.clone();
+        async move { Ok::<_, std::convert::Infallible>(api::handle(&deps, event.payload).await) }
+    }))
+    .await
+}

@@ -18,3 +18,9 @@ pub fn backoff(attempt: u32) -> std::time::Duration {
     let cap_ms = (25u64 << attempt.min(8)).min(2_000);
     std::time::Duration::from_millis(rand::rng().random_range(cap_ms / 2..=cap_ms))
 }
+
+/// A DynamoDB client from the shared configuration.
+#[cfg(feature = "dynamodb")]
+pub fn dynamo_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(sdk)
+}

@@ -1,0 +1,123 @@
+//! The thin layer between API Gateway v2 events and the routes: a parsed request and a response builder.
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
+use base64::Engine as _;
+use http::{HeaderMap, HeaderValue, Method};
+
+pub const JSON: &str = "application/json";
+pub const JSON_API: &str = "application/vnd.api+json";
+
+/// What the routes see of a request.
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    pub segments: Vec<String>,
+    pub headers: HeaderMap,
+    pub query: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub request_id: String,
+    /// Scheme and host the client used, for absolute links.
+    pub base_url: String,
+}
+
+impl Request {
+    pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, String> {
+        let ctx = &event.request_context;
+        let path = event.raw_path.clone().or_else(|| ctx.http.path.clone()).unwrap_or_else(|| "/".into());
+        let segments = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect();
+        let query = url::form_urlencoded::parse(event.raw_query_string.as_deref().unwrap_or("").as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let body = match (&event.body, event.is_base64_encoded) {
+            (None, _) => Vec::new(),
+            (Some(b), false) => b.clone().into_bytes(),
+            (Some(b), true) => base64::engine::general_purpose::STANDARD.decode(b).map_err(|_| "the body is not valid base64".to_string())?,
+        };
+        let host = event
+            .headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| ctx.domain_name.clone())
+            .unwrap_or_else(|| "localhost".into());
+        let scheme = event.headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("https").to_owned();
+        Ok(Self {
+            method: ctx.http.method.clone(),
+            path,
+            segments,
+            request_id: ctx.request_id.clone().unwrap_or_else(hw_domain::ids::new_id),
+            base_url: format!("{scheme}://{host}"),
+            headers: event.headers,
+            query,
+            body,
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The media type of the body, lowercased, without parameters.
+    pub fn content_type(&self) -> Option<(String, String)> {
+        let raw = self.header("content-type")?;
+        let (media, params) = raw.split_once(';').unwrap_or((raw, ""));
+        Some((media.trim().to_ascii_lowercase(), params.trim().to_owned()))
+    }
+
+    /// `If-Match: "3"` (or `W/"3"`) as a version number; `*` means "any version".
+    pub fn if_match(&self) -> Result<Option<u64>, ()> {
+        match self.header("if-match").map(str::trim) {
+            None | Some("*") => Ok(None),
+            Some(v) => v.trim_start_matches("W/").trim_matches('"').parse().map(Some).map_err(|_| ()),
+        }
+    }
+}
+
+/// A response under construction.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+impl Response {
+    pub fn new(status: u16) -> Self {
+        Self { status, headers: Vec::new(), body: None }
+    }
+
+    pub fn json(status: u16, content_type: &str, body: &serde_json::Value) -> Self {
+        Self::new(status).header("content-type", content_type).body(body.to_string())
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    pub fn body(mut self, body: String) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    pub fn into_event(self) -> ApiGatewayV2httpResponse {
+        let mut out = ApiGatewayV2httpResponse::default();
+        out.status_code = self.status as i64;
+        for (k, v) in self.headers {
+            if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(k), HeaderValue::try_from(v)) {
+                out.headers.append(name, value);
+            }
+        }
+        out.body = self.body.map(Body::Text);
+        out
+    }
+}
