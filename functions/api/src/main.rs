@@ -8,7 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     hw_telemetry::init(api::FUNCTION);
-    let config = hw_resources::Config::from_env()?;
+    let config = hw_resources::Config::for_function(api::FUNCTION)?;
     let deps = Arc::new(api::Deps::from_aws(config, &hw_aws::sdk_config().await));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
         let deps = deps.clone();

@@ -29,9 +29,7 @@ function gsi(g: GsiSpec): dynamodb.GlobalSecondaryIndexPropsV2 {
     projectionType: {
       ALL: dynamodb.ProjectionType.ALL,
       KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY,
-      INCLUDE: dynamodb.ProjectionType.INCLUDE,
     }[g.projection],
-    nonKeyAttributes: g.projection === 'INCLUDE' ? g.non_key_attributes : undefined,
   };
 }
 

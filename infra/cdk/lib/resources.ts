@@ -21,15 +21,14 @@ export interface KeyAttribute {
   readonly type: AttributeType;
 }
 
-export type Projection = 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+/** the hw-resources crate knows these two */
+export type Projection = 'ALL' | 'KEYS_ONLY';
 
 export interface GsiSpec {
   readonly name: string;
   readonly partition_key: KeyAttribute;
   readonly sort_key?: KeyAttribute;
   readonly projection: Projection;
-  /** only with projection INCLUDE */
-  readonly non_key_attributes?: string[];
 }
 
 export interface TableSpec {
@@ -252,15 +251,13 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
       const gw = `${w}.global_secondary_indexes[${i}]`;
       const o = c.object(gw, g);
       if (!o) return;
-      c.fields(gw, o, ['name', 'partition_key', 'projection'], ['sort_key', 'non_key_attributes']);
+      c.fields(gw, o, ['name', 'partition_key', 'projection'], ['sort_key']);
       c.string(`${gw}.name`, o.name);
       c.keyAttribute(`${gw}.partition_key`, o.partition_key);
       if (o.sort_key !== undefined) c.keyAttribute(`${gw}.sort_key`, o.sort_key);
-      if (!['ALL', 'KEYS_ONLY', 'INCLUDE'].includes(o.projection as string)) {
-        c.fail(`${gw}.projection`, 'expected "ALL", "KEYS_ONLY" or "INCLUDE"');
+      if (!['ALL', 'KEYS_ONLY'].includes(o.projection as string)) {
+        c.fail(`${gw}.projection`, 'expected "ALL" or "KEYS_ONLY"');
       }
-      if (o.projection === 'INCLUDE') c.stringArray(`${gw}.non_key_attributes`, o.non_key_attributes);
-      else if (o.non_key_attributes !== undefined) c.fail(`${gw}.non_key_attributes`, 'only allowed with projection INCLUDE');
     });
     // an attribute used by several keys must have one type
     const types = new Map<string, string>();

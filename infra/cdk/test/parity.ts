@@ -62,10 +62,7 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
         .map((g) => ({
           IndexName: g.name,
           KeySchema: keySchema(g.partition_key, g.sort_key),
-          Projection:
-            g.projection === 'INCLUDE'
-              ? { NonKeyAttributes: g.non_key_attributes, ProjectionType: 'INCLUDE' }
-              : { ProjectionType: g.projection },
+          Projection: { ProjectionType: g.projection },
         }))
         .sort(byName),
     );

@@ -46,7 +46,7 @@ pub struct Records {
 }
 
 /// Maps a field name to where it sits in the request body, for error pointers.
-pub type Pointer<'a> = &'a dyn Fn(&str) -> String;
+pub type Pointer<'a> = &'a (dyn Fn(&str) -> String + Sync);
 
 impl Records {
     pub async fn model(&self, tenant: &str, entity: &str) -> Result<Model, RecordError> {

@@ -1,0 +1,156 @@
+/**
+ * Stack behaviour beyond the resources.json shapes: cargo-lambda wiring, offline synth, alarms, outputs, context.
+ */
+import fs = require('node:fs');
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack, Token } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { RustFunction } from 'cargo-lambda-cdk';
+import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
+import { createApp } from '../lib/app';
+import { DEFAULT_RESOURCES_FILE, REPO_ROOT, loadResources, validateResources } from '../lib/resources';
+import { cdkJsonContext, ofType, synth } from './helpers';
+
+const resources = loadResources();
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('cargo-lambda functions', () => {
+  test('every function is a RustFunction built from the workspace manifest with its own binary', () => {
+    const bundle = jest.spyOn(Bundling, 'bundle');
+    const { stack } = synth();
+    const calls = bundle.mock.calls.map(([o]) => ({ manifestPath: o.manifestPath, binaryName: o.binaryName, arch: o.architecture?.name }));
+    expect(calls.sort((a, b) => String(a.binaryName).localeCompare(String(b.binaryName)))).toEqual(
+      Object.keys(resources.functions)
+        .sort()
+        .map((binaryName) => ({ manifestPath: path.join(REPO_ROOT, 'Cargo.toml'), binaryName, arch: 'arm64' })),
+    );
+    for (const key of Object.keys(resources.functions)) {
+      expect(stack.functions[key]).toBeInstanceOf(RustFunction);
+    }
+  });
+
+  test('the manifest is the Cargo workspace root, two levels above infra/cdk', () => {
+    expect(path.relative(path.resolve(__dirname, '..'), path.join(REPO_ROOT, 'Cargo.toml'))).toBe(path.join('..', '..', 'Cargo.toml'));
+    expect(fs.readFileSync(path.join(REPO_ROOT, 'Cargo.toml'), 'utf8')).toMatch(/^\[workspace\]/m);
+  });
+
+  test('with bundling skipped, synth never walks the workspace (target/, node_modules, .venv, local/.state)', () => {
+    const readdir = jest.spyOn(fs, 'readdirSync');
+    synth();
+    const walked = readdir.mock.calls.map(([p]) => path.resolve(String(p)));
+    expect(walked).not.toContain(REPO_ROOT);
+    expect(walked.filter((p) => p.startsWith(path.join(REPO_ROOT, 'target')))).toEqual([]);
+
+    // control: the spy does see an asset directory being fingerprinted
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hubble-asset-'));
+    fs.writeFileSync(path.join(dir, 'bootstrap'), 'x');
+    readdir.mockClear();
+    const stack = new Stack(new App(), 'Control');
+    new lambda.Function(stack, 'F', { runtime: lambda.Runtime.PROVIDED_AL2023, handler: 'bootstrap', code: lambda.Code.fromAsset(dir) });
+    expect(readdir.mock.calls.map(([p]) => path.resolve(String(p)))).toContain(fs.realpathSync(dir));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('bundling is only skipped when asked for', () => {
+    const app = createApp({ context: { ...cdkJsonContext(), skipBundling: true } }).app;
+    expect(app.node.tryGetContext('aws:cdk:bundling-stacks')).toEqual([]);
+    expect(createApp({ context: { ...cdkJsonContext(), skipBundling: 'true' } }).stack.bundlingRequired).toBe(false);
+    // (without the flag, constructing the stack already runs `cargo lambda build` or Docker: not done here)
+  });
+});
+
+describe('alarms', () => {
+  test('no SNS topic without alarmEmail', () => {
+    const { template } = synth();
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    expect(Object.keys(alarms)).toHaveLength(Object.keys(resources.queues).length + Object.keys(resources.functions).length);
+    for (const a of Object.values(alarms)) expect(a.Properties.AlarmActions).toBeUndefined();
+  });
+
+  test('alarmEmail adds a topic with an e-mail subscription that every alarm notifies', () => {
+    const { template, json } = synth({ alarmEmail: 'ops@example.com' });
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    const [topicId] = ofType(json, 'AWS::SNS::Topic')[0];
+    for (const [, a] of ofType(json, 'AWS::CloudWatch::Alarm')) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    }
+  });
+
+  test('Lambda errors alarms', () => {
+    const { template } = synth();
+    template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1, Period: 300, Statistic: 'Sum' },
+      Object.keys(resources.functions).length,
+    );
+  });
+});
+
+describe('outputs and environment', () => {
+  test('API URL, table names and bus name are outputs', () => {
+    const { template, json } = synth();
+    template.hasOutput('ApiUrl', { Value: Match.anyValue() });
+    template.hasOutput('EventBusName', { Value: Match.anyValue() });
+    const descriptions = Object.values(json.Outputs ?? {}).map((o) => o.Description);
+    for (const t of Object.values(resources.tables)) expect(descriptions).toContain(t.env);
+  });
+
+  test('synth works without credentials: region from context, else us-east-1; account unresolved', () => {
+    const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+    delete process.env.CDK_DEFAULT_ACCOUNT;
+    delete process.env.CDK_DEFAULT_REGION;
+    try {
+      const def = synth().stack;
+      expect(def.region).toBe('us-east-1');
+      expect(Token.isUnresolved(def.account)).toBe(true);
+      expect(synth({ region: 'eu-west-1' }).stack.region).toBe('eu-west-1');
+    } finally {
+      if (saved.account !== undefined) process.env.CDK_DEFAULT_ACCOUNT = saved.account;
+      if (saved.region !== undefined) process.env.CDK_DEFAULT_REGION = saved.region;
+    }
+  });
+
+  test('stack name follows the prefix', () => {
+    expect(synth({ prefix: 'acme' }).stack.stackName).toBe('acme-integration-hub');
+  });
+
+  test('invalid context is rejected', () => {
+    expect(() => synth({ prefix: 'Bad_Prefix' })).toThrow(/prefix/);
+    expect(() => synth({ alarmEmail: 'nope' })).toThrow(/alarmEmail/);
+    expect(() => synth({ logRetentionDays: 8 })).toThrow(/logRetentionDays/);
+  });
+});
+
+describe('resources.json loader', () => {
+  const raw = () => JSON.parse(fs.readFileSync(DEFAULT_RESOURCES_FILE, 'utf8'));
+
+  test('the shared file is valid', () => {
+    expect(() => validateResources(raw())).not.toThrow();
+  });
+
+  test.each([
+    ['an unknown section', (r: any) => (r.buckets = {}), /unknown field "buckets"/],
+    ['an unknown table field', (r: any) => (Object.values(r.tables)[0] as any).stream = 'NEW_IMAGE', /unknown field "stream"/],
+    ['a function using an unknown table', (r: any) => (Object.values(r.functions)[0] as any).tables.push('nope'), /unknown table "nope"/],
+    ['a schedule targeting an unknown queue', (r: any) => (Object.values(r.schedules)[0] as any).target_queue = 'nope', /unknown queue "nope"/],
+    ['an unsupported trigger', (r: any) => ((Object.values(r.functions)[0] as any).trigger = { type: 'websocket' }), /unsupported trigger type/],
+    ['a malformed route', (r: any) => (Object.values(r.functions).find((f: any) => f.trigger.type === 'http') as any).trigger.routes.push('/x'), /invalid route/],
+    [
+      'a queue visibility shorter than its consumer timeout',
+      (r: any) => {
+        const f = Object.values(r.functions).find((x: any) => x.trigger.type === 'sqs') as any;
+        r.queues[f.trigger.queue].visibility_timeout_seconds = f.timeout_seconds - 1;
+      },
+      /visibility timeout/,
+    ],
+  ])('rejects %s', (_what, mutate, message) => {
+    const r = raw();
+    mutate(r);
+    expect(() => validateResources(r)).toThrow(message);
+  });
+});
