@@ -36,6 +36,11 @@ impl Route {
         Self { key: key.to_owned(), method: method.to_owned(), path, greedy, handler }
     }
 
+    /// Sort key: API Gateway prefers exact routes, then the longest greedy prefix.
+    pub fn specificity(&self) -> (bool, std::cmp::Reverse<usize>) {
+        (self.greedy, std::cmp::Reverse(self.path.len()))
+    }
+
     /// The `proxy` path parameter when the route matches.
     fn matches(&self, method: &str, path: &str) -> Option<Option<String>> {
         if self.method != "ANY" && self.method != method {
@@ -211,6 +216,10 @@ mod tests {
         assert_eq!(proxy.matches("POST", "/v1/data/contact"), Some(Some("data/contact".into())));
         assert_eq!(proxy.matches("GET", "/v1"), None);
         assert_eq!(proxy.matches("GET", "/v10/x"), None);
+        let root = Route::new("ANY /{proxy+}", noop());
+        assert_eq!(root.matches("GET", "/v2/models"), Some(Some("v2/models".into())));
+        assert!(Route::new("GET /health", noop()).specificity() < proxy.specificity());
+        assert!(proxy.specificity() < root.specificity());
         let health = Route::new("GET /health", noop());
         assert_eq!(health.matches("GET", "/health"), Some(None));
         assert_eq!(health.matches("POST", "/health"), None);

@@ -111,6 +111,7 @@ pub async fn start(opts: &Options) -> Result<Running> {
     if !http.is_empty() || !queue_handlers.is_empty() {
         bail!("in-process handlers without a function in resources.json: {:?} {:?}", http.keys(), queue_handlers.keys());
     }
+    routes.sort_by_key(Route::specificity);
     tasks.push(tokio::spawn(schedules::run(aws_sdk_scheduler::Client::new(&sdk), sqs, opts.prefix.clone())));
 
     let demo = if opts.seed { Some(seed::seed(&api_deps, &opts.state_dir, &base_url).await.context("seeding the demo tenant")?) } else { None };

@@ -1,1 +1,83 @@
-fn main() {}
+//! `hubble-admin`: operator commands that work the same against AWS and the local emulator.
+//!
+//!   hubble-admin tenant create <id> [--name "Display name"]
+//!   hubble-admin key create <tenant> --name <name> [--scope <scope>]... [--expires-at <rfc3339>]
+//!
+//! Table names come from HUBBLE_CONTROL_TABLE, or from `--prefix <p>` (physical names `<p>-control`, as the CDK
+//! app and the local runner create them). Credentials, region and endpoint come from the standard AWS variables
+//! (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL` for the emulator). Secrets are printed once, as JSON.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use hw_store::dynamo::DynamoControlStore;
+use hw_store::tenants::Tenants;
+use serde_json::json;
+
+const USAGE: &str = "usage:
+  hubble-admin [--prefix P] tenant create <id> [--name NAME]
+  hubble-admin [--prefix P] key create <tenant> --name NAME [--scope SCOPE]... [--expires-at RFC3339]";
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("hubble-admin: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<()> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") || args.is_empty() {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let prefix = take_option(&mut args, "--prefix")?;
+    let table = match (std::env::var("HUBBLE_CONTROL_TABLE").ok(), prefix) {
+        (_, Some(p)) => hw_resources::Config::for_prefix(&p).control_table,
+        (Some(t), None) => t,
+        (None, None) => bail!("set HUBBLE_CONTROL_TABLE or pass --prefix (the local stack uses `hubble`)\n{USAGE}"),
+    };
+    let sdk = hw_aws::sdk_config().await;
+    let tenants = Tenants { control: Arc::new(DynamoControlStore::new(hw_aws::dynamo_client(&sdk), table)) };
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["tenant", "create", id, ..] => {
+            let id = id.to_string();
+            let name = take_option(&mut args, "--name")?.unwrap_or_else(|| id.clone());
+            let (tenant, key) = tenants.create_tenant(&id, &name).await.context("creating the tenant")?;
+            print(json!({"tenant": tenant, "api_key": {"id": key.meta.id, "scopes": key.meta.scopes, "secret": key.secret}}));
+        }
+        ["key", "create", tenant, ..] => {
+            let tenant = tenant.to_string();
+            let name = take_option(&mut args, "--name")?.context("--name is required")?;
+            let expires_at = take_option(&mut args, "--expires-at")?;
+            let mut scopes = Vec::new();
+            while let Some(s) = take_option(&mut args, "--scope")? {
+                scopes.push(s);
+            }
+            if scopes.is_empty() {
+                bail!("give at least one --scope (admin, models:write, data:read, data:write, data:read:<entity>, data:write:<entity>)");
+            }
+            let key = tenants.create_key(&tenant, &name, scopes, expires_at).await.context("creating the key")?;
+            print(json!({"api_key": {"id": key.meta.id, "tenant": key.meta.tenant, "scopes": key.meta.scopes, "secret": key.secret}}));
+        }
+        _ => bail!("unknown command\n{USAGE}"),
+    }
+    Ok(())
+}
+
+fn print(v: serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+}
+
+/// Removes `--name value` from `args` and returns the value.
+fn take_option(args: &mut Vec<String>, name: &str) -> Result<Option<String>> {
+    let Some(i) = args.iter().position(|a| a == name) else { return Ok(None) };
+    if i + 1 >= args.len() {
+        bail!("{name} needs a value");
+    }
+    let value = args.remove(i + 1);
+    args.remove(i);
+    Ok(Some(value))
+}
