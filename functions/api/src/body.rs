@@ -9,9 +9,16 @@ use crate::http::Request;
 /// Parses the body as JSON after checking its size and that its media type is one of `accepted`.
 pub fn json(deps: &Deps, req: &Request, accepted: &[&str]) -> Result<Value, ApiError> {
     if req.body.len() > deps.config.max_body_bytes {
-        return Err(ApiError::new(413, "body-too-large", "Body too large", format!(
-            "the body has {} bytes; at most {} are accepted", req.body.len(), deps.config.max_body_bytes
-        )));
+        return Err(ApiError::new(
+            413,
+            "body-too-large",
+            "Body too large",
+            format!(
+                "the body has {} bytes; at most {} are accepted",
+                req.body.len(),
+                deps.config.max_body_bytes
+            ),
+        ));
     }
     match req.content_type() {
         Some((media, params)) if accepted.contains(&media.as_str()) => {
@@ -36,10 +43,15 @@ fn params_other_than_ext_profile(params: &str) -> bool {
 }
 
 fn unsupported(req: &Request, accepted: &[&str]) -> ApiError {
-    ApiError::new(415, "unsupported-media-type", "Unsupported media type", format!(
-        "Content-Type `{}` is not accepted here; send {}",
-        req.header("content-type").unwrap_or("(none)"),
-        accepted.join(" or ")
-    ))
+    ApiError::new(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        format!(
+            "Content-Type `{}` is not accepted here; send {}",
+            req.header("content-type").unwrap_or("(none)"),
+            accepted.join(" or ")
+        ),
+    )
     .with_header("accept", accepted.join(", "))
 }

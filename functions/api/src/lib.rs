@@ -49,9 +49,19 @@ impl Deps {
         bus: Arc<dyn BusProbe>,
     ) -> Self {
         Self {
-            models: Models { control: control.clone(), data: data.clone(), publisher: publisher.clone() },
-            records: Records { control: control.clone(), data: data.clone(), publisher },
-            tenants: Tenants { control: control.clone() },
+            models: Models {
+                control: control.clone(),
+                data: data.clone(),
+                publisher: publisher.clone(),
+            },
+            records: Records {
+                control: control.clone(),
+                data: data.clone(),
+                publisher,
+            },
+            tenants: Tenants {
+                control: control.clone(),
+            },
             config,
             control,
             data,
@@ -63,12 +73,25 @@ impl Deps {
     pub fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> Self {
         let dynamo = hw_aws::dynamo_client(sdk);
         let events = aws_sdk_eventbridge::Client::new(sdk);
-        let publisher = Arc::new(hw_aws::events::EventBridgePublisher::new(events.clone(), &config.event_bus, &config.event_source));
-        let bus = Arc::new(EventBridgeProbe { client: events, bus: config.event_bus.clone() });
+        let publisher = Arc::new(hw_aws::events::EventBridgePublisher::new(
+            events.clone(),
+            &config.event_bus,
+            &config.event_source,
+        ));
+        let bus = Arc::new(EventBridgeProbe {
+            client: events,
+            bus: config.event_bus.clone(),
+        });
         Self::new(
             config.clone(),
-            Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table)),
-            Arc::new(hw_store::dynamo::DynamoDataStore::new(dynamo, &config.data_table)),
+            Arc::new(hw_store::dynamo::DynamoControlStore::new(
+                dynamo.clone(),
+                &config.control_table,
+            )),
+            Arc::new(hw_store::dynamo::DynamoDataStore::new(
+                dynamo,
+                &config.data_table,
+            )),
             publisher,
             bus,
         )
@@ -77,7 +100,11 @@ impl Deps {
 
 /// Handles one API Gateway v2 (HTTP API, payload 2.0) request. Never fails: every error becomes a response.
 pub async fn handle(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-    let request_id = event.request_context.request_id.clone().unwrap_or_else(hw_domain::ids::new_id);
+    let request_id = event
+        .request_context
+        .request_id
+        .clone()
+        .unwrap_or_else(hw_domain::ids::new_id);
     let span = hw_telemetry::request_span!(FUNCTION, request_id);
     async move {
         let response = match Request::from_event(event) {
@@ -102,18 +129,43 @@ async fn route(deps: &Deps, req: &Request) -> (Flavour, Result<Response, ApiErro
         ["v1", "data", rest @ ..] => (Flavour::JsonApi, records::route(deps, req, rest).await),
         ["v1", "models", rest @ ..] => (Flavour::Problem, models::route(deps, req, rest).await),
         ["v1", "api-keys", rest @ ..] => (Flavour::Problem, keys::route(deps, req, rest).await),
-        [version, ..] if version.starts_with('v') && version[1..].chars().all(|c| c.is_ascii_digit()) && *version != "v1" => (
+        [version, ..]
+            if version.starts_with('v')
+                && version[1..].chars().all(|c| c.is_ascii_digit())
+                && *version != "v1" =>
+        {
+            (
+                Flavour::Problem,
+                Err(ApiError::new(
+                    404,
+                    "unknown-api-version",
+                    "Unknown API version",
+                    format!("API version `{version}` does not exist; the current version is v1"),
+                )),
+            )
+        }
+        _ => (
             Flavour::Problem,
-            Err(ApiError::new(404, "unknown-api-version", "Unknown API version", format!("API version `{version}` does not exist; the current version is v1"))),
+            Err(ApiError::not_found(format!(
+                "no route for {} {}",
+                req.method, req.path
+            ))),
         ),
-        _ => (Flavour::Problem, Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path)))),
     }
 }
 
 /// Answers 405 with the methods a resource supports.
 pub(crate) fn method_not_allowed(req: &Request, allowed: &str) -> ApiError {
-    ApiError::new(405, "method-not-allowed", "Method not allowed", format!("{} is not supported on {}; use {allowed}", req.method, req.path))
-        .with_header("allow", allowed)
+    ApiError::new(
+        405,
+        "method-not-allowed",
+        "Method not allowed",
+        format!(
+            "{} is not supported on {}; use {allowed}",
+            req.method, req.path
+        ),
+    )
+    .with_header("allow", allowed)
 }
 
 #[cfg(test)]

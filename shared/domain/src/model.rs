@@ -22,11 +22,28 @@ const PATTERN_MAX_LEN: usize = 512;
 
 /// Names that collide with JSON:API members or with the system attributes every record carries.
 pub const RESERVED_FIELD_NAMES: &[&str] = &[
-    "id", "type", "links", "relationships", "meta", "included", "version", "created_at", "updated_at",
-    "created_by", "updated_by",
+    "id",
+    "type",
+    "links",
+    "relationships",
+    "meta",
+    "included",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
 ];
 /// Names that would collide with generated API paths or GraphQL root fields.
-pub const RESERVED_MODEL_NAMES: &[&str] = &["model", "models", "data", "node", "query", "mutation", "subscription"];
+pub const RESERVED_MODEL_NAMES: &[&str] = &[
+    "model",
+    "models",
+    "data",
+    "node",
+    "query",
+    "mutation",
+    "subscription",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,7 +88,14 @@ impl FieldType {
     fn may_be_unique(self) -> bool {
         matches!(
             self,
-            Self::String | Self::Email | Self::Url | Self::Integer | Self::Date | Self::Datetime | Self::Enum | Self::Reference
+            Self::String
+                | Self::Email
+                | Self::Url
+                | Self::Integer
+                | Self::Date
+                | Self::Datetime
+                | Self::Enum
+                | Self::Reference
         )
     }
 }
@@ -119,7 +143,9 @@ impl FieldDef {
     /// The effective maximum length of a textual field.
     pub fn effective_max_length(&self) -> Option<u32> {
         match self.field_type {
-            FieldType::String | FieldType::Email | FieldType::Url => Some(self.max_length.unwrap_or(STRING_DEFAULT_MAX)),
+            FieldType::String | FieldType::Email | FieldType::Url => {
+                Some(self.max_length.unwrap_or(STRING_DEFAULT_MAX))
+            }
             FieldType::Text => Some(self.max_length.unwrap_or(TEXT_DEFAULT_MAX)),
             _ => None,
         }
@@ -132,7 +158,10 @@ impl FieldDef {
 }
 
 pub(crate) fn compile_pattern(p: &str) -> Option<Regex> {
-    regex::RegexBuilder::new(&format!("^(?:{p})$")).size_limit(1 << 20).build().ok()
+    regex::RegexBuilder::new(&format!("^(?:{p})$"))
+        .size_limit(1 << 20)
+        .build()
+        .ok()
 }
 
 /// What clients send to create or replace a model.
@@ -166,14 +195,17 @@ impl Model {
         self.fields.iter().find(|f| f.name == name)
     }
     pub fn references(&self) -> impl Iterator<Item = (&FieldDef, &str)> {
-        self.fields.iter().filter_map(|f| f.target.as_deref().map(|t| (f, t)))
+        self.fields
+            .iter()
+            .filter_map(|f| f.target.as_deref().map(|t| (f, t)))
     }
 }
 
 /// Lowercase identifier: a letter, then letters, digits or underscores; at most 63 characters.
 pub fn is_valid_name(s: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^[a-z][a-z0-9_]{0,62}$").unwrap()).is_match(s)
+    RE.get_or_init(|| Regex::new(r"^[a-z][a-z0-9_]{0,62}$").unwrap())
+        .is_match(s)
 }
 
 /// Checks a definition on its own (reference targets are checked against the registry by the caller).
@@ -187,18 +219,34 @@ pub fn check_definition(input: &ModelInput) -> Vec<FieldError> {
             format!("`{}` is not a valid model name: use a lowercase letter followed by lowercase letters, digits or underscores (at most 63 characters)", input.name),
         ));
     } else if RESERVED_MODEL_NAMES.contains(&input.name.as_str()) {
-        errors.push(FieldError::new("/name", "reserved-name", format!("`{}` is reserved", input.name)));
+        errors.push(FieldError::new(
+            "/name",
+            "reserved-name",
+            format!("`{}` is reserved", input.name),
+        ));
     }
     if let Some(label) = &input.label {
         if label.trim().is_empty() || label.chars().count() > 200 {
-            errors.push(FieldError::new("/label", "invalid-label", "label must be 1 to 200 characters"));
+            errors.push(FieldError::new(
+                "/label",
+                "invalid-label",
+                "label must be 1 to 200 characters",
+            ));
         }
     }
     if input.fields.is_empty() {
-        errors.push(FieldError::new("/fields", "no-fields", "a model needs at least one field"));
+        errors.push(FieldError::new(
+            "/fields",
+            "no-fields",
+            "a model needs at least one field",
+        ));
     }
     if input.fields.len() > MAX_FIELDS {
-        errors.push(FieldError::new("/fields", "too-many-fields", format!("a model has at most {MAX_FIELDS} fields")));
+        errors.push(FieldError::new(
+            "/fields",
+            "too-many-fields",
+            format!("a model has at most {MAX_FIELDS} fields"),
+        ));
     }
     let mut seen = HashSet::new();
     for (i, f) in input.fields.iter().enumerate() {
@@ -206,9 +254,17 @@ pub fn check_definition(input: &ModelInput) -> Vec<FieldError> {
         if !is_valid_name(&f.name) {
             errors.push(FieldError::new(at("/name"), "invalid-name", format!("`{}` is not a valid field name: use a lowercase letter followed by lowercase letters, digits or underscores", f.name)));
         } else if RESERVED_FIELD_NAMES.contains(&f.name.as_str()) {
-            errors.push(FieldError::new(at("/name"), "reserved-name", format!("`{}` is reserved for system attributes", f.name)));
+            errors.push(FieldError::new(
+                at("/name"),
+                "reserved-name",
+                format!("`{}` is reserved for system attributes", f.name),
+            ));
         } else if !seen.insert(f.name.as_str()) {
-            errors.push(FieldError::new(at("/name"), "duplicate-field", format!("field `{}` is defined twice", f.name)));
+            errors.push(FieldError::new(
+                at("/name"),
+                "duplicate-field",
+                format!("field `{}` is defined twice", f.name),
+            ));
         }
         check_field_options(f, &at, &mut errors);
     }
@@ -219,7 +275,14 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
     let t = f.field_type;
     let mut not_for = |member: &str, present: bool| {
         if present {
-            errors.push(FieldError::new(at(&format!("/{member}")), "option-not-allowed", format!("`{member}` does not apply to a field of type {}", t.as_str())));
+            errors.push(FieldError::new(
+                at(&format!("/{member}")),
+                "option-not-allowed",
+                format!(
+                    "`{member}` does not apply to a field of type {}",
+                    t.as_str()
+                ),
+            ));
         }
     };
     not_for("values", t != FieldType::Enum && f.values.is_some());
@@ -232,19 +295,38 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
     not_for("sensitive", t == FieldType::Reference && f.sensitive);
 
     match t {
-        FieldType::Enum => match &f.values {
-            None => errors.push(FieldError::new(at("/values"), "missing-values", "an enum needs a non-empty `values` list")),
-            Some(v) if v.is_empty() || v.len() > 500 => errors.push(FieldError::new(at("/values"), "invalid-values", "an enum needs 1 to 500 values")),
-            Some(v) => {
-                let distinct: HashSet<_> = v.iter().collect();
-                if distinct.len() != v.len() || v.iter().any(|s| s.is_empty() || s.len() > 200) {
-                    errors.push(FieldError::new(at("/values"), "invalid-values", "enum values must be distinct, non-empty strings of at most 200 characters"));
+        FieldType::Enum => {
+            match &f.values {
+                None => errors.push(FieldError::new(
+                    at("/values"),
+                    "missing-values",
+                    "an enum needs a non-empty `values` list",
+                )),
+                Some(v) if v.is_empty() || v.len() > 500 => errors.push(FieldError::new(
+                    at("/values"),
+                    "invalid-values",
+                    "an enum needs 1 to 500 values",
+                )),
+                Some(v) => {
+                    let distinct: HashSet<_> = v.iter().collect();
+                    if distinct.len() != v.len() || v.iter().any(|s| s.is_empty() || s.len() > 200)
+                    {
+                        errors.push(FieldError::new(at("/values"), "invalid-values", "enum values must be distinct, non-empty strings of at most 200 characters"));
+                    }
                 }
             }
-        },
+        }
         FieldType::Reference => match &f.target {
-            None => errors.push(FieldError::new(at("/target"), "missing-target", "a reference needs a `target` model")),
-            Some(target) if !is_valid_name(target) => errors.push(FieldError::new(at("/target"), "invalid-target", format!("`{target}` is not a valid model name"))),
+            None => errors.push(FieldError::new(
+                at("/target"),
+                "missing-target",
+                "a reference needs a `target` model",
+            )),
+            Some(target) if !is_valid_name(target) => errors.push(FieldError::new(
+                at("/target"),
+                "invalid-target",
+                format!("`{target}` is not a valid model name"),
+            )),
             Some(_) => {}
         },
         _ => {}
@@ -252,19 +334,38 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
     if t == FieldType::Integer {
         for (member, v) in [("min", f.min), ("max", f.max)] {
             if v.is_some_and(|v| v.fract() != 0.0 || v.abs() > 9.007_199_254_740_991e15) {
-                errors.push(FieldError::new(at(&format!("/{member}")), "invalid-limit", format!("`{member}` of an integer field must be a whole number")));
+                errors.push(FieldError::new(
+                    at(&format!("/{member}")),
+                    "invalid-limit",
+                    format!("`{member}` of an integer field must be a whole number"),
+                ));
             }
         }
     }
     if let (Some(min), Some(max)) = (f.min, f.max) {
         if min > max {
-            errors.push(FieldError::new(at("/min"), "invalid-limit", "`min` is greater than `max`"));
+            errors.push(FieldError::new(
+                at("/min"),
+                "invalid-limit",
+                "`min` is greater than `max`",
+            ));
         }
     }
     if let Some(len) = f.max_length {
-        let hard = if t == FieldType::Text { TEXT_HARD_MAX } else { STRING_HARD_MAX };
+        let hard = if t == FieldType::Text {
+            TEXT_HARD_MAX
+        } else {
+            STRING_HARD_MAX
+        };
         if len == 0 || len > hard {
-            errors.push(FieldError::new(at("/max_length"), "invalid-limit", format!("`max_length` must be between 1 and {hard} for type {}", t.as_str())));
+            errors.push(FieldError::new(
+                at("/max_length"),
+                "invalid-limit",
+                format!(
+                    "`max_length` must be between 1 and {hard} for type {}",
+                    t.as_str()
+                ),
+            ));
         }
     }
     if let Some(p) = &f.pattern {
@@ -274,12 +375,24 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
     }
     if let Some(default) = &f.default {
         if f.unique {
-            errors.push(FieldError::new(at("/default"), "option-not-allowed", "a unique field cannot have a default (every record would claim the same value)"));
+            errors.push(FieldError::new(
+                at("/default"),
+                "option-not-allowed",
+                "a unique field cannot have a default (every record would claim the same value)",
+            ));
         } else if t == FieldType::Reference {
-            errors.push(FieldError::new(at("/default"), "option-not-allowed", "a reference cannot have a default"));
+            errors.push(FieldError::new(
+                at("/default"),
+                "option-not-allowed",
+                "a reference cannot have a default",
+            ));
         } else if !default.is_null() {
             if let Err(e) = crate::validate::check_value(f, default, "") {
-                errors.push(FieldError::new(at("/default"), "invalid-default", format!("default does not fit the field: {}", e.detail)));
+                errors.push(FieldError::new(
+                    at("/default"),
+                    "invalid-default",
+                    format!("default does not fit the field: {}", e.detail),
+                ));
             }
         }
     }
@@ -307,7 +420,10 @@ mod tests {
     #[test]
     fn unknown_options_and_types_do_not_parse() {
         assert!(input(json!({"name":"a","fields":[{"name":"x","type":"money"}]})).is_err());
-        assert!(input(json!({"name":"a","fields":[{"name":"x","type":"string","colour":"red"}]})).is_err());
+        assert!(
+            input(json!({"name":"a","fields":[{"name":"x","type":"string","colour":"red"}]}))
+                .is_err()
+        );
     }
 
     #[test]
@@ -321,7 +437,10 @@ mod tests {
             {"name":"u","type":"string","unique":true,"default":"x"},
             {"name":"d","type":"integer","default":"seven"}]}))
         .unwrap();
-        let pointers: Vec<_> = check_definition(&m).into_iter().map(|e| (e.pointer, e.code)).collect();
+        let pointers: Vec<_> = check_definition(&m)
+            .into_iter()
+            .map(|e| (e.pointer, e.code))
+            .collect();
         for expected in [
             ("/name", "invalid-name"),
             ("/fields/0/name", "reserved-name"),
@@ -334,7 +453,12 @@ mod tests {
             ("/fields/5/default", "option-not-allowed"),
             ("/fields/6/default", "invalid-default"),
         ] {
-            assert!(pointers.iter().any(|(p, c)| p == expected.0 && *c == expected.1), "missing {expected:?} in {pointers:?}");
+            assert!(
+                pointers
+                    .iter()
+                    .any(|(p, c)| p == expected.0 && *c == expected.1),
+                "missing {expected:?} in {pointers:?}"
+            );
         }
     }
 }

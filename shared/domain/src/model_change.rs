@@ -14,7 +14,11 @@ pub fn check_change(old: &Model, new: &ModelInput, has_records: bool) -> Vec<Fie
     }
     let entity = &old.name;
     let mut errors = Vec::new();
-    for removed in old.fields.iter().filter(|f| !new.fields.iter().any(|n| n.name == f.name)) {
+    for removed in old
+        .fields
+        .iter()
+        .filter(|f| !new.fields.iter().any(|n| n.name == f.name))
+    {
         errors.push(FieldError::new(
             "/fields",
             "field-removed",
@@ -32,12 +36,26 @@ pub fn check_change(old: &Model, new: &ModelInput, has_records: bool) -> Vec<Fie
                 ));
             }
             if new_field.unique {
-                errors.push(FieldError::new(at("/unique"), "unsafe-change", format!("new field `{}` cannot be unique while `{entity}` has records", new_field.name)));
+                errors.push(FieldError::new(
+                    at("/unique"),
+                    "unsafe-change",
+                    format!(
+                        "new field `{}` cannot be unique while `{entity}` has records",
+                        new_field.name
+                    ),
+                ));
             }
             continue;
         };
         for (member, reason) in tightenings(old_field, new_field) {
-            errors.push(FieldError::new(at(member), "unsafe-change", format!("field `{}`: {reason} while `{entity}` has records", new_field.name)));
+            errors.push(FieldError::new(
+                at(member),
+                "unsafe-change",
+                format!(
+                    "field `{}`: {reason} while `{entity}` has records",
+                    new_field.name
+                ),
+            ));
         }
     }
     errors
@@ -47,7 +65,14 @@ pub fn check_change(old: &Model, new: &ModelInput, has_records: bool) -> Vec<Fie
 fn tightenings(old: &FieldDef, new: &FieldDef) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if old.field_type != new.field_type && !is_widening(old.field_type, new.field_type) {
-        out.push(("/type", format!("type {} cannot become {}", old.field_type.as_str(), new.field_type.as_str())));
+        out.push((
+            "/type",
+            format!(
+                "type {} cannot become {}",
+                old.field_type.as_str(),
+                new.field_type.as_str()
+            ),
+        ));
         return out; // other comparisons make no sense across types
     }
     if new.required && !old.required {
@@ -57,7 +82,10 @@ fn tightenings(old: &FieldDef, new: &FieldDef) -> Vec<(&'static str, String)> {
         out.push(("/unique", "it cannot become unique".to_owned()));
     }
     if new.sensitive != old.sensitive {
-        out.push(("/sensitive", "`sensitive` changes how values are stored and cannot be toggled".to_owned()));
+        out.push((
+            "/sensitive",
+            "`sensitive` changes how values are stored and cannot be toggled".to_owned(),
+        ));
     }
     if new.target != old.target {
         out.push(("/target", "a reference cannot change its target".to_owned()));
@@ -71,17 +99,30 @@ fn tightenings(old: &FieldDef, new: &FieldDef) -> Vec<(&'static str, String)> {
     if old.field_type == new.field_type {
         if let (Some(o), Some(n)) = (old.effective_max_length(), new.effective_max_length()) {
             if n < o {
-                out.push(("/max_length", format!("`max_length` cannot shrink from {o} to {n}")));
+                out.push((
+                    "/max_length",
+                    format!("`max_length` cannot shrink from {o} to {n}"),
+                ));
             }
         }
     }
     if new.pattern.is_some() && new.pattern != old.pattern {
-        out.push(("/pattern", "`pattern` cannot be added or changed".to_owned()));
+        out.push((
+            "/pattern",
+            "`pattern` cannot be added or changed".to_owned(),
+        ));
     }
     if let (Some(o), Some(n)) = (&old.values, &new.values) {
-        let dropped: Vec<_> = o.iter().filter(|v| !n.contains(v)).map(String::as_str).collect();
+        let dropped: Vec<_> = o
+            .iter()
+            .filter(|v| !n.contains(v))
+            .map(String::as_str)
+            .collect();
         if !dropped.is_empty() {
-            out.push(("/values", format!("enum values cannot be removed ({})", dropped.join(", "))));
+            out.push((
+                "/values",
+                format!("enum values cannot be removed ({})", dropped.join(", ")),
+            ));
         }
     }
     out
@@ -155,7 +196,17 @@ mod tests {
         ]));
         let errs = check_change(&old(), &new, true);
         let got: Vec<_> = errs.iter().map(|e| e.pointer.as_str()).collect();
-        assert_eq!(got, vec!["/fields", "/fields/0/type", "/fields/1/min", "/fields/1/max", "/fields/2/values", "/fields/3/required"]);
+        assert_eq!(
+            got,
+            vec![
+                "/fields",
+                "/fields/0/type",
+                "/fields/1/min",
+                "/fields/1/max",
+                "/fields/2/values",
+                "/fields/3/required"
+            ]
+        );
         assert!(check_change(&old(), &new, false).is_empty());
     }
 }

@@ -54,7 +54,9 @@ impl Problem {
 
     /// The slug part of `type` (`validation-failed`).
     pub fn slug(&self) -> &str {
-        self.type_uri.strip_prefix(TYPE_BASE).unwrap_or(&self.type_uri)
+        self.type_uri
+            .strip_prefix(TYPE_BASE)
+            .unwrap_or(&self.type_uri)
     }
 
     pub fn to_json(&self) -> String {

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, WriteRequest, DeleteRequest,
+    AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
 };
 use hw_aws::dynamo::{Item, batch_write, get_s, s};
 use hw_domain::apikey::ApiKeyMeta;
@@ -35,15 +35,21 @@ fn encode<T: Serialize>(v: &T) -> Result<AttributeValue, StoreError> {
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(item: &Item, attr: &str) -> Result<T, StoreError> {
-    let v = item.get(attr).cloned().ok_or_else(|| StoreError::Backend(format!("item lacks `{attr}`")))?;
-    serde_dynamo::from_attribute_value(v).map_err(|e| StoreError::Backend(format!("decoding `{attr}`: {e}")))
+    let v = item
+        .get(attr)
+        .cloned()
+        .ok_or_else(|| StoreError::Backend(format!("item lacks `{attr}`")))?;
+    serde_dynamo::from_attribute_value(v)
+        .map_err(|e| StoreError::Backend(format!("decoding `{attr}`: {e}")))
 }
 
 fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
 
-fn is_conditional_failure<R>(e: &SdkError<impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata, R>) -> bool {
+fn is_conditional_failure<R>(
+    e: &SdkError<impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata, R>,
+) -> bool {
     matches!(e, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
 }
 
@@ -59,10 +65,17 @@ pub struct DynamoControlStore {
 
 impl DynamoControlStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
-    async fn put_new(&self, mut item: Item, extra: Option<(&str, AttributeValue)>) -> Result<(), StoreError> {
+    async fn put_new(
+        &self,
+        mut item: Item,
+        extra: Option<(&str, AttributeValue)>,
+    ) -> Result<(), StoreError> {
         if let Some((k, v)) = extra {
             item.insert(k.to_owned(), v);
         }
@@ -73,7 +86,13 @@ impl DynamoControlStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
-            .map_err(|e| if is_conditional_failure(&e) { StoreError::AlreadyExists } else { backend(e) })?;
+            .map_err(|e| {
+                if is_conditional_failure(&e) {
+                    StoreError::AlreadyExists
+                } else {
+                    backend(e)
+                }
+            })?;
         Ok(())
     }
 
@@ -118,42 +137,73 @@ impl DynamoControlStore {
 #[async_trait]
 impl ControlStore for DynamoControlStore {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
-        self.put_new(key(keys::tenant_pk(&tenant.id), keys::TENANT_SK), Some(("tenant", encode(tenant)?))).await
+        self.put_new(
+            key(keys::tenant_pk(&tenant.id), keys::TENANT_SK),
+            Some(("tenant", encode(tenant)?)),
+        )
+        .await
     }
 
     async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
-        self.get(keys::tenant_pk(id), keys::TENANT_SK).await?.map(|i| decode(&i, "tenant")).transpose()
+        self.get(keys::tenant_pk(id), keys::TENANT_SK)
+            .await?
+            .map(|i| decode(&i, "tenant"))
+            .transpose()
     }
 
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError> {
-        let items = self.query_prefix(keys::tenant_pk(tenant), keys::MODEL_SK_PREFIX).await?;
+        let items = self
+            .query_prefix(keys::tenant_pk(tenant), keys::MODEL_SK_PREFIX)
+            .await?;
         items.iter().map(|i| decode(i, "model")).collect()
     }
 
     async fn get_model(&self, tenant: &str, name: &str) -> Result<Option<Model>, StoreError> {
-        self.get(keys::tenant_pk(tenant), &keys::model_sk(name)).await?.map(|i| decode(&i, "model")).transpose()
+        self.get(keys::tenant_pk(tenant), &keys::model_sk(name))
+            .await?
+            .map(|i| decode(&i, "model"))
+            .transpose()
     }
 
-    async fn put_model(&self, tenant: &str, model: &Model, expected_version: Option<u64>) -> Result<(), StoreError> {
+    async fn put_model(
+        &self,
+        tenant: &str,
+        model: &Model,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
         let mut item = key(keys::tenant_pk(tenant), keys::model_sk(&model.name));
         item.insert("model".into(), encode(model)?);
-        item.insert("version".into(), AttributeValue::N(model.version.to_string()));
-        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        item.insert(
+            "version".into(),
+            AttributeValue::N(model.version.to_string()),
+        );
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
         let put = match expected_version {
             None => put.condition_expression("attribute_not_exists(pk)"),
             Some(v) => put
                 .condition_expression("version = :v")
                 .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
         };
-        put.send().await.map_err(|e| match (is_conditional_failure(&e), expected_version) {
-            (true, None) => StoreError::AlreadyExists,
-            (true, Some(_)) => StoreError::VersionConflict,
-            _ => backend(e),
-        })?;
+        put.send()
+            .await
+            .map_err(|e| match (is_conditional_failure(&e), expected_version) {
+                (true, None) => StoreError::AlreadyExists,
+                (true, Some(_)) => StoreError::VersionConflict,
+                _ => backend(e),
+            })?;
         Ok(())
     }
 
-    async fn delete_model(&self, tenant: &str, name: &str, expected_version: u64) -> Result<(), StoreError> {
+    async fn delete_model(
+        &self,
+        tenant: &str,
+        name: &str,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -162,7 +212,13 @@ impl ControlStore for DynamoControlStore {
             .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
             .send()
             .await
-            .map_err(|e| if is_conditional_failure(&e) { StoreError::VersionConflict } else { backend(e) })?;
+            .map_err(|e| {
+                if is_conditional_failure(&e) {
+                    StoreError::VersionConflict
+                } else {
+                    backend(e)
+                }
+            })?;
         Ok(())
     }
 
@@ -192,25 +248,37 @@ impl ControlStore for DynamoControlStore {
             .send()
             .await
             .map_err(|e| match cancellation_codes(&e) {
-                Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => StoreError::AlreadyExists,
+                Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => {
+                    StoreError::AlreadyExists
+                }
                 _ => backend(e),
             })?;
         Ok(())
     }
 
     async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyMeta>, StoreError> {
-        self.get(keys::api_key_hash_pk(hash), keys::API_KEY_HASH_SK).await?.map(|i| decode(&i, "meta")).transpose()
+        self.get(keys::api_key_hash_pk(hash), keys::API_KEY_HASH_SK)
+            .await?
+            .map(|i| decode(&i, "meta"))
+            .transpose()
     }
 
     async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKeyMeta>, StoreError> {
-        let items = self.query_prefix(keys::tenant_pk(tenant), keys::API_KEY_SK_PREFIX).await?;
+        let items = self
+            .query_prefix(keys::tenant_pk(tenant), keys::API_KEY_SK_PREFIX)
+            .await?;
         items.iter().map(|i| decode(i, "meta")).collect()
     }
 
     async fn revoke_api_key(&self, tenant: &str, id: &str) -> Result<(), StoreError> {
-        let item = self.get(keys::tenant_pk(tenant), &keys::api_key_sk(id)).await?.ok_or(StoreError::NotFound)?;
+        let item = self
+            .get(keys::tenant_pk(tenant), &keys::api_key_sk(id))
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut meta: ApiKeyMeta = decode(&item, "meta")?;
-        let hash = get_s(&item, "hash").ok_or_else(|| StoreError::Backend("API key item lacks its hash".into()))?.to_owned();
+        let hash = get_s(&item, "hash")
+            .ok_or_else(|| StoreError::Backend("API key item lacks its hash".into()))?
+            .to_owned();
         meta.revoked = true;
         let mut updated = item.clone();
         updated.insert("meta".into(), encode(&meta)?);
@@ -218,7 +286,13 @@ impl ControlStore for DynamoControlStore {
             .transact_write_items()
             .transact_items(
                 TransactWriteItem::builder()
-                    .put(Put::builder().table_name(&self.table).set_item(Some(updated)).build().expect("set"))
+                    .put(
+                        Put::builder()
+                            .table_name(&self.table)
+                            .set_item(Some(updated))
+                            .build()
+                            .expect("set"),
+                    )
                     .build(),
             )
             .transact_items(
@@ -226,7 +300,10 @@ impl ControlStore for DynamoControlStore {
                     .delete(
                         Delete::builder()
                             .table_name(&self.table)
-                            .set_key(Some(key(keys::api_key_hash_pk(&hash), keys::API_KEY_HASH_SK)))
+                            .set_key(Some(key(
+                                keys::api_key_hash_pk(&hash),
+                                keys::API_KEY_HASH_SK,
+                            )))
                             .build()
                             .expect("set"),
                     )
@@ -247,7 +324,10 @@ fn cancellation_codes<R>(e: &SdkError<TransactWriteItemsError, R>) -> Option<Vec
     match e {
         SdkError::ServiceError(se) => match se.err() {
             TransactWriteItemsError::TransactionCanceledException(tc) => Some(
-                tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect(),
+                tc.cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("None").to_owned())
+                    .collect(),
             ),
             _ => None,
         },
@@ -333,10 +413,17 @@ enum Action {
 
 impl DynamoDataStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
-    fn put(&self, item: Item, condition: Option<(&str, Vec<(&str, AttributeValue)>)>) -> TransactWriteItem {
+    fn put(
+        &self,
+        item: Item,
+        condition: Option<(&str, Vec<(&str, AttributeValue)>)>,
+    ) -> TransactWriteItem {
         let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
         if let Some((expr, values)) = condition {
             put = put.condition_expression(expr);
@@ -344,15 +431,25 @@ impl DynamoDataStore {
                 put = put.expression_attribute_values(k, v);
             }
         }
-        TransactWriteItem::builder().put(put.build().expect("table and item set")).build()
+        TransactWriteItem::builder()
+            .put(put.build().expect("table and item set"))
+            .build()
     }
 
-    fn transaction(&self, w: &RecordWrite<'_>) -> Result<(Vec<TransactWriteItem>, Vec<Action>), StoreError> {
+    fn transaction(
+        &self,
+        w: &RecordWrite<'_>,
+    ) -> Result<(Vec<TransactWriteItem>, Vec<Action>), StoreError> {
         let tenant = &w.event.tenant;
         let r = w.record;
         let mut items = Vec::new();
         let mut actions = Vec::new();
-        let version_is = |v: u64| ("version = :v", vec![(":v", AttributeValue::N(v.to_string()))]);
+        let version_is = |v: u64| {
+            (
+                "version = :v",
+                vec![(":v", AttributeValue::N(v.to_string()))],
+            )
+        };
         match w.kind {
             WriteKind::Create | WriteKind::Update { .. } => {
                 let item: Item = serde_dynamo::to_item(RecordItem::new(tenant, r, &w.claims))
@@ -367,12 +464,19 @@ impl DynamoDataStore {
                 let (expr, values) = version_is(expected_version);
                 let mut del = Delete::builder()
                     .table_name(&self.table)
-                    .set_key(Some(key(keys::entity_pk(tenant, &r.entity), keys::record_sk(&r.id))))
+                    .set_key(Some(key(
+                        keys::entity_pk(tenant, &r.entity),
+                        keys::record_sk(&r.id),
+                    )))
                     .condition_expression(expr);
                 for (k, v) in values {
                     del = del.expression_attribute_values(k, v);
                 }
-                items.push(TransactWriteItem::builder().delete(del.build().expect("set")).build());
+                items.push(
+                    TransactWriteItem::builder()
+                        .delete(del.build().expect("set"))
+                        .build(),
+                );
             }
         }
         actions.push(Action::Record);
@@ -381,18 +485,28 @@ impl DynamoDataStore {
         for (field, hash) in &w.take_claims {
             let mut item = key(keys::claim_pk(tenant, &r.entity, field), hash.clone());
             item.insert("record_id".into(), s(r.id.clone()));
-            items.push(self.put(item, Some(("attribute_not_exists(pk) OR record_id = :rid", owner()))));
+            items.push(self.put(
+                item,
+                Some(("attribute_not_exists(pk) OR record_id = :rid", owner())),
+            ));
             actions.push(Action::Claim(field.clone()));
         }
         for (field, hash) in &w.release_claims {
             let mut del = Delete::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(keys::claim_pk(tenant, &r.entity, field), hash.clone())))
+                .set_key(Some(key(
+                    keys::claim_pk(tenant, &r.entity, field),
+                    hash.clone(),
+                )))
                 .condition_expression("attribute_not_exists(pk) OR record_id = :rid");
             for (k, v) in owner() {
                 del = del.expression_attribute_values(k, v);
             }
-            items.push(TransactWriteItem::builder().delete(del.build().expect("set")).build());
+            items.push(
+                TransactWriteItem::builder()
+                    .delete(del.build().expect("set"))
+                    .build(),
+            );
             actions.push(Action::Release);
         }
         for (field, target, id) in &w.references {
@@ -401,7 +515,10 @@ impl DynamoDataStore {
             }
             let check = ConditionCheck::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(keys::entity_pk(tenant, target), keys::record_sk(id))))
+                .set_key(Some(key(
+                    keys::entity_pk(tenant, target),
+                    keys::record_sk(id),
+                )))
                 .condition_expression("attribute_exists(pk)")
                 .build()
                 .expect("set");
@@ -411,7 +528,10 @@ impl DynamoDataStore {
         let mut outbox = key(keys::outbox_pk(tenant), w.event.id.clone());
         outbox.insert("outbox_shard".into(), s(keys::outbox_shard(&w.event.id)));
         outbox.insert("outbox_at".into(), s(w.event.time.clone()));
-        outbox.insert("envelope".into(), s(serde_json::to_string(w.event).expect("envelope serialises")));
+        outbox.insert(
+            "envelope".into(),
+            s(serde_json::to_string(w.event).expect("envelope serialises")),
+        );
         items.push(self.put(outbox, None));
         actions.push(Action::Outbox);
 
@@ -444,12 +564,20 @@ impl DataStore for DynamoDataStore {
         Ok(out.count > 0)
     }
 
-    async fn get_record(&self, tenant: &str, entity: &str, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+    async fn get_record(
+        &self,
+        tenant: &str,
+        entity: &str,
+        id: &str,
+    ) -> Result<Option<StoredRecord>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::entity_pk(tenant, entity), keys::record_sk(id))))
+            .set_key(Some(key(
+                keys::entity_pk(tenant, entity),
+                keys::record_sk(id),
+            )))
             .consistent_read(true)
             .send()
             .await
@@ -479,7 +607,12 @@ impl DataStore for DynamoDataStore {
             .send()
             .await
             .map_err(backend)?;
-        let records: Vec<StoredRecord> = out.items.unwrap_or_default().into_iter().map(decode_record).collect::<Result<_, _>>()?;
+        let records: Vec<StoredRecord> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode_record)
+            .collect::<Result<_, _>>()?;
         let next = match out.last_evaluated_key {
             Some(_) if records.len() == limit => records.last().map(|r| r.record.id.clone()),
             _ => None,
@@ -491,12 +624,21 @@ impl DataStore for DynamoDataStore {
         let (items, actions) = self.transaction(&write)?;
         let mut attempt = 0;
         loop {
-            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
             let Err(err) = result else { return Ok(()) };
-            let Some(codes) = cancellation_codes(&err) else { return Err(backend(err)) };
+            let Some(codes) = cancellation_codes(&err) else {
+                return Err(backend(err));
+            };
             // Conflicts with a concurrent transaction are retried: on the next attempt the other one has either
             // committed (and our conditions say so) or not.
-            if codes.iter().any(|c| c == "TransactionConflict") && attempt < TRANSACTION_CONFLICT_RETRIES {
+            if codes.iter().any(|c| c == "TransactionConflict")
+                && attempt < TRANSACTION_CONFLICT_RETRIES
+            {
                 attempt += 1;
                 tokio::time::sleep(hw_aws::backoff(attempt)).await;
                 continue;
@@ -508,12 +650,20 @@ impl DataStore for DynamoDataStore {
                 return Err(match (action, write.kind) {
                     (Action::Record, WriteKind::Create) => StoreError::AlreadyExists,
                     (Action::Record, _) => StoreError::VersionConflict,
-                    (Action::Claim(field), _) => StoreError::UniqueViolation { field: field.clone() },
-                    (Action::Reference(field), _) => StoreError::MissingReference { field: field.clone() },
-                    (Action::Release | Action::Outbox, _) => StoreError::Backend(format!("unexpected condition failure: {codes:?}")),
+                    (Action::Claim(field), _) => StoreError::UniqueViolation {
+                        field: field.clone(),
+                    },
+                    (Action::Reference(field), _) => StoreError::MissingReference {
+                        field: field.clone(),
+                    },
+                    (Action::Release | Action::Outbox, _) => {
+                        StoreError::Backend(format!("unexpected condition failure: {codes:?}"))
+                    }
                 });
             }
-            return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
+            return Err(StoreError::Backend(format!(
+                "transaction cancelled: {codes:?}"
+            )));
         }
     }
 
@@ -522,14 +672,25 @@ impl DataStore for DynamoDataStore {
             .iter()
             .map(|e| {
                 WriteRequest::builder()
-                    .delete_request(DeleteRequest::builder().set_key(Some(key(keys::outbox_pk(&e.tenant), e.id.clone()))).build().expect("key set"))
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .set_key(Some(key(keys::outbox_pk(&e.tenant), e.id.clone())))
+                            .build()
+                            .expect("key set"),
+                    )
                     .build()
             })
             .collect();
-        batch_write(&self.client, &self.table, requests).await.map_err(|e| StoreError::Backend(e.to_string()))
+        batch_write(&self.client, &self.table, requests)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))
     }
 
-    async fn outbox_pending(&self, older_than: &str, limit: usize) -> Result<Vec<Envelope>, StoreError> {
+    async fn outbox_pending(
+        &self,
+        older_than: &str,
+        limit: usize,
+    ) -> Result<Vec<Envelope>, StoreError> {
         let mut events = Vec::new();
         for shard in 0..keys::OUTBOX_SHARDS {
             let out = self
@@ -545,8 +706,12 @@ impl DataStore for DynamoDataStore {
                 .await
                 .map_err(backend)?;
             for item in out.items.unwrap_or_default() {
-                let raw = get_s(&item, "envelope").ok_or_else(|| StoreError::Backend("outbox item lacks its envelope".into()))?;
-                events.push(serde_json::from_str::<Envelope>(raw).map_err(|e| StoreError::Backend(format!("outbox envelope: {e}")))?);
+                let raw = get_s(&item, "envelope")
+                    .ok_or_else(|| StoreError::Backend("outbox item lacks its envelope".into()))?;
+                events.push(
+                    serde_json::from_str::<Envelope>(raw)
+                        .map_err(|e| StoreError::Backend(format!("outbox envelope: {e}")))?,
+                );
             }
         }
         events.sort_by(|a, b| a.time.cmp(&b.time));

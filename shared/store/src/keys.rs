@@ -40,6 +40,9 @@ pub fn outbox_pk(tenant: &str) -> String {
 /// The outbox index is spread over a few partitions so that a burst of writes does not heat one.
 pub const OUTBOX_SHARDS: u32 = 4;
 pub fn outbox_shard(event_id: &str) -> String {
-    let n = event_id.bytes().fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(b as u32)) % OUTBOX_SHARDS;
+    let n = event_id
+        .bytes()
+        .fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(b as u32))
+        % OUTBOX_SHARDS;
     format!("OUTBOX#{n}")
 }

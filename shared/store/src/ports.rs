@@ -37,8 +37,12 @@ pub enum WriteKind {
     /// The record must not exist yet.
     Create,
     /// The stored version must still be `expected_version`.
-    Update { expected_version: u64 },
-    Delete { expected_version: u64 },
+    Update {
+        expected_version: u64,
+    },
+    Delete {
+        expected_version: u64,
+    },
 }
 
 /// One atomic change of a record: the record itself, the unique claims it takes and releases, the references
@@ -66,8 +70,18 @@ pub trait ControlStore: Send + Sync {
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError>;
     async fn get_model(&self, tenant: &str, name: &str) -> Result<Option<Model>, StoreError>;
     /// `expected_version: None` creates (fails with `AlreadyExists`); `Some(v)` replaces version `v`.
-    async fn put_model(&self, tenant: &str, model: &Model, expected_version: Option<u64>) -> Result<(), StoreError>;
-    async fn delete_model(&self, tenant: &str, name: &str, expected_version: u64) -> Result<(), StoreError>;
+    async fn put_model(
+        &self,
+        tenant: &str,
+        model: &Model,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError>;
+    async fn delete_model(
+        &self,
+        tenant: &str,
+        name: &str,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
 
     /// Stores the key's metadata and its hash lookup item atomically.
     async fn create_api_key(&self, meta: &ApiKeyMeta, hash: &str) -> Result<(), StoreError>;
@@ -83,16 +97,30 @@ pub trait ControlStore: Send + Sync {
 #[async_trait]
 pub trait DataStore: Send + Sync {
     async fn has_records(&self, tenant: &str, entity: &str) -> Result<bool, StoreError>;
-    async fn get_record(&self, tenant: &str, entity: &str, id: &str) -> Result<Option<StoredRecord>, StoreError>;
+    async fn get_record(
+        &self,
+        tenant: &str,
+        entity: &str,
+        id: &str,
+    ) -> Result<Option<StoredRecord>, StoreError>;
     /// Records in id order, after `after` (exclusive); the second value is the cursor of the next page.
-    async fn list_records(&self, tenant: &str, entity: &str, limit: usize, after: Option<&str>)
-        -> Result<(Vec<StoredRecord>, Option<String>), StoreError>;
+    async fn list_records(
+        &self,
+        tenant: &str,
+        entity: &str,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<StoredRecord>, Option<String>), StoreError>;
     async fn write_record(&self, write: RecordWrite<'_>) -> Result<(), StoreError>;
 
     /// Removes published events from the outbox.
     async fn outbox_done(&self, events: &[Envelope]) -> Result<(), StoreError>;
     /// Events still in the outbox whose time is before `older_than` (RFC 3339), oldest first.
-    async fn outbox_pending(&self, older_than: &str, limit: usize) -> Result<Vec<Envelope>, StoreError>;
+    async fn outbox_pending(
+        &self,
+        older_than: &str,
+        limit: usize,
+    ) -> Result<Vec<Envelope>, StoreError>;
 
     async fn ping(&self) -> Result<(), StoreError>;
 }

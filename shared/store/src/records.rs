@@ -50,7 +50,10 @@ pub type Pointer<'a> = &'a (dyn Fn(&str) -> String + Sync);
 
 impl Records {
     pub async fn model(&self, tenant: &str, entity: &str) -> Result<Model, RecordError> {
-        self.control.get_model(tenant, entity).await?.ok_or_else(|| RecordError::UnknownEntity(entity.to_owned()))
+        self.control
+            .get_model(tenant, entity)
+            .await?
+            .ok_or_else(|| RecordError::UnknownEntity(entity.to_owned()))
     }
 
     pub async fn get(&self, p: &Principal, entity: &str, id: &str) -> Result<Record, RecordError> {
@@ -58,13 +61,29 @@ impl Records {
         Ok(self.current(p, entity, id).await?.record)
     }
 
-    pub async fn list(&self, p: &Principal, entity: &str, limit: usize, after: Option<&str>) -> Result<(Vec<Record>, Option<String>), RecordError> {
+    pub async fn list(
+        &self,
+        p: &Principal,
+        entity: &str,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<Record>, Option<String>), RecordError> {
         self.model(&p.tenant, entity).await?;
-        let (page, next) = self.data.list_records(&p.tenant, entity, limit, after).await?;
+        let (page, next) = self
+            .data
+            .list_records(&p.tenant, entity, limit, after)
+            .await?;
         Ok((page.into_iter().map(|s| s.record).collect(), next))
     }
 
-    pub async fn create(&self, p: &Principal, entity: &str, id: Option<String>, input: &Map<String, Value>, pointer: Pointer<'_>) -> Result<Record, RecordError> {
+    pub async fn create(
+        &self,
+        p: &Principal,
+        entity: &str,
+        id: Option<String>,
+        input: &Map<String, Value>,
+        pointer: Pointer<'_>,
+    ) -> Result<Record, RecordError> {
         let model = self.model(&p.tenant, entity).await?;
         let validated = validate_attributes(&model, input, Mode::Create, pointer);
         let id = match id {
@@ -89,7 +108,11 @@ impl Records {
             updated_by: p.actor.clone(),
         };
         let claims = claims_of(&model, &record.attributes);
-        let event = Envelope::new("record.created", &p.tenant, json!({"entity": entity, "id": record.id, "record": redact(&model, &record)}));
+        let event = Envelope::new(
+            "record.created",
+            &p.tenant,
+            json!({"entity": entity, "id": record.id, "record": redact(&model, &record)}),
+        );
         let write = RecordWrite {
             kind: WriteKind::Create,
             record: &record,
@@ -99,16 +122,28 @@ impl Records {
             references: references_of(&model, &record.attributes, |_| true),
             event: &event,
         };
-        self.data.write_record(write).await.map_err(|e| explain(e, entity, &record.id, pointer))?;
+        self.data
+            .write_record(write)
+            .await
+            .map_err(|e| explain(e, entity, &record.id, pointer))?;
         self.publish(event).await;
         Ok(record)
     }
 
     /// Merges `input` into the stored attributes (`null` clears a field). With `if_match` the write happens only
     /// at that version; without it, a concurrent change makes the update re-read and re-apply itself.
-    pub async fn update(&self, p: &Principal, entity: &str, id: &str, input: &Map<String, Value>, if_match: Option<u64>, pointer: Pointer<'_>) -> Result<Record, RecordError> {
+    pub async fn update(
+        &self,
+        p: &Principal,
+        entity: &str,
+        id: &str,
+        input: &Map<String, Value>,
+        if_match: Option<u64>,
+        pointer: Pointer<'_>,
+    ) -> Result<Record, RecordError> {
         let model = self.model(&p.tenant, entity).await?;
-        let validated = validate_attributes(&model, input, Mode::Patch, pointer).map_err(RecordError::Invalid)?;
+        let validated = validate_attributes(&model, input, Mode::Patch, pointer)
+            .map_err(RecordError::Invalid)?;
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.current(p, entity, id).await?;
             check_precondition(if_match, current.record.version)?;
@@ -135,10 +170,21 @@ impl Records {
                 json!({"entity": entity, "id": id, "record": redact(&model, &record), "changes": redact_changes(&model, changes.clone())}),
             );
             let write = RecordWrite {
-                kind: WriteKind::Update { expected_version: current.record.version },
+                kind: WriteKind::Update {
+                    expected_version: current.record.version,
+                },
                 record: &record,
-                take_claims: claims.iter().filter(|(f, h)| current.claims.get(*f) != Some(*h)).map(|(f, h)| (f.clone(), h.clone())).collect(),
-                release_claims: current.claims.iter().filter(|(f, h)| claims.get(*f) != Some(*h)).map(|(f, h)| (f.clone(), h.clone())).collect(),
+                take_claims: claims
+                    .iter()
+                    .filter(|(f, h)| current.claims.get(*f) != Some(*h))
+                    .map(|(f, h)| (f.clone(), h.clone()))
+                    .collect(),
+                release_claims: current
+                    .claims
+                    .iter()
+                    .filter(|(f, h)| claims.get(*f) != Some(*h))
+                    .map(|(f, h)| (f.clone(), h.clone()))
+                    .collect(),
                 claims,
                 references: references_of(&model, &record.attributes, |f| changes.contains_key(f)),
                 event: &event,
@@ -159,7 +205,13 @@ impl Records {
         Err(RecordError::Busy)
     }
 
-    pub async fn delete(&self, p: &Principal, entity: &str, id: &str, if_match: Option<u64>) -> Result<(), RecordError> {
+    pub async fn delete(
+        &self,
+        p: &Principal,
+        entity: &str,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<(), RecordError> {
         let model = self.model(&p.tenant, entity).await?;
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.current(p, entity, id).await?;
@@ -170,7 +222,9 @@ impl Records {
                 json!({"entity": entity, "id": id, "record": redact(&model, &current.record), "deleted_by": p.actor}),
             );
             let write = RecordWrite {
-                kind: WriteKind::Delete { expected_version: current.record.version },
+                kind: WriteKind::Delete {
+                    expected_version: current.record.version,
+                },
                 record: &current.record,
                 claims: BTreeMap::new(),
                 take_claims: vec![],
@@ -184,18 +238,30 @@ impl Records {
                     return Ok(());
                 }
                 Err(StoreError::VersionConflict) if if_match.is_none() => continue,
-                Err(StoreError::VersionConflict) => return Err(RecordError::PreconditionFailed { current: current.record.version + 1 }),
+                Err(StoreError::VersionConflict) => {
+                    return Err(RecordError::PreconditionFailed {
+                        current: current.record.version + 1,
+                    });
+                }
                 Err(e) => return Err(e.into()),
             }
         }
         Err(RecordError::Busy)
     }
 
-    async fn current(&self, p: &Principal, entity: &str, id: &str) -> Result<StoredRecord, RecordError> {
+    async fn current(
+        &self,
+        p: &Principal,
+        entity: &str,
+        id: &str,
+    ) -> Result<StoredRecord, RecordError> {
         self.data
             .get_record(&p.tenant, entity, id)
             .await?
-            .ok_or_else(|| RecordError::NotFound { entity: entity.to_owned(), id: id.to_owned() })
+            .ok_or_else(|| RecordError::NotFound {
+                entity: entity.to_owned(),
+                id: id.to_owned(),
+            })
     }
 
     /// Publishes right away; what fails stays in the outbox, where the outbox relay finds it.
@@ -207,22 +273,33 @@ impl Records {
                     tracing::warn!(error = %e, event_id = %events[0].id, "published, but the outbox entry stays; the relay will publish it again (same id)");
                 }
             }
-            Err(e) => tracing::warn!(error = %e, event_id = %events[0].id, "event left in the outbox for the relay"),
+            Err(e) => {
+                tracing::warn!(error = %e, event_id = %events[0].id, "event left in the outbox for the relay")
+            }
         }
     }
 }
 
 /// Publishes what has waited in the outbox longer than `min_age`: events whose writer could not publish them.
 /// Returns how many were published. Safe to run concurrently and repeatedly (consumers deduplicate by event id).
-pub async fn relay_outbox(data: &dyn DataStore, publisher: &dyn EventPublisher, min_age: chrono::Duration, batch: usize) -> Result<usize, StoreError> {
-    let cutoff = (chrono::Utc::now() - min_age).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+pub async fn relay_outbox(
+    data: &dyn DataStore,
+    publisher: &dyn EventPublisher,
+    min_age: chrono::Duration,
+    batch: usize,
+) -> Result<usize, StoreError> {
+    let cutoff =
+        (chrono::Utc::now() - min_age).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut total = 0;
     loop {
         let pending = data.outbox_pending(&cutoff, batch).await?;
         if pending.is_empty() {
             return Ok(total);
         }
-        publisher.publish(&pending).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        publisher
+            .publish(&pending)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         data.outbox_done(&pending).await?;
         total += pending.len();
         if pending.len() < batch {
@@ -243,11 +320,20 @@ fn claims_of(model: &Model, attributes: &Map<String, Value>) -> BTreeMap<String,
         .fields
         .iter()
         .filter(|f| f.unique)
-        .filter_map(|f| attributes.get(&f.name).filter(|v| !v.is_null()).map(|v| (f.name.clone(), unique_claim(f, v))))
+        .filter_map(|f| {
+            attributes
+                .get(&f.name)
+                .filter(|v| !v.is_null())
+                .map(|v| (f.name.clone(), unique_claim(f, v)))
+        })
         .collect()
 }
 
-fn references_of(model: &Model, attributes: &Map<String, Value>, include: impl Fn(&str) -> bool) -> Vec<(String, String, String)> {
+fn references_of(
+    model: &Model,
+    attributes: &Map<String, Value>,
+    include: impl Fn(&str) -> bool,
+) -> Vec<(String, String, String)> {
     model
         .fields
         .iter()
@@ -261,7 +347,10 @@ fn references_of(model: &Model, attributes: &Map<String, Value>, include: impl F
 
 fn explain(e: StoreError, entity: &str, id: &str, pointer: Pointer<'_>) -> RecordError {
     match e {
-        StoreError::AlreadyExists => RecordError::AlreadyExists { entity: entity.to_owned(), id: id.to_owned() },
+        StoreError::AlreadyExists => RecordError::AlreadyExists {
+            entity: entity.to_owned(),
+            id: id.to_owned(),
+        },
         StoreError::UniqueViolation { field } => RecordError::Conflict(vec![FieldError::new(
             pointer(&field),
             "not-unique",
@@ -301,7 +390,11 @@ mod tests {
     use hw_aws::events::RecordingPublisher;
 
     fn principal() -> Principal {
-        Principal { tenant: "acme".into(), actor: "apikey:key_1".into(), scopes: vec!["admin".into()] }
+        Principal {
+            tenant: "acme".into(),
+            actor: "apikey:key_1".into(),
+            scopes: vec!["admin".into()],
+        }
     }
 
     async fn setup() -> (Records, Arc<RecordingPublisher>, Arc<MemoryDataStore>) {
@@ -318,7 +411,11 @@ mod tests {
             let model: Model = serde_json::from_value(m).unwrap();
             control.put_model("acme", &model, None).await.unwrap();
         }
-        let records = Records { control, data: data.clone(), publisher: publisher.clone() };
+        let records = Records {
+            control,
+            data: data.clone(),
+            publisher: publisher.clone(),
+        };
         (records, publisher, data)
     }
 
@@ -334,43 +431,163 @@ mod tests {
     async fn create_update_delete_publish_events_and_keep_uniqueness() {
         let (records, publisher, data) = setup().await;
         let p = principal();
-        let company = records.create(&p, "company", None, &attrs(json!({"name": "Acme"})), &ptr).await.unwrap();
-        let a = records.create(&p, "contact", None, &attrs(json!({"email": "a@x.io", "ssn": "123", "company": company.id})), &ptr).await.unwrap();
-        let dup = records.create(&p, "contact", None, &attrs(json!({"email": "A@X.io"})), &ptr).await.unwrap_err();
-        assert!(matches!(&dup, RecordError::Conflict(e) if e[0].pointer == "/data/attributes/email"), "{dup:?}");
-        let missing = records.create(&p, "contact", None, &attrs(json!({"email": "b@x.io", "company": "nope"})), &ptr).await.unwrap_err();
+        let company = records
+            .create(&p, "company", None, &attrs(json!({"name": "Acme"})), &ptr)
+            .await
+            .unwrap();
+        let a = records
+            .create(
+                &p,
+                "contact",
+                None,
+                &attrs(json!({"email": "a@x.io", "ssn": "123", "company": company.id})),
+                &ptr,
+            )
+            .await
+            .unwrap();
+        let dup = records
+            .create(
+                &p,
+                "contact",
+                None,
+                &attrs(json!({"email": "A@X.io"})),
+                &ptr,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&dup, RecordError::Conflict(e) if e[0].pointer == "/data/attributes/email"),
+            "{dup:?}"
+        );
+        let missing = records
+            .create(
+                &p,
+                "contact",
+                None,
+                &attrs(json!({"email": "b@x.io", "company": "nope"})),
+                &ptr,
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(&missing, RecordError::Invalid(e) if e[0].code == "missing-reference"));
 
-        let updated = records.update(&p, "contact", &a.id, &attrs(json!({"email": "new@x.io"})), Some(1), &ptr).await.unwrap();
+        let updated = records
+            .update(
+                &p,
+                "contact",
+                &a.id,
+                &attrs(json!({"email": "new@x.io"})),
+                Some(1),
+                &ptr,
+            )
+            .await
+            .unwrap();
         assert_eq!(updated.version, 2);
         // the old value is free again, the new one is taken
-        records.create(&p, "contact", None, &attrs(json!({"email": "a@x.io"})), &ptr).await.unwrap();
-        assert!(records.create(&p, "contact", None, &attrs(json!({"email": "new@x.io"})), &ptr).await.is_err());
-        let stale = records.update(&p, "contact", &a.id, &attrs(json!({"ssn": "9"})), Some(1), &ptr).await.unwrap_err();
-        assert!(matches!(stale, RecordError::PreconditionFailed { current: 2 }));
+        records
+            .create(
+                &p,
+                "contact",
+                None,
+                &attrs(json!({"email": "a@x.io"})),
+                &ptr,
+            )
+            .await
+            .unwrap();
+        assert!(
+            records
+                .create(
+                    &p,
+                    "contact",
+                    None,
+                    &attrs(json!({"email": "new@x.io"})),
+                    &ptr
+                )
+                .await
+                .is_err()
+        );
+        let stale = records
+            .update(
+                &p,
+                "contact",
+                &a.id,
+                &attrs(json!({"ssn": "9"})),
+                Some(1),
+                &ptr,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            stale,
+            RecordError::PreconditionFailed { current: 2 }
+        ));
 
         records.delete(&p, "contact", &a.id, None).await.unwrap();
-        assert!(matches!(records.get(&p, "contact", &a.id).await, Err(RecordError::NotFound { .. })));
+        assert!(matches!(
+            records.get(&p, "contact", &a.id).await,
+            Err(RecordError::NotFound { .. })
+        ));
 
         let events = publisher.published.lock().unwrap().clone();
         let types: Vec<_> = events.iter().map(|e| e.event_type.as_str()).collect();
-        assert_eq!(types, ["record.created", "record.created", "record.updated", "record.created", "record.deleted"]);
-        assert!(events[1].data["record"]["attributes"].get("ssn").is_none(), "sensitive values stay out of events");
-        assert_eq!(events[2].data["changes"]["email"], json!({"from": "a@x.io", "to": "new@x.io"}));
-        assert!(data.outbox_pending("9999", 10).await.unwrap().is_empty(), "published events leave the outbox");
+        assert_eq!(
+            types,
+            [
+                "record.created",
+                "record.created",
+                "record.updated",
+                "record.created",
+                "record.deleted"
+            ]
+        );
+        assert!(
+            events[1].data["record"]["attributes"].get("ssn").is_none(),
+            "sensitive values stay out of events"
+        );
+        assert_eq!(
+            events[2].data["changes"]["email"],
+            json!({"from": "a@x.io", "to": "new@x.io"})
+        );
+        assert!(
+            data.outbox_pending("9999", 10).await.unwrap().is_empty(),
+            "published events leave the outbox"
+        );
     }
 
     #[tokio::test]
     async fn events_that_cannot_be_published_wait_in_the_outbox_for_the_relay() {
         let (records, publisher, data) = setup().await;
-        publisher.fail.store(true, std::sync::atomic::Ordering::SeqCst);
-        records.create(&principal(), "company", None, &attrs(json!({"name": "Acme"})), &ptr).await.unwrap();
+        publisher
+            .fail
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        records
+            .create(
+                &principal(),
+                "company",
+                None,
+                &attrs(json!({"name": "Acme"})),
+                &ptr,
+            )
+            .await
+            .unwrap();
         assert_eq!(data.outbox_pending("9999", 10).await.unwrap().len(), 1);
-        publisher.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+        publisher
+            .fail
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         tokio::time::sleep(std::time::Duration::from_millis(5)).await; // event times have millisecond precision
-        let n = relay_outbox(data.as_ref(), publisher.as_ref(), chrono::Duration::zero(), 10).await.unwrap();
+        let n = relay_outbox(
+            data.as_ref(),
+            publisher.as_ref(),
+            chrono::Duration::zero(),
+            10,
+        )
+        .await
+        .unwrap();
         assert_eq!(n, 1);
-        assert_eq!(publisher.published.lock().unwrap()[0].event_type, "record.created");
+        assert_eq!(
+            publisher.published.lock().unwrap()[0].event_type,
+            "record.created"
+        );
         assert!(data.outbox_pending("9999", 10).await.unwrap().is_empty());
     }
 
@@ -378,8 +595,21 @@ mod tests {
     async fn a_patch_that_changes_nothing_makes_no_version_and_no_event() {
         let (records, publisher, _) = setup().await;
         let p = principal();
-        let c = records.create(&p, "company", None, &attrs(json!({"name": "Acme"})), &ptr).await.unwrap();
-        let same = records.update(&p, "company", &c.id, &attrs(json!({"name": "Acme"})), None, &ptr).await.unwrap();
+        let c = records
+            .create(&p, "company", None, &attrs(json!({"name": "Acme"})), &ptr)
+            .await
+            .unwrap();
+        let same = records
+            .update(
+                &p,
+                "company",
+                &c.id,
+                &attrs(json!({"name": "Acme"})),
+                None,
+                &ptr,
+            )
+            .await
+            .unwrap();
         assert_eq!(same.version, 1);
         assert_eq!(publisher.published.lock().unwrap().len(), 1);
     }

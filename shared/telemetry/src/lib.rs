@@ -15,7 +15,10 @@ pub fn init(function: &'static str) {
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false);
-    let _ = tracing_subscriber::registry().with(filter).with(json).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(json)
+        .try_init();
     tracing::info!(function, "telemetry initialised");
 }
 

@@ -36,17 +36,26 @@ async fn run() -> Result<()> {
     let table = match (std::env::var("HUBBLE_CONTROL_TABLE").ok(), prefix) {
         (_, Some(p)) => hw_resources::Config::for_prefix(&p).control_table,
         (Some(t), None) => t,
-        (None, None) => bail!("set HUBBLE_CONTROL_TABLE or pass --prefix (the local stack uses `hubble`)\n{USAGE}"),
+        (None, None) => bail!(
+            "set HUBBLE_CONTROL_TABLE or pass --prefix (the local stack uses `hubble`)\n{USAGE}"
+        ),
     };
     let sdk = hw_aws::sdk_config().await;
-    let tenants = Tenants { control: Arc::new(DynamoControlStore::new(hw_aws::dynamo_client(&sdk), table)) };
+    let tenants = Tenants {
+        control: Arc::new(DynamoControlStore::new(hw_aws::dynamo_client(&sdk), table)),
+    };
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["tenant", "create", id, ..] => {
             let id = id.to_string();
             let name = take_option(&mut args, "--name")?.unwrap_or_else(|| id.clone());
-            let (tenant, key) = tenants.create_tenant(&id, &name).await.context("creating the tenant")?;
-            print(json!({"tenant": tenant, "api_key": {"id": key.meta.id, "scopes": key.meta.scopes, "secret": key.secret}}));
+            let (tenant, key) = tenants
+                .create_tenant(&id, &name)
+                .await
+                .context("creating the tenant")?;
+            print(
+                json!({"tenant": tenant, "api_key": {"id": key.meta.id, "scopes": key.meta.scopes, "secret": key.secret}}),
+            );
         }
         ["key", "create", tenant, ..] => {
             let tenant = tenant.to_string();
@@ -57,10 +66,17 @@ async fn run() -> Result<()> {
                 scopes.push(s);
             }
             if scopes.is_empty() {
-                bail!("give at least one --scope (admin, models:write, data:read, data:write, data:read:<entity>, data:write:<entity>)");
+                bail!(
+                    "give at least one --scope (admin, models:write, data:read, data:write, data:read:<entity>, data:write:<entity>)"
+                );
             }
-            let key = tenants.create_key(&tenant, &name, scopes, expires_at).await.context("creating the key")?;
-            print(json!({"api_key": {"id": key.meta.id, "tenant": key.meta.tenant, "scopes": key.meta.scopes, "secret": key.secret}}));
+            let key = tenants
+                .create_key(&tenant, &name, scopes, expires_at)
+                .await
+                .context("creating the key")?;
+            print(
+                json!({"api_key": {"id": key.meta.id, "tenant": key.meta.tenant, "scopes": key.meta.scopes, "secret": key.secret}}),
+            );
         }
         _ => bail!("unknown command\n{USAGE}"),
     }
@@ -73,7 +89,9 @@ fn print(v: serde_json::Value) {
 
 /// Removes `--name value` from `args` and returns the value.
 fn take_option(args: &mut Vec<String>, name: &str) -> Result<Option<String>> {
-    let Some(i) = args.iter().position(|a| a == name) else { return Ok(None) };
+    let Some(i) = args.iter().position(|a| a == name) else {
+        return Ok(None);
+    };
     if i + 1 >= args.len() {
         bail!("{name} needs a value");
     }
