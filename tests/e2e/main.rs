@@ -7,17 +7,10 @@ mod models;
 mod platform;
 mod records;
 
-use std::sync::OnceLock;
-
 use hubble_e2e::Stack;
 
-/// The stack is described once per test binary; every test shares it (each with its own tenant).
-pub async fn stack() -> &'static Stack {
-    static STACK: OnceLock<Stack> = OnceLock::new();
-    if let Some(s) = STACK.get() {
-        return s;
-    }
-    let s = Stack::from_env().await;
-    let _ = STACK.set(s);
-    STACK.get().expect("set")
+/// The stack under test. Each test builds its own clients: every `#[tokio::test]` has its own runtime, and
+/// connection pools must not outlive the runtime that made them.
+pub async fn stack() -> Stack {
+    Stack::from_env().await
 }

@@ -150,7 +150,7 @@ async fn bootstrapped_resources_match_the_manifest() {
 async fn events_left_in_the_outbox_are_published_by_the_relay_through_its_queue() {
     let s = stack().await;
     let tenant = format!("t-{}", ulid::Ulid::new().to_string().to_lowercase());
-    let tap = BusTap::new(s, &tenant).await.unwrap();
+    let tap = BusTap::new(&s, &tenant).await.unwrap();
     // An event whose writer crashed before publishing: in the outbox, a minute old.
     let event = json!({"id": format!("evt_{}", ulid::Ulid::new()), "type": "record.created", "tenant": tenant,
         "time": (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

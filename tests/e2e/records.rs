@@ -13,7 +13,7 @@ async fn a_created_record_is_stored_in_dynamodb_and_announced_on_the_bus() {
     let s = stack().await;
     let t = s.tenant().await;
     t.define_crm().await;
-    let tap = BusTap::new(s, &t.id).await.unwrap();
+    let tap = BusTap::new(&s, &t.id).await.unwrap();
     let company = t.create("company", json!({"name": "Acme"}), None).await;
     assert_eq!(company.status, 201, "{:?}", company.body);
     let company_id = company.body["data"]["id"].as_str().unwrap().to_owned();

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { AssetHashType, Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -76,7 +77,11 @@ export function createFunctions(scope: Construct, props: FunctionsProps): Record
 
     // least privilege: only what resources.json says this function uses
     for (const t of spec.tables) data.tables[t].grantReadWriteData(fn);
-    if (spec.event_bus) messaging.bus.grantPutEventsTo(fn);
+    if (spec.event_bus) {
+      messaging.bus.grantPutEventsTo(fn);
+      // GET /health and readiness checks describe the bus
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['events:DescribeEventBus'], resources: [messaging.bus.eventBusArn] }));
+    }
     for (const k of spec.kms_keys) data.keys[k].grant(fn, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');
     for (const q of spec.queues) messaging.queues[q].queue.grantSendMessages(fn);
 

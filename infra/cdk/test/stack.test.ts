@@ -62,6 +62,14 @@ describe('cargo-lambda functions', () => {
   });
 });
 
+describe('permissions', () => {
+  test('functions that publish events may also describe the bus (health checks)', () => {
+    const { template } = synth();
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('events:DescribeEventBus');
+  });
+});
+
 describe('alarms', () => {
   test('no SNS topic without alarmEmail', () => {
     const { template } = synth();
