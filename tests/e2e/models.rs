@@ -11,18 +11,10 @@ async fn the_contract_example_defines_a_model_that_can_be_read_listed_replaced_a
     let got = t.get("/v1/models/contact").await;
     assert_eq!(got.status, 200);
     assert_eq!(got.header("etag"), "\"1\"");
-    assert_eq!(
-        got.body["fields"][0],
-        json!({"name": "email", "type": "email", "required": true, "unique": true})
-    );
+    assert_eq!(got.body["fields"][0], json!({"name": "email", "type": "email", "required": true, "unique": true}));
     assert_eq!(got.body["fields"][2]["target"], "company");
     let list = t.get("/v1/models").await;
-    let names: Vec<&str> = list.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = list.body["data"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["company", "contact"]);
 
     // adding an optional field is always safe
@@ -56,16 +48,7 @@ async fn the_contract_example_defines_a_model_that_can_be_read_listed_replaced_a
 async fn changes_that_would_invalidate_stored_records_are_refused_with_reasons() {
     let t = stack().await.tenant().await;
     t.define_crm().await;
-    assert_eq!(
-        t.create(
-            "contact",
-            json!({"email": "a@example.com", "age": 40}),
-            None
-        )
-        .await
-        .status,
-        201
-    );
+    assert_eq!(t.create("contact", json!({"email": "a@example.com", "age": 40}), None).await.status, 201);
     let r = t
         .put_json(
             "/v1/models/contact",
@@ -76,21 +59,11 @@ async fn changes_that_would_invalidate_stored_records_are_refused_with_reasons()
         )
         .await;
     assert_eq!(r.status, 409, "{:?}", r.body);
-    assert_eq!(
-        r.body["type"],
-        "https://docs.hubblewave.dev/problems/unsafe-model-change"
-    );
-    assert_eq!(
-        r.pointers(),
-        ["/fields", "/fields/1/min", "/fields/2/required"]
-    );
+    assert_eq!(r.body["type"], "https://docs.hubblewave.dev/problems/unsafe-model-change");
+    assert_eq!(r.pointers(), ["/fields", "/fields/1/min", "/fields/2/required"]);
     // nothing changed
     assert_eq!(t.get("/v1/models/contact").await.body["version"], 1);
-    assert_eq!(
-        t.delete("/v1/models/contact").await.status,
-        409,
-        "a model with records cannot be deleted"
-    );
+    assert_eq!(t.delete("/v1/models/contact").await.status, 409, "a model with records cannot be deleted");
     // widening is fine even with records
     let widened = t
         .put_json(
@@ -119,44 +92,17 @@ async fn invalid_definitions_get_one_error_per_problem() {
         .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.header("content-type"), "application/problem+json");
-    assert_eq!(
-        r.pointers(),
-        [
-            "/name",
-            "/fields/0/min",
-            "/fields/2/values",
-            "/fields/1/target"
-        ]
-    );
-    let unknown_type = t
-        .post_json(
-            "/v1/models",
-            &json!({"name": "x", "fields": [{"name": "a", "type": "money"}]}),
-        )
-        .await;
+    assert_eq!(r.pointers(), ["/name", "/fields/0/min", "/fields/2/values", "/fields/1/target"]);
+    let unknown_type =
+        t.post_json("/v1/models", &json!({"name": "x", "fields": [{"name": "a", "type": "money"}]})).await;
     assert_eq!(unknown_type.status, 422);
-    assert!(
-        unknown_type.body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("money")
-    );
+    assert!(unknown_type.body["detail"].as_str().unwrap().contains("money"));
     assert_eq!(
-        t.post_json(
-            "/v1/models",
-            &json!({"name": "dup", "fields": [{"name": "a", "type": "string"}]})
-        )
-        .await
-        .status,
+        t.post_json("/v1/models", &json!({"name": "dup", "fields": [{"name": "a", "type": "string"}]})).await.status,
         201
     );
     assert_eq!(
-        t.post_json(
-            "/v1/models",
-            &json!({"name": "dup", "fields": [{"name": "a", "type": "string"}]})
-        )
-        .await
-        .status,
+        t.post_json("/v1/models", &json!({"name": "dup", "fields": [{"name": "a", "type": "string"}]})).await.status,
         409
     );
 }

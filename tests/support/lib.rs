@@ -29,10 +29,7 @@ impl Stack {
             prefix: var("HUBBLE_E2E_PREFIX"),
             sdk: hubble_local::sdk_config(&endpoint).await,
             state_dir: std::env::var("HUBBLE_E2E_STATE_DIR").ok(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("client"),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
         }
     }
 
@@ -51,22 +48,10 @@ impl Stack {
     /// A new tenant with an admin key, created the way an operator does (straight into the control table).
     pub async fn tenant(&self) -> Tenant {
         let id = format!("t-{}", ulid::Ulid::new().to_string().to_lowercase());
-        let tenants = Tenants {
-            control: Arc::new(DynamoControlStore::new(
-                self.dynamo(),
-                self.config().control_table,
-            )),
-        };
-        let (_, key) = tenants
-            .create_tenant(&id, "e2e")
-            .await
-            .expect("tenant created");
-        Tenant {
-            id,
-            key: key.secret,
-            base_url: self.base_url.clone(),
-            http: self.http.clone(),
-        }
+        let tenants =
+            Tenants { control: Arc::new(DynamoControlStore::new(self.dynamo(), self.config().control_table)) };
+        let (_, key) = tenants.create_tenant(&id, "e2e").await.expect("tenant created");
+        Tenant { id, key: key.secret, base_url: self.base_url.clone(), http: self.http.clone() }
     }
 }
 
@@ -89,27 +74,14 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
     /// The JSON:API error pointers, in order.
     pub fn pointers(&self) -> Vec<String> {
-        let from_jsonapi = self.body["errors"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["source"]["pointer"].as_str());
-        let from_problem = self.body["errors"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["pointer"].as_str());
-        from_jsonapi
-            .chain(from_problem)
-            .map(str::to_owned)
-            .collect()
+        let from_jsonapi =
+            self.body["errors"].as_array().into_iter().flatten().filter_map(|e| e["source"]["pointer"].as_str());
+        let from_problem = self.body["errors"].as_array().into_iter().flatten().filter_map(|e| e["pointer"].as_str());
+        from_jsonapi.chain(from_problem).map(str::to_owned).collect()
     }
 }
 
@@ -117,10 +89,7 @@ pub const JSON_API: &str = "application/vnd.api+json";
 
 impl Tenant {
     pub fn with_key(&self, key: &str) -> Tenant {
-        Tenant {
-            key: key.to_owned(),
-            ..self.clone()
-        }
+        Tenant { key: key.to_owned(), ..self.clone() }
     }
 
     pub async fn send(
@@ -131,10 +100,7 @@ impl Tenant {
         body: Option<String>,
         extra: &[(&str, &str)],
     ) -> Reply {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base_url))
-            .bearer_auth(&self.key);
+        let mut req = self.http.request(method, format!("{}{path}", self.base_url)).bearer_auth(&self.key);
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
@@ -148,53 +114,26 @@ impl Tenant {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Reply { status, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None, None, &[]).await
     }
     pub async fn delete(&self, path: &str) -> Reply {
-        self.send(reqwest::Method::DELETE, path, None, None, &[])
-            .await
+        self.send(reqwest::Method::DELETE, path, None, None, &[]).await
     }
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
-        self.send(
-            reqwest::Method::POST,
-            path,
-            Some("application/json"),
-            Some(body.to_string()),
-            &[],
-        )
-        .await
+        self.send(reqwest::Method::POST, path, Some("application/json"), Some(body.to_string()), &[]).await
     }
     pub async fn put_json(&self, path: &str, body: &Value) -> Reply {
-        self.send(
-            reqwest::Method::PUT,
-            path,
-            Some("application/json"),
-            Some(body.to_string()),
-            &[],
-        )
-        .await
+        self.send(reqwest::Method::PUT, path, Some("application/json"), Some(body.to_string()), &[]).await
     }
 
     /// `POST /v1/data/{entity}` with a JSON:API document of these attributes (and relationships).
-    pub async fn create(
-        &self,
-        entity: &str,
-        attributes: Value,
-        relationships: Option<Value>,
-    ) -> Reply {
+    pub async fn create(&self, entity: &str, attributes: Value, relationships: Option<Value>) -> Reply {
         let mut data = json!({"type": entity, "attributes": attributes});
         if let Some(r) = relationships {
             data["relationships"] = r;
@@ -209,25 +148,11 @@ impl Tenant {
         .await
     }
 
-    pub async fn patch(
-        &self,
-        entity: &str,
-        id: &str,
-        attributes: Value,
-        if_match: Option<&str>,
-    ) -> Reply {
-        let body =
-            json!({"data": {"type": entity, "id": id, "attributes": attributes}}).to_string();
-        let headers: Vec<(&str, &str)> =
-            if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
-        self.send(
-            reqwest::Method::PATCH,
-            &format!("/v1/data/{entity}/{id}"),
-            Some(JSON_API),
-            Some(body),
-            &headers,
-        )
-        .await
+    pub async fn patch(&self, entity: &str, id: &str, attributes: Value, if_match: Option<&str>) -> Reply {
+        let body = json!({"data": {"type": entity, "id": id, "attributes": attributes}}).to_string();
+        let headers: Vec<(&str, &str)> = if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
+        self.send(reqwest::Method::PATCH, &format!("/v1/data/{entity}/{id}"), Some(JSON_API), Some(body), &headers)
+            .await
     }
 
     /// Defines the `company` and `contact` models of the contract.
@@ -267,14 +192,7 @@ impl BusTap {
         let sqs = stack.sqs();
         let events = aws_sdk_eventbridge::Client::new(&stack.sdk);
         let name = format!("e2e-tap-{}", ulid::Ulid::new().to_string().to_lowercase());
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(&name)
-            .send()
-            .await?
-            .queue_url()
-            .context("url")?
-            .to_owned();
+        let queue_url = sqs.create_queue().queue_name(&name).send().await?.queue_url().context("url")?.to_owned();
         let arn = sqs
             .get_queue_attributes()
             .queue_url(&queue_url)
@@ -282,39 +200,19 @@ impl BusTap {
             .send()
             .await?
             .attributes()
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                    .cloned()
-            })
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
             .context("arn")?;
         let bus = stack.config().event_bus;
         let pattern = json!({"source": ["hubblewave"], "detail": {"tenant": [tenant]}}).to_string();
-        events
-            .put_rule()
-            .name(&name)
-            .event_bus_name(&bus)
-            .event_pattern(pattern)
-            .send()
-            .await?;
+        events.put_rule().name(&name).event_bus_name(&bus).event_pattern(pattern).send().await?;
         events
             .put_targets()
             .rule(&name)
             .event_bus_name(&bus)
-            .targets(
-                aws_sdk_eventbridge::types::Target::builder()
-                    .id("tap")
-                    .arn(arn)
-                    .build()?,
-            )
+            .targets(aws_sdk_eventbridge::types::Target::builder().id("tap").arn(arn).build()?)
             .send()
             .await?;
-        Ok(Self {
-            sqs,
-            events,
-            queue_url,
-            rule: name,
-            bus,
-        })
+        Ok(Self { sqs, events, queue_url, rule: name, bus })
     }
 
     /// Waits until `n` events arrived (or `timeout`), returning the EventBridge events' `detail-type` and `detail`.
@@ -332,17 +230,10 @@ impl BusTap {
                 .await
                 .expect("receive");
             for m in out.messages() {
-                let v: Value =
-                    serde_json::from_str(m.body().unwrap_or("{}")).expect("EventBridge event JSON");
+                let v: Value = serde_json::from_str(m.body().unwrap_or("{}")).expect("EventBridge event JSON");
                 got.push(v);
                 if let Some(h) = m.receipt_handle() {
-                    let _ = self
-                        .sqs
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(h)
-                        .send()
-                        .await;
+                    let _ = self.sqs.delete_message().queue_url(&self.queue_url).receipt_handle(h).send().await;
                 }
             }
         }
@@ -350,26 +241,8 @@ impl BusTap {
     }
 
     pub async fn remove(self) {
-        let _ = self
-            .events
-            .remove_targets()
-            .rule(&self.rule)
-            .event_bus_name(&self.bus)
-            .ids("tap")
-            .send()
-            .await;
-        let _ = self
-            .events
-            .delete_rule()
-            .name(&self.rule)
-            .event_bus_name(&self.bus)
-            .send()
-            .await;
-        let _ = self
-            .sqs
-            .delete_queue()
-            .queue_url(&self.queue_url)
-            .send()
-            .await;
+        let _ = self.events.remove_targets().rule(&self.rule).event_bus_name(&self.bus).ids("tap").send().await;
+        let _ = self.events.delete_rule().name(&self.rule).event_bus_name(&self.bus).send().await;
+        let _ = self.sqs.delete_queue().queue_url(&self.queue_url).send().await;
     }
 }

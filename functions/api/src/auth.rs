@@ -13,18 +13,12 @@ pub async fn authenticate(deps: &Deps, req: &Request) -> Result<Principal, ApiEr
         let (scheme, token) = h.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
     });
-    let secret = bearer
-        .or_else(|| req.header("x-api-key").map(str::trim))
-        .ok_or(AuthError::Missing)?;
+    let secret = bearer.or_else(|| req.header("x-api-key").map(str::trim)).ok_or(AuthError::Missing)?;
     let principal = deps.tenants.authenticate(secret).await?;
     tracing::Span::current().record("tenant", principal.tenant.as_str());
     Ok(principal)
 }
 
 pub fn require(principal: &Principal, scope: &str) -> Result<(), ApiError> {
-    if principal.has_scope(scope) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(scope))
-    }
+    if principal.has_scope(scope) { Ok(()) } else { Err(ApiError::forbidden(scope)) }
 }

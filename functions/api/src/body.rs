@@ -13,11 +13,7 @@ pub fn json(deps: &Deps, req: &Request, accepted: &[&str]) -> Result<Value, ApiE
             413,
             "body-too-large",
             "Body too large",
-            format!(
-                "the body has {} bytes; at most {} are accepted",
-                req.body.len(),
-                deps.config.max_body_bytes
-            ),
+            format!("the body has {} bytes; at most {} are accepted", req.body.len(), deps.config.max_body_bytes),
         ));
     }
     match req.content_type() {

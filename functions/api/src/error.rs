@@ -27,11 +27,7 @@ pub enum Flavour {
 
 impl ApiError {
     pub fn new(status: u16, slug: &str, title: &str, detail: impl Into<String>) -> Self {
-        Self {
-            problem: Problem::new(status, slug, title).with_detail(detail),
-            field_errors: vec![],
-            headers: vec![],
-        }
+        Self { problem: Problem::new(status, slug, title).with_detail(detail), field_errors: vec![], headers: vec![] }
     }
 
     pub fn with_fields(mut self, errors: Vec<FieldError>) -> Self {
@@ -48,12 +44,7 @@ impl ApiError {
         Self::new(400, "bad-request", "Bad request", detail)
     }
     pub fn malformed_json(e: &serde_json::Error) -> Self {
-        Self::new(
-            400,
-            "malformed-json",
-            "Malformed JSON",
-            format!("the body is not valid JSON: {e}"),
-        )
+        Self::new(400, "malformed-json", "Malformed JSON", format!("the body is not valid JSON: {e}"))
     }
     pub fn invalid(errors: Vec<FieldError>) -> Self {
         let n = errors.len();
@@ -61,10 +52,7 @@ impl ApiError {
             422,
             "validation-failed",
             "Validation failed",
-            format!(
-                "{n} field{} failed validation",
-                if n == 1 { "" } else { "s" }
-            ),
+            format!("{n} field{} failed validation", if n == 1 { "" } else { "s" }),
         )
         .with_fields(errors)
     }
@@ -72,20 +60,20 @@ impl ApiError {
         Self::new(404, "not-found", "Not found", detail)
     }
     pub fn forbidden(scope: &str) -> Self {
-        Self::new(
-            403,
-            "insufficient-scope",
-            "Insufficient scope",
-            format!("this request needs the `{scope}` scope"),
-        )
-        .with_header(
-            "www-authenticate",
-            format!("Bearer realm=\"hubblewave\", error=\"insufficient_scope\", scope=\"{scope}\""),
-        )
+        Self::new(403, "insufficient-scope", "Insufficient scope", format!("this request needs the `{scope}` scope"))
+            .with_header(
+                "www-authenticate",
+                format!("Bearer realm=\"hubblewave\", error=\"insufficient_scope\", scope=\"{scope}\""),
+            )
     }
     pub fn precondition_failed(current: u64) -> Self {
-        Self::new(412, "precondition-failed", "Precondition failed", format!("the resource is at version {current}; fetch it again and retry with If-Match: \"{current}\""))
-            .with_header("etag", format!("\"{current}\""))
+        Self::new(
+            412,
+            "precondition-failed",
+            "Precondition failed",
+            format!("the resource is at version {current}; fetch it again and retry with If-Match: \"{current}\""),
+        )
+        .with_header("etag", format!("\"{current}\""))
     }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
@@ -98,33 +86,20 @@ impl ApiError {
     }
     pub fn unavailable(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "dependency unavailable");
-        Self::new(
-            503,
-            "unavailable",
-            "Service unavailable",
-            "a storage dependency did not answer; retry shortly",
-        )
-        .with_header("retry-after", "1")
+        Self::new(503, "unavailable", "Service unavailable", "a storage dependency did not answer; retry shortly")
+            .with_header("retry-after", "1")
     }
 
     pub fn into_response(self, flavour: Flavour, request_id: &str, instance: &str) -> Response {
         let status = self.problem.status;
         let mut response = match flavour {
             Flavour::Problem => {
-                let mut problem = self
-                    .problem
-                    .clone()
-                    .with_instance(instance)
-                    .with_extension("request_id", request_id);
+                let mut problem = self.problem.clone().with_instance(instance).with_extension("request_id", request_id);
                 if !self.field_errors.is_empty() {
-                    problem = problem.with_extension(
-                        "errors",
-                        serde_json::to_value(&self.field_errors).expect("serialises"),
-                    );
+                    problem =
+                        problem.with_extension("errors", serde_json::to_value(&self.field_errors).expect("serialises"));
                 }
-                Response::new(status)
-                    .header("content-type", hw_problem::CONTENT_TYPE)
-                    .body(problem.to_json())
+                Response::new(status).header("content-type", hw_problem::CONTENT_TYPE).body(problem.to_json())
             }
             Flavour::JsonApi => Response::json(status, JSON_API, &self.json_api(request_id)),
         };
@@ -151,16 +126,10 @@ impl ApiError {
             e
         };
         let errors: Vec<Value> = if self.field_errors.is_empty() {
-            let source = p
-                .extensions
-                .get("parameter")
-                .map(|param| json!({"parameter": param}));
+            let source = p.extensions.get("parameter").map(|param| json!({"parameter": param}));
             vec![one(p.slug(), p.detail.as_deref().unwrap_or(""), source)]
         } else {
-            self.field_errors
-                .iter()
-                .map(|f| one(f.code, &f.detail, Some(json!({"pointer": f.pointer}))))
-                .collect()
+            self.field_errors.iter().map(|f| one(f.code, &f.detail, Some(json!({"pointer": f.pointer})))).collect()
         };
         json!({"jsonapi": {"version": "1.1"}, "errors": errors})
     }
@@ -180,9 +149,7 @@ impl From<ModelError> for ApiError {
         match e {
             ModelError::Invalid(errors) => ApiError::invalid(errors),
             ModelError::NotFound(_) => ApiError::not_found(e.to_string()),
-            ModelError::AlreadyExists(_) => {
-                ApiError::new(409, "already-exists", "Already exists", e.to_string())
-            }
+            ModelError::AlreadyExists(_) => ApiError::new(409, "already-exists", "Already exists", e.to_string()),
             ModelError::VersionMismatch { current } => ApiError::precondition_failed(current),
             ModelError::Conflict(detail) => ApiError::new(409, "conflict", "Conflict", detail),
             ModelError::Unsafe(errors) => ApiError::new(
@@ -200,9 +167,7 @@ impl From<ModelError> for ApiError {
 impl From<RecordError> for ApiError {
     fn from(e: RecordError) -> Self {
         match e {
-            RecordError::UnknownEntity(_) => {
-                ApiError::new(404, "unknown-entity", "Unknown entity", e.to_string())
-            }
+            RecordError::UnknownEntity(_) => ApiError::new(404, "unknown-entity", "Unknown entity", e.to_string()),
             RecordError::NotFound { .. } => ApiError::not_found(e.to_string()),
             RecordError::Invalid(errors) => ApiError::invalid(errors),
             RecordError::Conflict(errors) => ApiError::new(
@@ -212,16 +177,11 @@ impl From<RecordError> for ApiError {
                 "a unique field holds a value another record already has",
             )
             .with_fields(errors),
-            RecordError::AlreadyExists { .. } => {
-                ApiError::new(409, "already-exists", "Already exists", e.to_string())
-            }
+            RecordError::AlreadyExists { .. } => ApiError::new(409, "already-exists", "Already exists", e.to_string()),
             RecordError::PreconditionFailed { current } => ApiError::precondition_failed(current),
-            RecordError::Busy => ApiError::new(
-                409,
-                "concurrent-modification",
-                "Concurrent modification",
-                e.to_string(),
-            ),
+            RecordError::Busy => {
+                ApiError::new(409, "concurrent-modification", "Concurrent modification", e.to_string())
+            }
             RecordError::Store(s) => s.into(),
         }
     }
@@ -230,14 +190,10 @@ impl From<RecordError> for ApiError {
 impl From<TenantError> for ApiError {
     fn from(e: TenantError) -> Self {
         match e {
-            TenantError::UnknownScope(_)
-            | TenantError::InvalidKey(_)
-            | TenantError::InvalidId(_) => {
+            TenantError::UnknownScope(_) | TenantError::InvalidKey(_) | TenantError::InvalidId(_) => {
                 ApiError::new(422, "validation-failed", "Validation failed", e.to_string())
             }
-            TenantError::AlreadyExists(_) => {
-                ApiError::new(409, "already-exists", "Already exists", e.to_string())
-            }
+            TenantError::AlreadyExists(_) => ApiError::new(409, "already-exists", "Already exists", e.to_string()),
             TenantError::KeyNotFound(_) => ApiError::not_found(e.to_string()),
             TenantError::Store(s) => s.into(),
         }
@@ -255,13 +211,10 @@ impl From<AuthError> for ApiError {
                 "send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`",
             )
             .with_header("www-authenticate", "Bearer realm=\"hubblewave\""),
-            AuthError::Invalid | AuthError::Expired => ApiError::new(
-                401,
-                "invalid-credentials",
-                "Invalid credentials",
-                e.to_string(),
-            )
-            .with_header("www-authenticate", challenge("invalid_token")),
+            AuthError::Invalid | AuthError::Expired => {
+                ApiError::new(401, "invalid-credentials", "Invalid credentials", e.to_string())
+                    .with_header("www-authenticate", challenge("invalid_token"))
+            }
             AuthError::Unavailable(_) => ApiError::unavailable(e),
         }
     }

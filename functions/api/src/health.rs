@@ -44,11 +44,7 @@ pub async fn get(deps: &Deps, req: &Request) -> Result<Response, ApiError> {
     );
     let mut checks = Map::new();
     let mut healthy = true;
-    for (name, (result, ms)) in [
-        ("control_table", control),
-        ("data_table", data),
-        ("event_bus", bus),
-    ] {
+    for (name, (result, ms)) in [("control_table", control), ("data_table", data), ("event_bus", bus)] {
         healthy &= result.is_ok();
         checks.insert(
             name.to_owned(),
@@ -58,19 +54,12 @@ pub async fn get(deps: &Deps, req: &Request) -> Result<Response, ApiError> {
             },
         );
     }
-    let body =
-        json!({"status": if healthy { "up" } else { "down" }, "checks": Value::Object(checks)});
-    Ok(Response::json(if healthy { 200 } else { 503 }, JSON, &body)
-        .header("cache-control", "no-store"))
+    let body = json!({"status": if healthy { "up" } else { "down" }, "checks": Value::Object(checks)});
+    Ok(Response::json(if healthy { 200 } else { 503 }, JSON, &body).header("cache-control", "no-store"))
 }
 
-async fn timed(
-    f: impl std::future::Future<Output = Result<(), String>>,
-) -> (Result<(), String>, f64) {
+async fn timed(f: impl std::future::Future<Output = Result<(), String>>) -> (Result<(), String>, f64) {
     let start = Instant::now();
     let r = f.await;
-    (
-        r,
-        (start.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
-    )
+    (r, (start.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0)
 }

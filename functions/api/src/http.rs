@@ -24,24 +24,15 @@ pub struct Request {
 impl Request {
     pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, String> {
         let ctx = &event.request_context;
-        let path = event
-            .raw_path
-            .clone()
-            .or_else(|| ctx.http.path.clone())
-            .unwrap_or_else(|| "/".into());
+        let path = event.raw_path.clone().or_else(|| ctx.http.path.clone()).unwrap_or_else(|| "/".into());
         let segments = path
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(|s| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
+            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
             .collect();
-        let query =
-            url::form_urlencoded::parse(event.raw_query_string.as_deref().unwrap_or("").as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
+        let query = url::form_urlencoded::parse(event.raw_query_string.as_deref().unwrap_or("").as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         let body = match (&event.body, event.is_base64_encoded) {
             (None, _) => Vec::new(),
             (Some(b), false) => b.clone().into_bytes(),
@@ -56,20 +47,12 @@ impl Request {
             .map(str::to_owned)
             .or_else(|| ctx.domain_name.clone())
             .unwrap_or_else(|| "localhost".into());
-        let scheme = event
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("https")
-            .to_owned();
+        let scheme = event.headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("https").to_owned();
         Ok(Self {
             method: ctx.http.method.clone(),
             path,
             segments,
-            request_id: ctx
-                .request_id
-                .clone()
-                .unwrap_or_else(hw_domain::ids::new_id),
+            request_id: ctx.request_id.clone().unwrap_or_else(hw_domain::ids::new_id),
             base_url: format!("{scheme}://{host}"),
             headers: event.headers,
             query,
@@ -82,10 +65,7 @@ impl Request {
     }
 
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// The media type of the body, lowercased, without parameters.
@@ -99,12 +79,7 @@ impl Request {
     pub fn if_match(&self) -> Result<Option<u64>, ()> {
         match self.header("if-match").map(str::trim) {
             None | Some("*") => Ok(None),
-            Some(v) => v
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .parse()
-                .map(Some)
-                .map_err(|_| ()),
+            Some(v) => v.trim_start_matches("W/").trim_matches('"').parse().map(Some).map_err(|_| ()),
         }
     }
 }
@@ -119,17 +94,11 @@ pub struct Response {
 
 impl Response {
     pub fn new(status: u16) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: None,
-        }
+        Self { status, headers: Vec::new(), body: None }
     }
 
     pub fn json(status: u16, content_type: &str, body: &serde_json::Value) -> Self {
-        Self::new(status)
-            .header("content-type", content_type)
-            .body(body.to_string())
+        Self::new(status).header("content-type", content_type).body(body.to_string())
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -146,8 +115,7 @@ impl Response {
         let mut out = ApiGatewayV2httpResponse::default();
         out.status_code = self.status as i64;
         for (k, v) in self.headers {
-            if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(k), HeaderValue::try_from(v))
-            {
+            if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(k), HeaderValue::try_from(v)) {
                 out.headers.append(name, value);
             }
         }

@@ -23,25 +23,17 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
     require(&p, scope::ADMIN)?;
     use http::Method as M;
     match (rest, &req.method) {
-        ([], &M::GET) => Ok(Response::json(
-            200,
-            JSON,
-            &json!({"data": deps.tenants.list_keys(&p.tenant).await?}),
-        )),
+        ([], &M::GET) => Ok(Response::json(200, JSON, &json!({"data": deps.tenants.list_keys(&p.tenant).await?}))),
         ([], &M::POST) => {
-            let input: NewKey =
-                serde_json::from_value(body::json(deps, req, &[JSON])?).map_err(|e| {
-                    ApiError::new(
-                        422,
-                        "validation-failed",
-                        "Validation failed",
-                        format!("expected {{name, scopes, expires_at?}}: {e}"),
-                    )
-                })?;
-            let issued = deps
-                .tenants
-                .create_key(&p.tenant, &input.name, input.scopes, input.expires_at)
-                .await?;
+            let input: NewKey = serde_json::from_value(body::json(deps, req, &[JSON])?).map_err(|e| {
+                ApiError::new(
+                    422,
+                    "validation-failed",
+                    "Validation failed",
+                    format!("expected {{name, scopes, expires_at?}}: {e}"),
+                )
+            })?;
+            let issued = deps.tenants.create_key(&p.tenant, &input.name, input.scopes, input.expires_at).await?;
             let mut body = serde_json::to_value(&issued.meta).expect("serialises");
             body["secret"] = json!(issued.secret);
             Ok(Response::json(201, JSON, &body).header("cache-control", "no-store"))
@@ -52,9 +44,6 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             Ok(Response::new(204))
         }
         ([_], _) => Err(method_not_allowed(req, "DELETE")),
-        _ => Err(ApiError::not_found(format!(
-            "no route for {} {}",
-            req.method, req.path
-        ))),
+        _ => Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
     }
 }

@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use hw_aws::events::EventPublisher;
+use hw_aws::kms::{Keyring, KmsKeyring};
 use hw_resources::Config;
+use hw_store::cipher::FieldCipher;
 use hw_store::models::Models;
 use hw_store::records::Records;
 use hw_store::tenants::Tenants;
@@ -47,21 +49,13 @@ impl Deps {
         data: Arc<dyn DataStore>,
         publisher: Arc<dyn EventPublisher>,
         bus: Arc<dyn BusProbe>,
+        keyring: Arc<dyn Keyring>,
     ) -> Self {
+        let cipher = Arc::new(FieldCipher::new(control.clone(), keyring));
         Self {
-            models: Models {
-                control: control.clone(),
-                data: data.clone(),
-                publisher: publisher.clone(),
-            },
-            records: Records {
-                control: control.clone(),
-                data: data.clone(),
-                publisher,
-            },
-            tenants: Tenants {
-                control: control.clone(),
-            },
+            models: Models { control: control.clone(), data: data.clone(), publisher: publisher.clone() },
+            records: Records { control: control.clone(), data: data.clone(), publisher, cipher },
+            tenants: Tenants { control: control.clone() },
             config,
             control,
             data,
@@ -69,8 +63,10 @@ impl Deps {
         }
     }
 
-    /// The production wiring: DynamoDB and EventBridge clients from one SDK configuration.
+    /// The production wiring: DynamoDB, EventBridge and KMS clients from one SDK configuration.
     pub fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> Self {
+        let key_id = config.data_key_id.clone().unwrap_or_default();
+        let keyring = Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), key_id));
         let dynamo = hw_aws::dynamo_client(sdk);
         let events = aws_sdk_eventbridge::Client::new(sdk);
         let publisher = Arc::new(hw_aws::events::EventBridgePublisher::new(
@@ -78,33 +74,21 @@ impl Deps {
             &config.event_bus,
             &config.event_source,
         ));
-        let bus = Arc::new(EventBridgeProbe {
-            client: events,
-            bus: config.event_bus.clone(),
-        });
+        let bus = Arc::new(EventBridgeProbe { client: events, bus: config.event_bus.clone() });
         Self::new(
             config.clone(),
-            Arc::new(hw_store::dynamo::DynamoControlStore::new(
-                dynamo.clone(),
-                &config.control_table,
-            )),
-            Arc::new(hw_store::dynamo::DynamoDataStore::new(
-                dynamo,
-                &config.data_table,
-            )),
+            Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table)),
+            Arc::new(hw_store::dynamo::DynamoDataStore::new(dynamo, &config.data_table)),
             publisher,
             bus,
+            keyring,
         )
     }
 }
 
 /// Handles one API Gateway v2 (HTTP API, payload 2.0) request. Never fails: every error becomes a response.
 pub async fn handle(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-    let request_id = event
-        .request_context
-        .request_id
-        .clone()
-        .unwrap_or_else(hw_domain::ids::new_id);
+    let request_id = event.request_context.request_id.clone().unwrap_or_else(hw_domain::ids::new_id);
     let span = hw_telemetry::request_span!(FUNCTION, request_id);
     async move {
         let response = match Request::from_event(event) {
@@ -130,9 +114,7 @@ async fn route(deps: &Deps, req: &Request) -> (Flavour, Result<Response, ApiErro
         ["v1", "models", rest @ ..] => (Flavour::Problem, models::route(deps, req, rest).await),
         ["v1", "api-keys", rest @ ..] => (Flavour::Problem, keys::route(deps, req, rest).await),
         [version, ..]
-            if version.starts_with('v')
-                && version[1..].chars().all(|c| c.is_ascii_digit())
-                && *version != "v1" =>
+            if version.starts_with('v') && version[1..].chars().all(|c| c.is_ascii_digit()) && *version != "v1" =>
         {
             (
                 Flavour::Problem,
@@ -144,13 +126,7 @@ async fn route(deps: &Deps, req: &Request) -> (Flavour, Result<Response, ApiErro
                 )),
             )
         }
-        _ => (
-            Flavour::Problem,
-            Err(ApiError::not_found(format!(
-                "no route for {} {}",
-                req.method, req.path
-            ))),
-        ),
+        _ => (Flavour::Problem, Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path)))),
     }
 }
 
@@ -160,10 +136,7 @@ pub(crate) fn method_not_allowed(req: &Request, allowed: &str) -> ApiError {
         405,
         "method-not-allowed",
         "Method not allowed",
-        format!(
-            "{} is not supported on {}; use {allowed}",
-            req.method, req.path
-        ),
+        format!("{} is not supported on {}; use {allowed}", req.method, req.path),
     )
     .with_header("allow", allowed)
 }

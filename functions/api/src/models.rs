@@ -30,10 +30,7 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             require(&p, scope::MODELS_WRITE)?;
             let if_match = if_match(req)?;
             let input = parse_input(deps, req)?;
-            Ok(render(
-                200,
-                &deps.models.replace(tenant, name, input, if_match).await?,
-            ))
+            Ok(render(200, &deps.models.replace(tenant, name, input, if_match).await?))
         }
         ([name], &M::DELETE) => {
             require(&p, scope::MODELS_WRITE)?;
@@ -41,17 +38,12 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             Ok(Response::new(204))
         }
         ([_], _) => Err(method_not_allowed(req, "GET, PUT, DELETE")),
-        _ => Err(ApiError::not_found(format!(
-            "no route for {} {}",
-            req.method, req.path
-        ))),
+        _ => Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
     }
 }
 
 fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
-    req.if_match().map_err(|_| {
-        ApiError::bad_request("If-Match must be an ETag this API returned, e.g. \"3\", or *")
-    })
+    req.if_match().map_err(|_| ApiError::bad_request("If-Match must be an ETag this API returned, e.g. \"3\", or *"))
 }
 
 fn parse_input(deps: &Deps, req: &Request) -> Result<ModelInput, ApiError> {
@@ -67,10 +59,6 @@ fn parse_input(deps: &Deps, req: &Request) -> Result<ModelInput, ApiError> {
 }
 
 fn render(status: u16, model: &Model) -> Response {
-    Response::json(
-        status,
-        JSON,
-        &serde_json::to_value(model).expect("model serialises"),
-    )
-    .header("etag", format!("\"{}\"", model.version))
+    Response::json(status, JSON, &serde_json::to_value(model).expect("model serialises"))
+        .header("etag", format!("\"{}\"", model.version))
 }

@@ -24,21 +24,13 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             read(entity)?;
             let (size, after) = page_params(req)?;
             let model = deps.records.model(&p.tenant, entity).await?;
-            let (records, next) = deps
-                .records
-                .list(&p, entity, size, after.as_deref())
-                .await?;
-            let data: Vec<Value> = records
-                .iter()
-                .map(|r| resource(&req.base_url, &model, r))
-                .collect();
+            let (records, next) = deps.records.list(&p, entity, size, after.as_deref()).await?;
+            let data: Vec<Value> = records.iter().map(|r| resource(&req.base_url, &model, r)).collect();
             let self_link = format!("{}/v1/data/{entity}", req.base_url);
             let mut links = json!({"self": self_link});
             if let Some(next) = next {
                 let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(next);
-                links["next"] = json!(format!(
-                    "{self_link}?page%5Bsize%5D={size}&page%5Bafter%5D={cursor}"
-                ));
+                links["next"] = json!(format!("{self_link}?page%5Bsize%5D={size}&page%5Bafter%5D={cursor}"));
             }
             Ok(document(200, json!({"data": data, "links": links})))
         }
@@ -46,12 +38,7 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             write(entity)?;
             let model = deps.records.model(&p.tenant, entity).await?;
             let doc = parse_document(deps, req, &model, None)?;
-            let record = deps
-                .records
-                .create(&p, entity, doc.id.clone(), &doc.attributes, &|f| {
-                    doc.pointer(f)
-                })
-                .await?;
+            let record = deps.records.create(&p, entity, doc.id.clone(), &doc.attributes, &|f| doc.pointer(f)).await?;
             let location = format!("{}/v1/data/{entity}/{}", req.base_url, record.id);
             Ok(single(201, &req.base_url, &model, &record).header("location", location))
         }
@@ -67,12 +54,7 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             let if_match = if_match(req)?;
             let model = deps.records.model(&p.tenant, entity).await?;
             let doc = parse_document(deps, req, &model, Some(id))?;
-            let record = deps
-                .records
-                .update(&p, entity, id, &doc.attributes, if_match, &|f| {
-                    doc.pointer(f)
-                })
-                .await?;
+            let record = deps.records.update(&p, entity, id, &doc.attributes, if_match, &|f| doc.pointer(f)).await?;
             Ok(single(200, &req.base_url, &model, &record))
         }
         ([entity, id], &M::DELETE) => {
@@ -81,17 +63,12 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             Ok(Response::new(204))
         }
         ([_, _], _) => Err(method_not_allowed(req, "GET, PATCH, DELETE")),
-        _ => Err(ApiError::not_found(format!(
-            "no route for {} {}",
-            req.method, req.path
-        ))),
+        _ => Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
     }
 }
 
 fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
-    req.if_match().map_err(|_| {
-        ApiError::bad_request("If-Match must be an ETag this API returned, e.g. \"3\", or *")
-    })
+    req.if_match().map_err(|_| ApiError::bad_request("If-Match must be an ETag this API returned, e.g. \"3\", or *"))
 }
 
 fn page_params(req: &Request) -> Result<(usize, Option<String>), ApiError> {
@@ -108,19 +85,15 @@ fn page_params(req: &Request) -> Result<(usize, Option<String>), ApiError> {
     }
     let size = match req.query_param("page[size]") {
         None => DEFAULT_PAGE_SIZE,
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| {
-                ApiError::new(
-                    400,
-                    "invalid-parameter",
-                    "Invalid query parameter",
-                    format!("page[size] must be a whole number from 1 to {MAX_PAGE_SIZE}"),
-                )
-                .with_extension_parameter("page[size]")
-            })?,
+        Some(s) => s.parse::<usize>().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(|| {
+            ApiError::new(
+                400,
+                "invalid-parameter",
+                "Invalid query parameter",
+                format!("page[size] must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+            )
+            .with_extension_parameter("page[size]")
+        })?,
     };
     let after = match req.query_param("page[after]") {
         None => None,
@@ -168,36 +141,18 @@ impl Document {
     }
 }
 
-fn document_error(
-    status: u16,
-    pointer: &str,
-    code: &'static str,
-    detail: impl Into<String>,
-) -> ApiError {
-    let title = if status == 409 {
-        "Conflict"
-    } else {
-        "Invalid document"
-    };
+fn document_error(status: u16, pointer: &str, code: &'static str, detail: impl Into<String>) -> ApiError {
+    let title = if status == 409 { "Conflict" } else { "Invalid document" };
     ApiError::new(
         status,
-        if status == 409 {
-            "conflict"
-        } else {
-            "invalid-document"
-        },
+        if status == 409 { "conflict" } else { "invalid-document" },
         title,
         "the request document is not a valid JSON:API resource document",
     )
     .with_fields(vec![FieldError::new(pointer, code, detail)])
 }
 
-fn parse_document(
-    deps: &Deps,
-    req: &Request,
-    model: &Model,
-    url_id: Option<&str>,
-) -> Result<Document, ApiError> {
+fn parse_document(deps: &Deps, req: &Request, model: &Model, url_id: Option<&str>) -> Result<Document, ApiError> {
     let value = body::json(deps, req, &[JSON_API, JSON])?;
     let Some(data) = value.get("data").and_then(Value::as_object) else {
         return Err(document_error(
@@ -221,10 +176,7 @@ fn parse_document(
                 409,
                 "/data/type",
                 "type-mismatch",
-                format!(
-                    "`data.type` is `{t}` but this endpoint holds `{}`",
-                    model.name
-                ),
+                format!("`data.type` is `{t}` but this endpoint holds `{}`", model.name),
             ));
         }
         Some(_) => {}
@@ -242,20 +194,10 @@ fn parse_document(
             ));
         }
         (None, Some(_)) => {
-            return Err(document_error(
-                400,
-                "/data/id",
-                "missing-id",
-                "`data.id` is required when updating",
-            ));
+            return Err(document_error(400, "/data/id", "missing-id", "`data.id` is required when updating"));
         }
         (Some(_), _) => {
-            return Err(document_error(
-                400,
-                "/data/id",
-                "invalid-id",
-                "`data.id` must be a string",
-            ));
+            return Err(document_error(400, "/data/id", "invalid-id", "`data.id` must be a string"));
         }
     };
     let mut attributes = match data.get("attributes") {
@@ -333,11 +275,7 @@ fn parse_document(
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
-    Ok(Document {
-        id,
-        attributes,
-        from_relationships,
-    })
+    Ok(Document { id, attributes, from_relationships })
 }
 
 /// A record as a JSON:API resource object: references become relationships with links.
@@ -345,17 +283,10 @@ pub fn resource(base: &str, model: &Model, r: &Record) -> Value {
     let mut attributes = Map::new();
     let mut relationships = Map::new();
     for field in &model.fields {
-        let value = r
-            .attributes
-            .get(&field.name)
-            .cloned()
-            .unwrap_or(Value::Null);
+        let value = r.attributes.get(&field.name).cloned().unwrap_or(Value::Null);
         match (&field.field_type, field.target.as_deref()) {
             (FieldType::Reference, Some(target)) => {
-                let data = value
-                    .as_str()
-                    .map(|id| json!({"type": target, "id": id}))
-                    .unwrap_or(Value::Null);
+                let data = value.as_str().map(|id| json!({"type": target, "id": id})).unwrap_or(Value::Null);
                 let mut rel = json!({"data": data});
                 if let Some(id) = value.as_str() {
                     rel["links"] = json!({"related": format!("{base}/v1/data/{target}/{id}")});
@@ -392,6 +323,5 @@ fn document(status: u16, mut body: Value) -> Response {
 }
 
 fn single(status: u16, base: &str, model: &Model, r: &Record) -> Response {
-    document(status, json!({"data": resource(base, model, r)}))
-        .header("etag", format!("\"{}\"", r.version))
+    document(status, json!({"data": resource(base, model, r)})).header("etag", format!("\"{}\"", r.version))
 }

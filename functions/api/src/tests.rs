@@ -35,10 +35,7 @@ async fn deps(scopes: &[&str]) -> (Deps, Arc<RecordingPublisher>) {
         expires_at: None,
         revoked: false,
     };
-    control
-        .create_api_key(&meta, &apikey::hash(FIXTURE_KEY))
-        .await
-        .unwrap();
+    control.create_api_key(&meta, &apikey::hash(FIXTURE_KEY)).await.unwrap();
     let publisher = Arc::new(RecordingPublisher::default());
     let deps = Deps::new(
         hw_resources::Config::for_prefix("test"),
@@ -46,18 +43,15 @@ async fn deps(scopes: &[&str]) -> (Deps, Arc<RecordingPublisher>) {
         Arc::new(MemoryDataStore::default()),
         publisher.clone(),
         Arc::new(UpBus),
+        Arc::new(hw_aws::kms::StaticKeyring::new([9; 32])),
     );
     (deps, publisher)
 }
 
 fn fixture(name: &str) -> ApiGatewayV2httpRequest {
-    let path = format!(
-        "{}/../../events/api/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../../events/api/{name}.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{path} is not an API Gateway v2 event: {e}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not an API Gateway v2 event: {e}"))
 }
 
 fn body(r: &ApiGatewayV2httpResponse) -> Value {
@@ -68,19 +62,12 @@ fn body(r: &ApiGatewayV2httpResponse) -> Value {
 }
 
 fn header<'a>(r: &'a ApiGatewayV2httpResponse, name: &str) -> &'a str {
-    r.headers
-        .get(name)
-        .map(|v| v.to_str().unwrap())
-        .unwrap_or_default()
+    r.headers.get(name).map(|v| v.to_str().unwrap()).unwrap_or_default()
 }
 
 async fn send(deps: &Deps, name: &str) -> (u16, Value, ApiGatewayV2httpResponse) {
     let r = handle(deps, fixture(name)).await;
-    let v = if r.body.is_some() {
-        body(&r)
-    } else {
-        Value::Null
-    };
+    let v = if r.body.is_some() { body(&r) } else { Value::Null };
     (r.status_code as u16, v, r)
 }
 
@@ -99,9 +86,7 @@ async fn models_and_records_round_trip_through_the_fixtures() {
     let company_id = company["data"]["id"].as_str().unwrap().to_owned();
     assert_eq!(
         header(&r, "location"),
-        format!(
-            "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1/data/company/{company_id}"
-        )
+        format!("https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1/data/company/{company_id}")
     );
 
     let mut contact = fixture("create-record-contact");
@@ -110,28 +95,11 @@ async fn models_and_records_round_trip_through_the_fixtures() {
     let doc = body(&r);
     assert_eq!(r.status_code, 201, "{doc}");
     assert_eq!(doc["data"]["attributes"]["email"], "ada@example.com");
-    assert_eq!(
-        doc["data"]["relationships"]["company"]["data"]["id"],
-        company_id.as_str()
-    );
+    assert_eq!(doc["data"]["relationships"]["company"]["data"]["id"], company_id.as_str());
     assert_eq!(doc["data"]["meta"]["created_by"], "apikey:key_fixture");
 
-    let types: Vec<String> = publisher
-        .published
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|e| e.event_type.clone())
-        .collect();
-    assert_eq!(
-        types,
-        [
-            "model.created",
-            "model.created",
-            "record.created",
-            "record.created"
-        ]
-    );
+    let types: Vec<String> = publisher.published.lock().unwrap().iter().map(|e| e.event_type.clone()).collect();
+    assert_eq!(types, ["model.created", "model.created", "record.created", "record.created"]);
     let event = publisher.published.lock().unwrap()[3].clone();
     assert_eq!(event.tenant, "acme");
     assert_eq!(event.data["entity"], "contact");
@@ -139,18 +107,9 @@ async fn models_and_records_round_trip_through_the_fixtures() {
     let (status, page, _) = send(&deps, "list-records").await;
     assert_eq!(status, 200);
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        send(&deps, "create-record-base64").await.0,
-        201,
-        "base64 bodies are decoded"
-    );
+    assert_eq!(send(&deps, "create-record-base64").await.0, 201, "base64 bodies are decoded");
     let (_, page, _) = send(&deps, "list-records").await;
-    assert!(
-        page["links"]["next"]
-            .as_str()
-            .unwrap()
-            .contains("page%5Bafter%5D=")
-    );
+    assert!(page["links"]["next"].as_str().unwrap().contains("page%5Bafter%5D="));
 }
 
 #[tokio::test]
@@ -159,16 +118,9 @@ async fn bad_input_gets_clear_errors_and_changes_nothing() {
     let (status, problem, r) = send(&deps, "create-model-invalid").await;
     assert_eq!(status, 422);
     assert_eq!(header(&r, "content-type"), "application/problem+json");
-    assert_eq!(
-        problem["type"],
-        "https://docs.hubblewave.dev/problems/validation-failed"
-    );
-    let pointers: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    assert_eq!(problem["type"], "https://docs.hubblewave.dev/problems/validation-failed");
+    let pointers: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
     assert_eq!(pointers, ["/name", "/fields/0/name", "/fields/1/values"]);
 
     send(&deps, "create-model-company").await;
@@ -176,16 +128,9 @@ async fn bad_input_gets_clear_errors_and_changes_nothing() {
     let (status, doc, _) = send(&deps, "create-record-invalid").await;
     assert_eq!(status, 422);
     let errors = doc["errors"].as_array().unwrap();
-    let pointers: Vec<&str> = errors
-        .iter()
-        .map(|e| e["source"]["pointer"].as_str().unwrap())
-        .collect();
+    let pointers: Vec<&str> = errors.iter().map(|e| e["source"]["pointer"].as_str().unwrap()).collect();
     assert_eq!(pointers.len(), 3, "{doc}");
-    for p in [
-        "/data/attributes/email",
-        "/data/attributes/age",
-        "/data/attributes/nickname",
-    ] {
+    for p in ["/data/attributes/email", "/data/attributes/age", "/data/attributes/nickname"] {
         assert!(pointers.contains(&p), "{p} missing from {pointers:?}");
     }
     assert_eq!(errors[0]["status"], "422");
@@ -199,31 +144,16 @@ async fn bad_input_gets_clear_errors_and_changes_nothing() {
     let (status, problem, _) = send(&deps, "unknown-version").await;
     assert_eq!(
         (status, problem["type"].as_str().unwrap()),
-        (
-            404,
-            "https://docs.hubblewave.dev/problems/unknown-api-version"
-        )
+        (404, "https://docs.hubblewave.dev/problems/unknown-api-version")
     );
     let (status, _, r) = send(&deps, "no-credentials").await;
     assert_eq!(status, 401);
-    assert_eq!(
-        header(&r, "www-authenticate"),
-        "Bearer realm=\"hubblewave\""
-    );
+    assert_eq!(header(&r, "www-authenticate"), "Bearer realm=\"hubblewave\"");
 
     let (_, page, _) = send(&deps, "list-records").await;
-    assert_eq!(
-        page["data"].as_array().unwrap().len(),
-        0,
-        "nothing was stored by the bad requests"
-    );
-    let record_events = publisher
-        .published
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|e| e.event_type.starts_with("record."))
-        .count();
+    assert_eq!(page["data"].as_array().unwrap().len(), 0, "nothing was stored by the bad requests");
+    let record_events =
+        publisher.published.lock().unwrap().iter().filter(|e| e.event_type.starts_with("record.")).count();
     assert_eq!(record_events, 0);
 }
 
@@ -233,10 +163,7 @@ async fn oversized_bodies_are_refused() {
     deps.config.max_body_bytes = 16;
     let (status, problem, _) = send(&deps, "create-model-company").await;
     assert_eq!(status, 413);
-    assert_eq!(
-        problem["type"],
-        "https://docs.hubblewave.dev/problems/body-too-large"
-    );
+    assert_eq!(problem["type"], "https://docs.hubblewave.dev/problems/body-too-large");
 }
 
 #[tokio::test]

@@ -29,10 +29,7 @@ impl Deps {
             .and_then(|v| v.parse().ok())
             .unwrap_or(DEFAULT_MIN_AGE_SECONDS);
         Self {
-            data: Arc::new(hw_store::dynamo::DynamoDataStore::new(
-                hw_aws::dynamo_client(sdk),
-                &config.data_table,
-            )),
+            data: Arc::new(hw_store::dynamo::DynamoDataStore::new(hw_aws::dynamo_client(sdk), &config.data_table)),
             publisher: Arc::new(hw_aws::events::EventBridgePublisher::new(
                 aws_sdk_eventbridge::Client::new(sdk),
                 &config.event_bus,
@@ -64,14 +61,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         }
     }
     if !sweeps.is_empty() {
-        match relay_outbox(
-            deps.data.as_ref(),
-            deps.publisher.as_ref(),
-            deps.min_age,
-            BATCH,
-        )
-        .await
-        {
+        match relay_outbox(deps.data.as_ref(), deps.publisher.as_ref(), deps.min_age, BATCH).await {
             Ok(n) => tracing::info!(function = FUNCTION, published = n, "outbox swept"),
             Err(e) => {
                 tracing::error!(function = FUNCTION, error = %e, "outbox sweep failed; the messages will be retried");
@@ -98,10 +88,7 @@ mod tests {
     use hw_store::memory::MemoryDataStore;
 
     fn fixture(name: &str) -> SqsEvent {
-        let path = format!(
-            "{}/../../events/outbox-relay/{name}.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = format!("{}/../../events/outbox-relay/{name}.json", env!("CARGO_MANIFEST_DIR"));
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
@@ -135,11 +122,7 @@ mod tests {
         })
         .await
         .unwrap();
-        let deps = Deps {
-            data: data.clone(),
-            publisher: publisher.clone(),
-            min_age: chrono::Duration::seconds(30),
-        };
+        let deps = Deps { data: data.clone(), publisher: publisher.clone(), min_age: chrono::Duration::seconds(30) };
         let out = handle(&deps, fixture("sweep")).await;
         assert!(out.batch_item_failures.is_empty());
         assert_eq!(publisher.published.lock().unwrap().as_slice(), &[event]);
@@ -152,17 +135,9 @@ mod tests {
     #[tokio::test]
     async fn a_failed_publish_or_a_foreign_message_is_a_batch_item_failure() {
         let publisher = Arc::new(RecordingPublisher::default());
-        let deps = Deps {
-            data: Arc::new(MemoryDataStore::default()),
-            publisher,
-            min_age: chrono::Duration::zero(),
-        };
+        let deps = Deps { data: Arc::new(MemoryDataStore::default()), publisher, min_age: chrono::Duration::zero() };
         let out = handle(&deps, fixture("not-a-sweep")).await;
-        let ids: Vec<_> = out
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect();
+        let ids: Vec<_> = out.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
         assert_eq!(ids, ["7b1e3c2a-9f04-4d8e-a7c1-2f6b5d9e0a11"]);
     }
 }

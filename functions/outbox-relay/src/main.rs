@@ -9,15 +9,10 @@ use lambda_runtime::{LambdaEvent, service_fn};
 async fn main() -> Result<(), lambda_runtime::Error> {
     hw_telemetry::init(outbox_relay::FUNCTION);
     let config = hw_resources::Config::for_function(outbox_relay::FUNCTION)?;
-    let deps = Arc::new(outbox_relay::Deps::from_aws(
-        &config,
-        &hw_aws::sdk_config().await,
-    ));
+    let deps = Arc::new(outbox_relay::Deps::from_aws(&config, &hw_aws::sdk_config().await));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let deps = deps.clone();
-        async move {
-            Ok::<_, std::convert::Infallible>(outbox_relay::handle(&deps, event.payload).await)
-        }
+        async move { Ok::<_, std::convert::Infallible>(outbox_relay::handle(&deps, event.payload).await) }
     }))
     .await
 }

@@ -26,11 +26,7 @@ fn call_error<E: std::error::Error + 'static>(
 }
 
 /// Strongly consistent reads of many keys of one table; missing keys are simply absent from the result.
-pub async fn batch_get(
-    client: &Client,
-    table: &str,
-    keys: Vec<Item>,
-) -> Result<Vec<Item>, BatchError> {
+pub async fn batch_get(client: &Client, table: &str, keys: Vec<Item>) -> Result<Vec<Item>, BatchError> {
     let mut found = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(BATCH_GET_LIMIT) {
         let mut pending = KeysAndAttributes::builder()
@@ -40,12 +36,7 @@ pub async fn batch_get(
             .expect("keys set");
         let mut attempt = 0;
         loop {
-            let out = client
-                .batch_get_item()
-                .request_items(table, pending.clone())
-                .send()
-                .await
-                .map_err(call_error)?;
+            let out = client.batch_get_item().request_items(table, pending.clone()).send().await.map_err(call_error)?;
             if let Some(items) = out.responses.and_then(|mut r| r.remove(table)) {
                 found.extend(items);
             }
@@ -66,25 +57,14 @@ pub async fn batch_get(
 }
 
 /// Puts and deletes in batches of 25, retrying unprocessed items with backoff.
-pub async fn batch_write(
-    client: &Client,
-    table: &str,
-    requests: Vec<WriteRequest>,
-) -> Result<(), BatchError> {
+pub async fn batch_write(client: &Client, table: &str, requests: Vec<WriteRequest>) -> Result<(), BatchError> {
     for chunk in requests.chunks(BATCH_WRITE_LIMIT) {
         let mut pending = chunk.to_vec();
         let mut attempt = 0;
         while !pending.is_empty() {
-            let out = client
-                .batch_write_item()
-                .request_items(table, pending.clone())
-                .send()
-                .await
-                .map_err(call_error)?;
-            pending = out
-                .unprocessed_items
-                .and_then(|mut u| u.remove(table))
-                .unwrap_or_default();
+            let out =
+                client.batch_write_item().request_items(table, pending.clone()).send().await.map_err(call_error)?;
+            pending = out.unprocessed_items.and_then(|mut u| u.remove(table)).unwrap_or_default();
             if !pending.is_empty() {
                 attempt += 1;
                 if attempt >= MAX_ATTEMPTS {
@@ -104,14 +84,10 @@ pub fn s(v: impl Into<String>) -> AttributeValue {
 
 /// Reads a string attribute.
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 /// Reads a numeric attribute as u64.
 pub fn get_u64(item: &Item, name: &str) -> Option<u64> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
 }

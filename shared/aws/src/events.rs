@@ -11,11 +11,7 @@ const MAX_ATTEMPTS: u32 = 5;
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("event bus rejected {failed} of {total} events: {reason}")]
-    Rejected {
-        failed: usize,
-        total: usize,
-        reason: String,
-    },
+    Rejected { failed: usize, total: usize, reason: String },
     #[error("event bus call failed: {0}")]
     Call(String),
 }
@@ -33,16 +29,8 @@ pub struct EventBridgePublisher {
 }
 
 impl EventBridgePublisher {
-    pub fn new(
-        client: aws_sdk_eventbridge::Client,
-        bus: impl Into<String>,
-        source: impl Into<String>,
-    ) -> Self {
-        Self {
-            client,
-            bus: bus.into(),
-            source: source.into(),
-        }
+    pub fn new(client: aws_sdk_eventbridge::Client, bus: impl Into<String>, source: impl Into<String>) -> Self {
+        Self { client, bus: bus.into(), source: source.into() }
     }
 
     fn entry(&self, e: &Envelope) -> PutEventsRequestEntry {
@@ -60,16 +48,10 @@ impl EventBridgePublisher {
 impl EventPublisher for EventBridgePublisher {
     async fn publish(&self, events: &[Envelope]) -> Result<(), PublishError> {
         for chunk in events.chunks(MAX_ENTRIES_PER_CALL) {
-            let mut pending: Vec<PutEventsRequestEntry> =
-                chunk.iter().map(|e| self.entry(e)).collect();
+            let mut pending: Vec<PutEventsRequestEntry> = chunk.iter().map(|e| self.entry(e)).collect();
             let mut attempt = 0;
             loop {
-                let result = self
-                    .client
-                    .put_events()
-                    .set_entries(Some(pending.clone()))
-                    .send()
-                    .await;
+                let result = self.client.put_events().set_entries(Some(pending.clone())).send().await;
                 let out = match result {
                     Ok(out) => out,
                     Err(err) if attempt + 1 < MAX_ATTEMPTS => {
@@ -89,11 +71,7 @@ impl EventPublisher for EventBridgePublisher {
                 }
                 // Results are positional: keep the entries whose result carries an error code.
                 let results = out.entries();
-                let reason = results
-                    .iter()
-                    .find_map(|r| r.error_message())
-                    .unwrap_or("unknown")
-                    .to_owned();
+                let reason = results.iter().find_map(|r| r.error_message()).unwrap_or("unknown").to_owned();
                 pending = pending
                     .into_iter()
                     .zip(results.iter())
@@ -102,11 +80,7 @@ impl EventPublisher for EventBridgePublisher {
                     .collect();
                 attempt += 1;
                 if attempt >= MAX_ATTEMPTS {
-                    return Err(PublishError::Rejected {
-                        failed: pending.len(),
-                        total: events.len(),
-                        reason,
-                    });
+                    return Err(PublishError::Rejected { failed: pending.len(), total: events.len(), reason });
                 }
                 tracing::warn!(failed = pending.len(), attempt, %reason, "some events were not accepted; retrying");
                 tokio::time::sleep(crate::backoff(attempt)).await;

@@ -5,13 +5,13 @@
 pub mod dynamo;
 #[cfg(feature = "eventbridge")]
 pub mod events;
+#[cfg(feature = "kms")]
+pub mod kms;
 
 /// Loads the SDK configuration once per cold start. Endpoints come from the standard variables
 /// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, ...), so one binary talks to AWS, moto or LocalStack.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
 
 /// Exponential backoff with full jitter for retrying throttled or partially failed batch calls.

@@ -16,10 +16,7 @@ pub struct MintedKey {
 pub fn mint() -> MintedKey {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let secret = format!(
-        "{PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let secret = format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     let hash = hash(&secret);
     MintedKey { secret, hash }
 }
@@ -34,9 +31,7 @@ pub fn hash(secret: &str) -> String {
 pub fn looks_like_key(s: &str) -> bool {
     s.len() == PREFIX.len() + 43
         && s.starts_with(PREFIX)
-        && s[PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && s[PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Metadata of a key as stored and listed (never the secret).

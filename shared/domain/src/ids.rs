@@ -17,15 +17,13 @@ pub fn new_prefixed(prefix: &str) -> String {
 /// Tenant ids are what operators type: lowercase letters, digits and dashes, 3 to 40 characters.
 pub fn is_valid_tenant_id(s: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$").unwrap())
-        .is_match(s)
+    RE.get_or_init(|| Regex::new(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$").unwrap()).is_match(s)
 }
 
 /// Record ids (generated or supplied by clients for sync and imports): 1 to 64 URL-safe characters.
 pub fn is_valid_record_id(s: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$").unwrap())
-        .is_match(s)
+    RE.get_or_init(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$").unwrap()).is_match(s)
 }
 
 #[cfg(test)]

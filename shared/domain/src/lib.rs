@@ -22,10 +22,6 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(pointer: impl Into<String>, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            code,
-            detail: detail.into(),
-        }
+        Self { pointer: pointer.into(), code, detail: detail.into() }
     }
 }

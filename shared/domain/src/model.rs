@@ -35,15 +35,7 @@ pub const RESERVED_FIELD_NAMES: &[&str] = &[
     "updated_by",
 ];
 /// Names that would collide with generated API paths or GraphQL root fields.
-pub const RESERVED_MODEL_NAMES: &[&str] = &[
-    "model",
-    "models",
-    "data",
-    "node",
-    "query",
-    "mutation",
-    "subscription",
-];
+pub const RESERVED_MODEL_NAMES: &[&str] = &["model", "models", "data", "node", "query", "mutation", "subscription"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -158,10 +150,7 @@ impl FieldDef {
 }
 
 pub(crate) fn compile_pattern(p: &str) -> Option<Regex> {
-    regex::RegexBuilder::new(&format!("^(?:{p})$"))
-        .size_limit(1 << 20)
-        .build()
-        .ok()
+    regex::RegexBuilder::new(&format!("^(?:{p})$")).size_limit(1 << 20).build().ok()
 }
 
 /// What clients send to create or replace a model.
@@ -195,17 +184,14 @@ impl Model {
         self.fields.iter().find(|f| f.name == name)
     }
     pub fn references(&self) -> impl Iterator<Item = (&FieldDef, &str)> {
-        self.fields
-            .iter()
-            .filter_map(|f| f.target.as_deref().map(|t| (f, t)))
+        self.fields.iter().filter_map(|f| f.target.as_deref().map(|t| (f, t)))
     }
 }
 
 /// Lowercase identifier: a letter, then letters, digits or underscores; at most 63 characters.
 pub fn is_valid_name(s: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^[a-z][a-z0-9_]{0,62}$").unwrap())
-        .is_match(s)
+    RE.get_or_init(|| Regex::new(r"^[a-z][a-z0-9_]{0,62}$").unwrap()).is_match(s)
 }
 
 /// Checks a definition on its own (reference targets are checked against the registry by the caller).
@@ -219,34 +205,18 @@ pub fn check_definition(input: &ModelInput) -> Vec<FieldError> {
             format!("`{}` is not a valid model name: use a lowercase letter followed by lowercase letters, digits or underscores (at most 63 characters)", input.name),
         ));
     } else if RESERVED_MODEL_NAMES.contains(&input.name.as_str()) {
-        errors.push(FieldError::new(
-            "/name",
-            "reserved-name",
-            format!("`{}` is reserved", input.name),
-        ));
+        errors.push(FieldError::new("/name", "reserved-name", format!("`{}` is reserved", input.name)));
     }
     if let Some(label) = &input.label {
         if label.trim().is_empty() || label.chars().count() > 200 {
-            errors.push(FieldError::new(
-                "/label",
-                "invalid-label",
-                "label must be 1 to 200 characters",
-            ));
+            errors.push(FieldError::new("/label", "invalid-label", "label must be 1 to 200 characters"));
         }
     }
     if input.fields.is_empty() {
-        errors.push(FieldError::new(
-            "/fields",
-            "no-fields",
-            "a model needs at least one field",
-        ));
+        errors.push(FieldError::new("/fields", "no-fields", "a model needs at least one field"));
     }
     if input.fields.len() > MAX_FIELDS {
-        errors.push(FieldError::new(
-            "/fields",
-            "too-many-fields",
-            format!("a model has at most {MAX_FIELDS} fields"),
-        ));
+        errors.push(FieldError::new("/fields", "too-many-fields", format!("a model has at most {MAX_FIELDS} fields")));
     }
     let mut seen = HashSet::new();
     for (i, f) in input.fields.iter().enumerate() {
@@ -278,10 +248,7 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
             errors.push(FieldError::new(
                 at(&format!("/{member}")),
                 "option-not-allowed",
-                format!(
-                    "`{member}` does not apply to a field of type {}",
-                    t.as_str()
-                ),
+                format!("`{member}` does not apply to a field of type {}", t.as_str()),
             ));
         }
     };
@@ -295,33 +262,26 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
     not_for("sensitive", t == FieldType::Reference && f.sensitive);
 
     match t {
-        FieldType::Enum => {
-            match &f.values {
-                None => errors.push(FieldError::new(
-                    at("/values"),
-                    "missing-values",
-                    "an enum needs a non-empty `values` list",
-                )),
-                Some(v) if v.is_empty() || v.len() > 500 => errors.push(FieldError::new(
-                    at("/values"),
-                    "invalid-values",
-                    "an enum needs 1 to 500 values",
-                )),
-                Some(v) => {
-                    let distinct: HashSet<_> = v.iter().collect();
-                    if distinct.len() != v.len() || v.iter().any(|s| s.is_empty() || s.len() > 200)
-                    {
-                        errors.push(FieldError::new(at("/values"), "invalid-values", "enum values must be distinct, non-empty strings of at most 200 characters"));
-                    }
+        FieldType::Enum => match &f.values {
+            None => {
+                errors.push(FieldError::new(at("/values"), "missing-values", "an enum needs a non-empty `values` list"))
+            }
+            Some(v) if v.is_empty() || v.len() > 500 => {
+                errors.push(FieldError::new(at("/values"), "invalid-values", "an enum needs 1 to 500 values"))
+            }
+            Some(v) => {
+                let distinct: HashSet<_> = v.iter().collect();
+                if distinct.len() != v.len() || v.iter().any(|s| s.is_empty() || s.len() > 200) {
+                    errors.push(FieldError::new(
+                        at("/values"),
+                        "invalid-values",
+                        "enum values must be distinct, non-empty strings of at most 200 characters",
+                    ));
                 }
             }
-        }
+        },
         FieldType::Reference => match &f.target {
-            None => errors.push(FieldError::new(
-                at("/target"),
-                "missing-target",
-                "a reference needs a `target` model",
-            )),
+            None => errors.push(FieldError::new(at("/target"), "missing-target", "a reference needs a `target` model")),
             Some(target) if !is_valid_name(target) => errors.push(FieldError::new(
                 at("/target"),
                 "invalid-target",
@@ -344,33 +304,26 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
     }
     if let (Some(min), Some(max)) = (f.min, f.max) {
         if min > max {
-            errors.push(FieldError::new(
-                at("/min"),
-                "invalid-limit",
-                "`min` is greater than `max`",
-            ));
+            errors.push(FieldError::new(at("/min"), "invalid-limit", "`min` is greater than `max`"));
         }
     }
     if let Some(len) = f.max_length {
-        let hard = if t == FieldType::Text {
-            TEXT_HARD_MAX
-        } else {
-            STRING_HARD_MAX
-        };
+        let hard = if t == FieldType::Text { TEXT_HARD_MAX } else { STRING_HARD_MAX };
         if len == 0 || len > hard {
             errors.push(FieldError::new(
                 at("/max_length"),
                 "invalid-limit",
-                format!(
-                    "`max_length` must be between 1 and {hard} for type {}",
-                    t.as_str()
-                ),
+                format!("`max_length` must be between 1 and {hard} for type {}", t.as_str()),
             ));
         }
     }
     if let Some(p) = &f.pattern {
         if p.len() > PATTERN_MAX_LEN || compile_pattern(p).is_none() {
-            errors.push(FieldError::new(at("/pattern"), "invalid-pattern", format!("`pattern` must be a valid regular expression of at most {PATTERN_MAX_LEN} characters")));
+            errors.push(FieldError::new(
+                at("/pattern"),
+                "invalid-pattern",
+                format!("`pattern` must be a valid regular expression of at most {PATTERN_MAX_LEN} characters"),
+            ));
         }
     }
     if let Some(default) = &f.default {
@@ -381,11 +334,7 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
                 "a unique field cannot have a default (every record would claim the same value)",
             ));
         } else if t == FieldType::Reference {
-            errors.push(FieldError::new(
-                at("/default"),
-                "option-not-allowed",
-                "a reference cannot have a default",
-            ));
+            errors.push(FieldError::new(at("/default"), "option-not-allowed", "a reference cannot have a default"));
         } else if !default.is_null() {
             if let Err(e) = crate::validate::check_value(f, default, "") {
                 errors.push(FieldError::new(
@@ -420,10 +369,7 @@ mod tests {
     #[test]
     fn unknown_options_and_types_do_not_parse() {
         assert!(input(json!({"name":"a","fields":[{"name":"x","type":"money"}]})).is_err());
-        assert!(
-            input(json!({"name":"a","fields":[{"name":"x","type":"string","colour":"red"}]}))
-                .is_err()
-        );
+        assert!(input(json!({"name":"a","fields":[{"name":"x","type":"string","colour":"red"}]})).is_err());
     }
 
     #[test]
@@ -437,10 +383,7 @@ mod tests {
             {"name":"u","type":"string","unique":true,"default":"x"},
             {"name":"d","type":"integer","default":"seven"}]}))
         .unwrap();
-        let pointers: Vec<_> = check_definition(&m)
-            .into_iter()
-            .map(|e| (e.pointer, e.code))
-            .collect();
+        let pointers: Vec<_> = check_definition(&m).into_iter().map(|e| (e.pointer, e.code)).collect();
         for expected in [
             ("/name", "invalid-name"),
             ("/fields/0/name", "reserved-name"),
@@ -454,9 +397,7 @@ mod tests {
             ("/fields/6/default", "invalid-default"),
         ] {
             assert!(
-                pointers
-                    .iter()
-                    .any(|(p, c)| p == expected.0 && *c == expected.1),
+                pointers.iter().any(|(p, c)| p == expected.0 && *c == expected.1),
                 "missing {expected:?} in {pointers:?}"
             );
         }

@@ -14,15 +14,14 @@ pub fn check_change(old: &Model, new: &ModelInput, has_records: bool) -> Vec<Fie
     }
     let entity = &old.name;
     let mut errors = Vec::new();
-    for removed in old
-        .fields
-        .iter()
-        .filter(|f| !new.fields.iter().any(|n| n.name == f.name))
-    {
+    for removed in old.fields.iter().filter(|f| !new.fields.iter().any(|n| n.name == f.name)) {
         errors.push(FieldError::new(
             "/fields",
             "field-removed",
-            format!("field `{}` cannot be removed while `{entity}` has records: its stored values would be orphaned", removed.name),
+            format!(
+                "field `{}` cannot be removed while `{entity}` has records: its stored values would be orphaned",
+                removed.name
+            ),
         ));
     }
     for (i, new_field) in new.fields.iter().enumerate() {
@@ -39,10 +38,7 @@ pub fn check_change(old: &Model, new: &ModelInput, has_records: bool) -> Vec<Fie
                 errors.push(FieldError::new(
                     at("/unique"),
                     "unsafe-change",
-                    format!(
-                        "new field `{}` cannot be unique while `{entity}` has records",
-                        new_field.name
-                    ),
+                    format!("new field `{}` cannot be unique while `{entity}` has records", new_field.name),
                 ));
             }
             continue;
@@ -51,10 +47,7 @@ pub fn check_change(old: &Model, new: &ModelInput, has_records: bool) -> Vec<Fie
             errors.push(FieldError::new(
                 at(member),
                 "unsafe-change",
-                format!(
-                    "field `{}`: {reason} while `{entity}` has records",
-                    new_field.name
-                ),
+                format!("field `{}`: {reason} while `{entity}` has records", new_field.name),
             ));
         }
     }
@@ -65,14 +58,7 @@ pub fn check_change(old: &Model, new: &ModelInput, has_records: bool) -> Vec<Fie
 fn tightenings(old: &FieldDef, new: &FieldDef) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if old.field_type != new.field_type && !is_widening(old.field_type, new.field_type) {
-        out.push((
-            "/type",
-            format!(
-                "type {} cannot become {}",
-                old.field_type.as_str(),
-                new.field_type.as_str()
-            ),
-        ));
+        out.push(("/type", format!("type {} cannot become {}", old.field_type.as_str(), new.field_type.as_str())));
         return out; // other comparisons make no sense across types
     }
     if new.required && !old.required {
@@ -82,10 +68,7 @@ fn tightenings(old: &FieldDef, new: &FieldDef) -> Vec<(&'static str, String)> {
         out.push(("/unique", "it cannot become unique".to_owned()));
     }
     if new.sensitive != old.sensitive {
-        out.push((
-            "/sensitive",
-            "`sensitive` changes how values are stored and cannot be toggled".to_owned(),
-        ));
+        out.push(("/sensitive", "`sensitive` changes how values are stored and cannot be toggled".to_owned()));
     }
     if new.target != old.target {
         out.push(("/target", "a reference cannot change its target".to_owned()));
@@ -99,30 +82,17 @@ fn tightenings(old: &FieldDef, new: &FieldDef) -> Vec<(&'static str, String)> {
     if old.field_type == new.field_type {
         if let (Some(o), Some(n)) = (old.effective_max_length(), new.effective_max_length()) {
             if n < o {
-                out.push((
-                    "/max_length",
-                    format!("`max_length` cannot shrink from {o} to {n}"),
-                ));
+                out.push(("/max_length", format!("`max_length` cannot shrink from {o} to {n}")));
             }
         }
     }
     if new.pattern.is_some() && new.pattern != old.pattern {
-        out.push((
-            "/pattern",
-            "`pattern` cannot be added or changed".to_owned(),
-        ));
+        out.push(("/pattern", "`pattern` cannot be added or changed".to_owned()));
     }
     if let (Some(o), Some(n)) = (&old.values, &new.values) {
-        let dropped: Vec<_> = o
-            .iter()
-            .filter(|v| !n.contains(v))
-            .map(String::as_str)
-            .collect();
+        let dropped: Vec<_> = o.iter().filter(|v| !n.contains(v)).map(String::as_str).collect();
         if !dropped.is_empty() {
-            out.push((
-                "/values",
-                format!("enum values cannot be removed ({})", dropped.join(", ")),
-            ));
+            out.push(("/values", format!("enum values cannot be removed ({})", dropped.join(", "))));
         }
     }
     out
@@ -130,10 +100,7 @@ fn tightenings(old: &FieldDef, new: &FieldDef) -> Vec<(&'static str, String)> {
 
 fn is_widening(from: FieldType, to: FieldType) -> bool {
     use FieldType::*;
-    matches!(
-        (from, to),
-        (Integer, Decimal) | (String, Text) | (Email | Url | Enum, String | Text)
-    )
+    matches!((from, to), (Integer, Decimal) | (String, Text) | (Email | Url | Enum, String | Text))
 }
 
 fn raised(old: Option<f64>, new: Option<f64>) -> bool {

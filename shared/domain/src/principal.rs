@@ -29,14 +29,8 @@ fn covers(held: &str, wanted: &str) -> bool {
     if held == scope::ADMIN || held == wanted {
         return true;
     }
-    let read_via_write = |w: &str| {
-        w.strip_prefix("data:read")
-            .map(|rest| format!("data:write{rest}"))
-    };
-    if wanted.starts_with(held)
-        && wanted.as_bytes().get(held.len()) == Some(&b':')
-        && held.starts_with("data:")
-    {
+    let read_via_write = |w: &str| w.strip_prefix("data:read").map(|rest| format!("data:write{rest}"));
+    if wanted.starts_with(held) && wanted.as_bytes().get(held.len()) == Some(&b':') && held.starts_with("data:") {
         return true;
     }
     if let Some(as_write) = read_via_write(wanted) {

@@ -19,9 +19,7 @@ pub struct Record {
 /// What changed in one update: field → `{"from": old, "to": new}` (`null` where absent).
 pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<String, Value> {
     let mut changes = Map::new();
-    let keys = before
-        .keys()
-        .chain(after.keys().filter(|k| !before.contains_key(*k)));
+    let keys = before.keys().chain(after.keys().filter(|k| !before.contains_key(*k)));
     for k in keys {
         let (b, a) = (before.get(k), after.get(k));
         if b != a {

@@ -71,22 +71,16 @@ pub fn validate_attributes(
                 Some(d) if !d.is_null() => {
                     out.set.insert(field.name.clone(), d.clone());
                 }
-                _ if field.required && !input.contains_key(&field.name) => {
-                    errors.push(FieldError::new(
-                        pointer(&field.name),
-                        "required",
-                        format!("`{}` is required", field.name),
-                    ))
-                }
+                _ if field.required && !input.contains_key(&field.name) => errors.push(FieldError::new(
+                    pointer(&field.name),
+                    "required",
+                    format!("`{}` is required", field.name),
+                )),
                 _ => {}
             }
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
 /// Checks one non-null value against its field and returns the normalised value.
@@ -98,32 +92,18 @@ pub fn check_value(field: &FieldDef, value: &Value, pointer: &str) -> Result<Val
             Value::String(value.as_str().ok_or_else(|| expect("a string"))?.to_owned())
         }
         FieldType::Email => {
-            let s = value
-                .as_str()
-                .ok_or_else(|| expect("an email address (string)"))?
-                .trim();
+            let s = value.as_str().ok_or_else(|| expect("an email address (string)"))?.trim();
             if !is_email(s) {
-                return Err(bad(
-                    "invalid-format",
-                    format!("`{s}` is not a valid email address"),
-                ));
+                return Err(bad("invalid-format", format!("`{s}` is not a valid email address")));
             }
             Value::String(s.to_owned())
         }
         FieldType::Url => {
-            let s = value
-                .as_str()
-                .ok_or_else(|| expect("a URL (string)"))?
-                .trim();
+            let s = value.as_str().ok_or_else(|| expect("a URL (string)"))?.trim();
             match url::Url::parse(s) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-                    Value::String(s.to_owned())
-                }
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Value::String(s.to_owned()),
                 _ => {
-                    return Err(bad(
-                        "invalid-format",
-                        format!("`{s}` is not an absolute http(s) URL"),
-                    ));
+                    return Err(bad("invalid-format", format!("`{s}` is not an absolute http(s) URL")));
                 }
             }
         }
@@ -133,61 +113,36 @@ pub fn check_value(field: &FieldDef, value: &Value, pointer: &str) -> Result<Val
             Value::from(n)
         }
         FieldType::Decimal => {
-            let n = value
-                .as_f64()
-                .filter(|_| value.is_number())
-                .ok_or_else(|| expect("a number"))?;
+            let n = value.as_f64().filter(|_| value.is_number()).ok_or_else(|| expect("a number"))?;
             check_range(field, n, pointer)?;
             value.clone()
         }
         FieldType::Boolean => Value::Bool(value.as_bool().ok_or_else(|| expect("true or false"))?),
         FieldType::Date => {
-            let s = value
-                .as_str()
-                .ok_or_else(|| expect("a date string (YYYY-MM-DD)"))?;
+            let s = value.as_str().ok_or_else(|| expect("a date string (YYYY-MM-DD)"))?;
             chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .ok()
                 .filter(|_| s.len() == 10)
-                .ok_or_else(|| {
-                    bad(
-                        "invalid-format",
-                        format!("`{s}` is not a date in the form YYYY-MM-DD"),
-                    )
-                })?;
+                .ok_or_else(|| bad("invalid-format", format!("`{s}` is not a date in the form YYYY-MM-DD")))?;
             Value::String(s.to_owned())
         }
         FieldType::Datetime => {
-            let s = value
-                .as_str()
-                .ok_or_else(|| expect("an RFC 3339 date-time string"))?;
+            let s = value.as_str().ok_or_else(|| expect("an RFC 3339 date-time string"))?;
             let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|_| {
-                bad(
-                    "invalid-format",
-                    format!("`{s}` is not an RFC 3339 date-time (e.g. 2026-01-31T09:30:00Z)"),
-                )
+                bad("invalid-format", format!("`{s}` is not an RFC 3339 date-time (e.g. 2026-01-31T09:30:00Z)"))
             })?;
-            Value::String(
-                t.with_timezone(&chrono::Utc)
-                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-            )
+            Value::String(t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
         }
         FieldType::Enum => {
-            let s = value
-                .as_str()
-                .ok_or_else(|| expect("one of the enum's values (string)"))?;
+            let s = value.as_str().ok_or_else(|| expect("one of the enum's values (string)"))?;
             let values = field.values.as_deref().unwrap_or_default();
             if !values.iter().any(|v| v == s) {
-                return Err(bad(
-                    "invalid-value",
-                    format!("`{s}` is not one of: {}", values.join(", ")),
-                ));
+                return Err(bad("invalid-value", format!("`{s}` is not one of: {}", values.join(", "))));
             }
             Value::String(s.to_owned())
         }
         FieldType::Reference => {
-            let s = value
-                .as_str()
-                .ok_or_else(|| expect("the id (string) of a record"))?;
+            let s = value.as_str().ok_or_else(|| expect("the id (string) of a record"))?;
             if !crate::ids::is_valid_record_id(s) {
                 return Err(bad("invalid-format", format!("`{s}` is not a record id")));
             }
@@ -198,13 +153,7 @@ pub fn check_value(field: &FieldDef, value: &Value, pointer: &str) -> Result<Val
     if let (Some(s), Some(max)) = (normalised.as_str(), field.effective_max_length()) {
         let len = s.chars().count();
         if len > max as usize {
-            return Err(bad(
-                "too-long",
-                format!(
-                    "`{}` has {len} characters; at most {max} are allowed",
-                    field.name
-                ),
-            ));
+            return Err(bad("too-long", format!("`{}` has {len} characters; at most {max} are allowed", field.name)));
         }
         if let Some(re) = field.compiled_pattern() {
             if !re.is_match(s) {
@@ -224,29 +173,18 @@ pub fn check_value(field: &FieldDef, value: &Value, pointer: &str) -> Result<Val
 
 fn check_range(field: &FieldDef, n: f64, pointer: &str) -> Result<(), FieldError> {
     if let Some(min) = field.min.filter(|min| n < *min) {
-        return Err(FieldError::new(
-            pointer,
-            "out-of-range",
-            format!("`{}` must be at least {min}", field.name),
-        ));
+        return Err(FieldError::new(pointer, "out-of-range", format!("`{}` must be at least {min}", field.name)));
     }
     if let Some(max) = field.max.filter(|max| n > *max) {
-        return Err(FieldError::new(
-            pointer,
-            "out-of-range",
-            format!("`{}` must be at most {max}", field.name),
-        ));
+        return Err(FieldError::new(pointer, "out-of-range", format!("`{}` must be at most {max}", field.name)));
     }
     Ok(())
 }
 
 fn is_email(s: &str) -> bool {
     // The crate implements RFC 5322's addr-spec; we also want a dotted domain, as mail actually needs.
-    email_address::EmailAddress::parse_with_options(
-        s,
-        email_address::Options::default().without_display_text(),
-    )
-    .is_ok_and(|e| e.domain().contains('.') && !e.domain().starts_with('['))
+    email_address::EmailAddress::parse_with_options(s, email_address::Options::default().without_display_text())
+        .is_ok_and(|e| e.domain().contains('.') && !e.domain().starts_with('['))
 }
 
 /// The canonical form of a unique value: two values that must not coexist map to the same key
@@ -294,11 +232,16 @@ mod tests {
 
     #[test]
     fn valid_create_is_normalised_and_defaults_apply() {
-        let v = validate_attributes(&model(), &attrs(json!({
-            "email": " Ann@Example.com ", "age": 30, "score": 1.5, "born": "1990-02-28",
-            "seen_at": "2026-01-01T10:00:00+02:00", "site": "https://example.com/x", "status": "lead",
-            "code": "AB", "company": "01JH3Q0W9ZK7M8T3V7X6B2N4PQ", "extra": {"a": [1]}
-        })), Mode::Create, &ptr)
+        let v = validate_attributes(
+            &model(),
+            &attrs(json!({
+                "email": " Ann@Example.com ", "age": 30, "score": 1.5, "born": "1990-02-28",
+                "seen_at": "2026-01-01T10:00:00+02:00", "site": "https://example.com/x", "status": "lead",
+                "code": "AB", "company": "01JH3Q0W9ZK7M8T3V7X6B2N4PQ", "extra": {"a": [1]}
+            })),
+            Mode::Create,
+            &ptr,
+        )
         .unwrap();
         assert_eq!(v.set["email"], "Ann@Example.com");
         assert_eq!(v.set["seen_at"], "2026-01-01T08:00:00Z");
@@ -308,10 +251,15 @@ mod tests {
 
     #[test]
     fn one_error_per_offending_field() {
-        let errs = validate_attributes(&model(), &attrs(json!({
-            "age": -1, "score": "x", "active": "yes", "born": "1990-02-30", "seen_at": "yesterday",
-            "site": "ftp://x", "status": "vip", "code": "abc", "company": "a/b", "nope": 1
-        })), Mode::Create, &ptr)
+        let errs = validate_attributes(
+            &model(),
+            &attrs(json!({
+                "age": -1, "score": "x", "active": "yes", "born": "1990-02-30", "seen_at": "yesterday",
+                "site": "ftp://x", "status": "vip", "code": "abc", "company": "a/b", "nope": 1
+            })),
+            Mode::Create,
+            &ptr,
+        )
         .unwrap_err();
         let got: Vec<_> = errs.iter().map(|e| (e.pointer.as_str(), e.code)).collect();
         for expected in [
@@ -334,17 +282,10 @@ mod tests {
 
     #[test]
     fn patch_validates_only_given_fields_and_null_clears() {
-        let v = validate_attributes(
-            &model(),
-            &attrs(json!({"age": 5, "site": null})),
-            Mode::Patch,
-            &ptr,
-        )
-        .unwrap();
+        let v = validate_attributes(&model(), &attrs(json!({"age": 5, "site": null})), Mode::Patch, &ptr).unwrap();
         assert_eq!(v.set.len(), 1);
         assert_eq!(v.cleared, vec!["site".to_string()]);
-        let errs = validate_attributes(&model(), &attrs(json!({"email": null})), Mode::Patch, &ptr)
-            .unwrap_err();
+        let errs = validate_attributes(&model(), &attrs(json!({"email": null})), Mode::Patch, &ptr).unwrap_err();
         assert_eq!(errs[0].code, "required");
     }
 
@@ -353,10 +294,7 @@ mod tests {
         let m = model();
         assert!(check_value(m.field("age").unwrap(), &json!(1.5), "").is_err());
         assert!(check_value(m.field("code").unwrap(), &json!("ABCDE"), "").is_err());
-        assert_eq!(
-            unique_key(m.field("email").unwrap(), &json!("A@B.co")),
-            "a@b.co"
-        );
+        assert_eq!(unique_key(m.field("email").unwrap(), &json!("A@B.co")), "a@b.co");
     }
 }
 

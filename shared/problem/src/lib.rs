@@ -54,9 +54,7 @@ impl Problem {
 
     /// The slug part of `type` (`validation-failed`).
     pub fn slug(&self) -> &str {
-        self.type_uri
-            .strip_prefix(TYPE_BASE)
-            .unwrap_or(&self.type_uri)
+        self.type_uri.strip_prefix(TYPE_BASE).unwrap_or(&self.type_uri)
     }
 
     pub fn to_json(&self) -> String {
@@ -74,9 +72,8 @@ mod tests {
 
     #[test]
     fn serialises_with_extensions_flattened() {
-        let p = Problem::new(404, "not-found", "Not found")
-            .with_detail("no model named `x`")
-            .with_extension("model", "x");
+        let p =
+            Problem::new(404, "not-found", "Not found").with_detail("no model named `x`").with_extension("model", "x");
         let v: Value = serde_json::from_str(&p.to_json()).unwrap();
         assert_eq!(v["type"], "https://docs.hubblewave.dev/problems/not-found");
         assert_eq!(v["status"], 404);

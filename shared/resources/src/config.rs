@@ -35,29 +35,16 @@ impl Config {
     }
 
     /// Reads through `get`, so tests need not touch the process environment.
-    pub fn from_lookup(
-        function: &str,
-        get: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_lookup(function: &str, get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let m = manifest();
-        let f = m
-            .functions
-            .get(function)
-            .ok_or_else(|| ConfigError::Invalid {
-                name: "function".into(),
-                reason: format!("`{function}` is not a function of resources.json"),
-            })?;
-        let required = |name: &str| {
-            get(name)
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| ConfigError::Missing(name.to_owned()))
-        };
+        let f = m.functions.get(function).ok_or_else(|| ConfigError::Invalid {
+            name: "function".into(),
+            reason: format!("`{function}` is not a function of resources.json"),
+        })?;
+        let required =
+            |name: &str| get(name).filter(|v| !v.is_empty()).ok_or_else(|| ConfigError::Missing(name.to_owned()));
         let table = |id: &str| {
-            if f.tables.iter().any(|t| t == id) {
-                required(&m.tables[id].env)
-            } else {
-                Ok(String::new())
-            }
+            if f.tables.iter().any(|t| t == id) { required(&m.tables[id].env) } else { Ok(String::new()) }
         };
         let max_body_bytes = match get("HUBBLE_MAX_BODY_BYTES") {
             None => DEFAULT_MAX_BODY_BYTES,
@@ -69,13 +56,13 @@ impl Config {
         Ok(Self {
             control_table: table("control")?,
             data_table: table("data")?,
-            event_bus: if f.event_bus {
-                required(&m.event_bus.env)?
-            } else {
-                String::new()
-            },
+            event_bus: if f.event_bus { required(&m.event_bus.env)? } else { String::new() },
             event_source: get("HUBBLE_EVENT_SOURCE").unwrap_or_else(|| m.event_bus.source.clone()),
-            data_key_id: get(&m.kms_keys["data"].env).filter(|v| !v.is_empty()),
+            data_key_id: if f.kms_keys.iter().any(|k| k == "data") {
+                Some(required(&m.kms_keys["data"].env)?)
+            } else {
+                None
+            },
             local_mode: get("HUBBLE_LOCAL_MODE").is_some_and(|v| v == "true" || v == "1"),
             max_body_bytes,
         })
@@ -106,6 +93,7 @@ mod tests {
             "HUBBLE_CONTROL_TABLE" => Some("p-control".to_owned()),
             "HUBBLE_DATA_TABLE" => Some("p-data".to_owned()),
             "HUBBLE_EVENT_BUS" => Some("p-events".to_owned()),
+            "HUBBLE_DATA_KEY_ID" => Some("arn:aws:kms:eu-west-1:1:key/k".to_owned()),
             "HUBBLE_MAX_BODY_BYTES" => Some("2048".to_owned()),
             _ => None,
         };
@@ -115,20 +103,12 @@ mod tests {
         assert_eq!(c.max_body_bytes, 2048);
         assert!(!c.local_mode);
         assert_eq!(
-            Config::from_lookup("api", |_| None)
-                .unwrap_err()
-                .to_string(),
+            Config::from_lookup("api", |_| None).unwrap_err().to_string(),
             "environment variable HUBBLE_CONTROL_TABLE is not set"
         );
         // a function only needs what it uses
-        let relay = Config::from_lookup("outbox-relay", |k| {
-            env(k).filter(|_| k != "HUBBLE_CONTROL_TABLE")
-        })
-        .unwrap();
-        assert_eq!(
-            (relay.data_table.as_str(), relay.control_table.as_str()),
-            ("p-data", "")
-        );
+        let relay = Config::from_lookup("outbox-relay", |k| env(k).filter(|_| k != "HUBBLE_CONTROL_TABLE")).unwrap();
+        assert_eq!((relay.data_table.as_str(), relay.control_table.as_str()), ("p-data", ""));
         assert!(Config::from_lookup("nope", env).is_err());
     }
 

@@ -13,8 +13,7 @@ use serde::Deserialize;
 pub fn manifest() -> &'static Manifest {
     static MANIFEST: std::sync::OnceLock<Manifest> = std::sync::OnceLock::new();
     MANIFEST.get_or_init(|| {
-        serde_json::from_str(include_str!("../resources.json"))
-            .expect("resources.json is valid (checked by tests)")
+        serde_json::from_str(include_str!("../resources.json")).expect("resources.json is valid (checked by tests)")
     })
 }
 
@@ -105,14 +104,8 @@ pub struct Function {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Trigger {
-    Http {
-        routes: Vec<String>,
-    },
-    Sqs {
-        queue: String,
-        batch_size: u32,
-        report_batch_item_failures: bool,
-    },
+    Http { routes: Vec<String> },
+    Sqs { queue: String, batch_size: u32, report_batch_item_failures: bool },
 }
 
 impl Manifest {
@@ -141,35 +134,20 @@ mod tests {
         assert!(m.tables.contains_key("control") && m.tables.contains_key("data"));
         for (name, f) in &m.functions {
             for t in &f.tables {
-                assert!(
-                    m.tables.contains_key(t),
-                    "function {name} uses unknown table {t}"
-                );
+                assert!(m.tables.contains_key(t), "function {name} uses unknown table {t}");
             }
             for k in &f.kms_keys {
-                assert!(
-                    m.kms_keys.contains_key(k),
-                    "function {name} uses unknown key {k}"
-                );
+                assert!(m.kms_keys.contains_key(k), "function {name} uses unknown key {k}");
             }
             for q in &f.queues {
-                assert!(
-                    m.queues.contains_key(q),
-                    "function {name} uses unknown queue {q}"
-                );
+                assert!(m.queues.contains_key(q), "function {name} uses unknown queue {q}");
             }
             if let Trigger::Sqs { queue, .. } = &f.trigger {
-                assert!(
-                    m.queues.contains_key(queue),
-                    "function {name} is triggered by unknown queue {queue}"
-                );
+                assert!(m.queues.contains_key(queue), "function {name} is triggered by unknown queue {queue}");
             }
         }
         for (name, s) in &m.schedules {
-            assert!(
-                m.queues.contains_key(&s.target_queue),
-                "schedule {name} targets unknown queue"
-            );
+            assert!(m.queues.contains_key(&s.target_queue), "schedule {name} targets unknown queue");
         }
         let envs: Vec<&str> = m
             .tables
@@ -182,11 +160,7 @@ mod tests {
         let mut unique = envs.clone();
         unique.sort();
         unique.dedup();
-        assert_eq!(
-            unique.len(),
-            envs.len(),
-            "environment variable names must be distinct"
-        );
+        assert_eq!(unique.len(), envs.len(), "environment variable names must be distinct");
     }
 
     #[test]
@@ -194,10 +168,7 @@ mod tests {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../functions");
         for name in manifest().functions.keys() {
             let path = std::path::Path::new(root).join(name).join("Cargo.toml");
-            assert!(
-                path.exists(),
-                "function {name} is declared but {path:?} is missing"
-            );
+            assert!(path.exists(), "function {name} is declared but {path:?} is missing");
         }
     }
 }

@@ -35,12 +35,8 @@ fn encode<T: Serialize>(v: &T) -> Result<AttributeValue, StoreError> {
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(item: &Item, attr: &str) -> Result<T, StoreError> {
-    let v = item
-        .get(attr)
-        .cloned()
-        .ok_or_else(|| StoreError::Backend(format!("item lacks `{attr}`")))?;
-    serde_dynamo::from_attribute_value(v)
-        .map_err(|e| StoreError::Backend(format!("decoding `{attr}`: {e}")))
+    let v = item.get(attr).cloned().ok_or_else(|| StoreError::Backend(format!("item lacks `{attr}`")))?;
+    serde_dynamo::from_attribute_value(v).map_err(|e| StoreError::Backend(format!("decoding `{attr}`: {e}")))
 }
 
 fn key(pk: String, sk: impl Into<String>) -> Item {
@@ -65,17 +61,10 @@ pub struct DynamoControlStore {
 
 impl DynamoControlStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
-    async fn put_new(
-        &self,
-        mut item: Item,
-        extra: Option<(&str, AttributeValue)>,
-    ) -> Result<(), StoreError> {
+    async fn put_new(&self, mut item: Item, extra: Option<(&str, AttributeValue)>) -> Result<(), StoreError> {
         if let Some((k, v)) = extra {
             item.insert(k.to_owned(), v);
         }
@@ -86,13 +75,7 @@ impl DynamoControlStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
-            .map_err(|e| {
-                if is_conditional_failure(&e) {
-                    StoreError::AlreadyExists
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| if is_conditional_failure(&e) { StoreError::AlreadyExists } else { backend(e) })?;
         Ok(())
     }
 
@@ -137,73 +120,42 @@ impl DynamoControlStore {
 #[async_trait]
 impl ControlStore for DynamoControlStore {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
-        self.put_new(
-            key(keys::tenant_pk(&tenant.id), keys::TENANT_SK),
-            Some(("tenant", encode(tenant)?)),
-        )
-        .await
+        self.put_new(key(keys::tenant_pk(&tenant.id), keys::TENANT_SK), Some(("tenant", encode(tenant)?))).await
     }
 
     async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
-        self.get(keys::tenant_pk(id), keys::TENANT_SK)
-            .await?
-            .map(|i| decode(&i, "tenant"))
-            .transpose()
+        self.get(keys::tenant_pk(id), keys::TENANT_SK).await?.map(|i| decode(&i, "tenant")).transpose()
     }
 
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError> {
-        let items = self
-            .query_prefix(keys::tenant_pk(tenant), keys::MODEL_SK_PREFIX)
-            .await?;
+        let items = self.query_prefix(keys::tenant_pk(tenant), keys::MODEL_SK_PREFIX).await?;
         items.iter().map(|i| decode(i, "model")).collect()
     }
 
     async fn get_model(&self, tenant: &str, name: &str) -> Result<Option<Model>, StoreError> {
-        self.get(keys::tenant_pk(tenant), &keys::model_sk(name))
-            .await?
-            .map(|i| decode(&i, "model"))
-            .transpose()
+        self.get(keys::tenant_pk(tenant), &keys::model_sk(name)).await?.map(|i| decode(&i, "model")).transpose()
     }
 
-    async fn put_model(
-        &self,
-        tenant: &str,
-        model: &Model,
-        expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
+    async fn put_model(&self, tenant: &str, model: &Model, expected_version: Option<u64>) -> Result<(), StoreError> {
         let mut item = key(keys::tenant_pk(tenant), keys::model_sk(&model.name));
         item.insert("model".into(), encode(model)?);
-        item.insert(
-            "version".into(),
-            AttributeValue::N(model.version.to_string()),
-        );
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item));
+        item.insert("version".into(), AttributeValue::N(model.version.to_string()));
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
         let put = match expected_version {
             None => put.condition_expression("attribute_not_exists(pk)"),
             Some(v) => put
                 .condition_expression("version = :v")
                 .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
         };
-        put.send()
-            .await
-            .map_err(|e| match (is_conditional_failure(&e), expected_version) {
-                (true, None) => StoreError::AlreadyExists,
-                (true, Some(_)) => StoreError::VersionConflict,
-                _ => backend(e),
-            })?;
+        put.send().await.map_err(|e| match (is_conditional_failure(&e), expected_version) {
+            (true, None) => StoreError::AlreadyExists,
+            (true, Some(_)) => StoreError::VersionConflict,
+            _ => backend(e),
+        })?;
         Ok(())
     }
 
-    async fn delete_model(
-        &self,
-        tenant: &str,
-        name: &str,
-        expected_version: u64,
-    ) -> Result<(), StoreError> {
+    async fn delete_model(&self, tenant: &str, name: &str, expected_version: u64) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -212,13 +164,7 @@ impl ControlStore for DynamoControlStore {
             .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
             .send()
             .await
-            .map_err(|e| {
-                if is_conditional_failure(&e) {
-                    StoreError::VersionConflict
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| if is_conditional_failure(&e) { StoreError::VersionConflict } else { backend(e) })?;
         Ok(())
     }
 
@@ -248,37 +194,26 @@ impl ControlStore for DynamoControlStore {
             .send()
             .await
             .map_err(|e| match cancellation_codes(&e) {
-                Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => {
-                    StoreError::AlreadyExists
-                }
+                Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => StoreError::AlreadyExists,
                 _ => backend(e),
             })?;
         Ok(())
     }
 
     async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyMeta>, StoreError> {
-        self.get(keys::api_key_hash_pk(hash), keys::API_KEY_HASH_SK)
-            .await?
-            .map(|i| decode(&i, "meta"))
-            .transpose()
+        self.get(keys::api_key_hash_pk(hash), keys::API_KEY_HASH_SK).await?.map(|i| decode(&i, "meta")).transpose()
     }
 
     async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKeyMeta>, StoreError> {
-        let items = self
-            .query_prefix(keys::tenant_pk(tenant), keys::API_KEY_SK_PREFIX)
-            .await?;
+        let items = self.query_prefix(keys::tenant_pk(tenant), keys::API_KEY_SK_PREFIX).await?;
         items.iter().map(|i| decode(i, "meta")).collect()
     }
 
     async fn revoke_api_key(&self, tenant: &str, id: &str) -> Result<(), StoreError> {
-        let item = self
-            .get(keys::tenant_pk(tenant), &keys::api_key_sk(id))
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let item = self.get(keys::tenant_pk(tenant), &keys::api_key_sk(id)).await?.ok_or(StoreError::NotFound)?;
         let mut meta: ApiKeyMeta = decode(&item, "meta")?;
-        let hash = get_s(&item, "hash")
-            .ok_or_else(|| StoreError::Backend("API key item lacks its hash".into()))?
-            .to_owned();
+        let hash =
+            get_s(&item, "hash").ok_or_else(|| StoreError::Backend("API key item lacks its hash".into()))?.to_owned();
         meta.revoked = true;
         let mut updated = item.clone();
         updated.insert("meta".into(), encode(&meta)?);
@@ -286,13 +221,7 @@ impl ControlStore for DynamoControlStore {
             .transact_write_items()
             .transact_items(
                 TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(&self.table)
-                            .set_item(Some(updated))
-                            .build()
-                            .expect("set"),
-                    )
+                    .put(Put::builder().table_name(&self.table).set_item(Some(updated)).build().expect("set"))
                     .build(),
             )
             .transact_items(
@@ -300,10 +229,7 @@ impl ControlStore for DynamoControlStore {
                     .delete(
                         Delete::builder()
                             .table_name(&self.table)
-                            .set_key(Some(key(
-                                keys::api_key_hash_pk(&hash),
-                                keys::API_KEY_HASH_SK,
-                            )))
+                            .set_key(Some(key(keys::api_key_hash_pk(&hash), keys::API_KEY_HASH_SK)))
                             .build()
                             .expect("set"),
                     )
@@ -315,6 +241,16 @@ impl ControlStore for DynamoControlStore {
         Ok(())
     }
 
+    async fn get_data_key(&self, tenant: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let item = self.get(keys::tenant_pk(tenant), keys::DATA_KEY_SK).await?;
+        Ok(item.and_then(|i| i.get("wrapped").and_then(|v| v.as_b().ok()).map(|b| b.as_ref().to_vec())))
+    }
+
+    async fn put_data_key(&self, tenant: &str, wrapped: &[u8]) -> Result<(), StoreError> {
+        let blob = AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(wrapped));
+        self.put_new(key(keys::tenant_pk(tenant), keys::DATA_KEY_SK), Some(("wrapped", blob))).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.get("HEALTH".into(), "HEALTH").await.map(|_| ())
     }
@@ -323,12 +259,9 @@ impl ControlStore for DynamoControlStore {
 fn cancellation_codes<R>(e: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<String>> {
     match e {
         SdkError::ServiceError(se) => match se.err() {
-            TransactWriteItemsError::TransactionCanceledException(tc) => Some(
-                tc.cancellation_reasons()
-                    .iter()
-                    .map(|r| r.code().unwrap_or("None").to_owned())
-                    .collect(),
-            ),
+            TransactWriteItemsError::TransactionCanceledException(tc) => {
+                Some(tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
+            }
             _ => None,
         },
         _ => None,
@@ -413,17 +346,10 @@ enum Action {
 
 impl DynamoDataStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
-    fn put(
-        &self,
-        item: Item,
-        condition: Option<(&str, Vec<(&str, AttributeValue)>)>,
-    ) -> TransactWriteItem {
+    fn put(&self, item: Item, condition: Option<(&str, Vec<(&str, AttributeValue)>)>) -> TransactWriteItem {
         let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
         if let Some((expr, values)) = condition {
             put = put.condition_expression(expr);
@@ -431,25 +357,15 @@ impl DynamoDataStore {
                 put = put.expression_attribute_values(k, v);
             }
         }
-        TransactWriteItem::builder()
-            .put(put.build().expect("table and item set"))
-            .build()
+        TransactWriteItem::builder().put(put.build().expect("table and item set")).build()
     }
 
-    fn transaction(
-        &self,
-        w: &RecordWrite<'_>,
-    ) -> Result<(Vec<TransactWriteItem>, Vec<Action>), StoreError> {
+    fn transaction(&self, w: &RecordWrite<'_>) -> Result<(Vec<TransactWriteItem>, Vec<Action>), StoreError> {
         let tenant = &w.event.tenant;
         let r = w.record;
         let mut items = Vec::new();
         let mut actions = Vec::new();
-        let version_is = |v: u64| {
-            (
-                "version = :v",
-                vec![(":v", AttributeValue::N(v.to_string()))],
-            )
-        };
+        let version_is = |v: u64| ("version = :v", vec![(":v", AttributeValue::N(v.to_string()))]);
         match w.kind {
             WriteKind::Create | WriteKind::Update { .. } => {
                 let item: Item = serde_dynamo::to_item(RecordItem::new(tenant, r, &w.claims))
@@ -464,19 +380,12 @@ impl DynamoDataStore {
                 let (expr, values) = version_is(expected_version);
                 let mut del = Delete::builder()
                     .table_name(&self.table)
-                    .set_key(Some(key(
-                        keys::entity_pk(tenant, &r.entity),
-                        keys::record_sk(&r.id),
-                    )))
+                    .set_key(Some(key(keys::entity_pk(tenant, &r.entity), keys::record_sk(&r.id))))
                     .condition_expression(expr);
                 for (k, v) in values {
                     del = del.expression_attribute_values(k, v);
                 }
-                items.push(
-                    TransactWriteItem::builder()
-                        .delete(del.build().expect("set"))
-                        .build(),
-                );
+                items.push(TransactWriteItem::builder().delete(del.build().expect("set")).build());
             }
         }
         actions.push(Action::Record);
@@ -485,28 +394,18 @@ impl DynamoDataStore {
         for (field, hash) in &w.take_claims {
             let mut item = key(keys::claim_pk(tenant, &r.entity, field), hash.clone());
             item.insert("record_id".into(), s(r.id.clone()));
-            items.push(self.put(
-                item,
-                Some(("attribute_not_exists(pk) OR record_id = :rid", owner())),
-            ));
+            items.push(self.put(item, Some(("attribute_not_exists(pk) OR record_id = :rid", owner()))));
             actions.push(Action::Claim(field.clone()));
         }
         for (field, hash) in &w.release_claims {
             let mut del = Delete::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(
-                    keys::claim_pk(tenant, &r.entity, field),
-                    hash.clone(),
-                )))
+                .set_key(Some(key(keys::claim_pk(tenant, &r.entity, field), hash.clone())))
                 .condition_expression("attribute_not_exists(pk) OR record_id = :rid");
             for (k, v) in owner() {
                 del = del.expression_attribute_values(k, v);
             }
-            items.push(
-                TransactWriteItem::builder()
-                    .delete(del.build().expect("set"))
-                    .build(),
-            );
+            items.push(TransactWriteItem::builder().delete(del.build().expect("set")).build());
             actions.push(Action::Release);
         }
         for (field, target, id) in &w.references {
@@ -515,10 +414,7 @@ impl DynamoDataStore {
             }
             let check = ConditionCheck::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(
-                    keys::entity_pk(tenant, target),
-                    keys::record_sk(id),
-                )))
+                .set_key(Some(key(keys::entity_pk(tenant, target), keys::record_sk(id))))
                 .condition_expression("attribute_exists(pk)")
                 .build()
                 .expect("set");
@@ -528,10 +424,7 @@ impl DynamoDataStore {
         let mut outbox = key(keys::outbox_pk(tenant), w.event.id.clone());
         outbox.insert("outbox_shard".into(), s(keys::outbox_shard(&w.event.id)));
         outbox.insert("outbox_at".into(), s(w.event.time.clone()));
-        outbox.insert(
-            "envelope".into(),
-            s(serde_json::to_string(w.event).expect("envelope serialises")),
-        );
+        outbox.insert("envelope".into(), s(serde_json::to_string(w.event).expect("envelope serialises")));
         items.push(self.put(outbox, None));
         actions.push(Action::Outbox);
 
@@ -564,20 +457,12 @@ impl DataStore for DynamoDataStore {
         Ok(out.count > 0)
     }
 
-    async fn get_record(
-        &self,
-        tenant: &str,
-        entity: &str,
-        id: &str,
-    ) -> Result<Option<StoredRecord>, StoreError> {
+    async fn get_record(&self, tenant: &str, entity: &str, id: &str) -> Result<Option<StoredRecord>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(
-                keys::entity_pk(tenant, entity),
-                keys::record_sk(id),
-            )))
+            .set_key(Some(key(keys::entity_pk(tenant, entity), keys::record_sk(id))))
             .consistent_read(true)
             .send()
             .await
@@ -607,12 +492,8 @@ impl DataStore for DynamoDataStore {
             .send()
             .await
             .map_err(backend)?;
-        let records: Vec<StoredRecord> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode_record)
-            .collect::<Result<_, _>>()?;
+        let records: Vec<StoredRecord> =
+            out.items.unwrap_or_default().into_iter().map(decode_record).collect::<Result<_, _>>()?;
         let next = match out.last_evaluated_key {
             Some(_) if records.len() == limit => records.last().map(|r| r.record.id.clone()),
             _ => None,
@@ -624,21 +505,14 @@ impl DataStore for DynamoDataStore {
         let (items, actions) = self.transaction(&write)?;
         let mut attempt = 0;
         loop {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let Err(err) = result else { return Ok(()) };
             let Some(codes) = cancellation_codes(&err) else {
                 return Err(backend(err));
             };
             // Conflicts with a concurrent transaction are retried: on the next attempt the other one has either
             // committed (and our conditions say so) or not.
-            if codes.iter().any(|c| c == "TransactionConflict")
-                && attempt < TRANSACTION_CONFLICT_RETRIES
-            {
+            if codes.iter().any(|c| c == "TransactionConflict") && attempt < TRANSACTION_CONFLICT_RETRIES {
                 attempt += 1;
                 tokio::time::sleep(hw_aws::backoff(attempt)).await;
                 continue;
@@ -650,20 +524,14 @@ impl DataStore for DynamoDataStore {
                 return Err(match (action, write.kind) {
                     (Action::Record, WriteKind::Create) => StoreError::AlreadyExists,
                     (Action::Record, _) => StoreError::VersionConflict,
-                    (Action::Claim(field), _) => StoreError::UniqueViolation {
-                        field: field.clone(),
-                    },
-                    (Action::Reference(field), _) => StoreError::MissingReference {
-                        field: field.clone(),
-                    },
+                    (Action::Claim(field), _) => StoreError::UniqueViolation { field: field.clone() },
+                    (Action::Reference(field), _) => StoreError::MissingReference { field: field.clone() },
                     (Action::Release | Action::Outbox, _) => {
                         StoreError::Backend(format!("unexpected condition failure: {codes:?}"))
                     }
                 });
             }
-            return Err(StoreError::Backend(format!(
-                "transaction cancelled: {codes:?}"
-            )));
+            return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
         }
     }
 
@@ -681,16 +549,10 @@ impl DataStore for DynamoDataStore {
                     .build()
             })
             .collect();
-        batch_write(&self.client, &self.table, requests)
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))
+        batch_write(&self.client, &self.table, requests).await.map_err(|e| StoreError::Backend(e.to_string()))
     }
 
-    async fn outbox_pending(
-        &self,
-        older_than: &str,
-        limit: usize,
-    ) -> Result<Vec<Envelope>, StoreError> {
+    async fn outbox_pending(&self, older_than: &str, limit: usize) -> Result<Vec<Envelope>, StoreError> {
         let mut events = Vec::new();
         for shard in 0..keys::OUTBOX_SHARDS {
             let out = self

@@ -5,12 +5,14 @@
 //!   T#{t} / TENANT                      T#{t}#E#{entity} / R#{id}             a record
 //!   T#{t} / MODEL#{name}                T#{t}#U#{entity}#{field} / {hash}     a unique-value claim
 //!   T#{t} / APIKEY#{id}                 T#{t}#OUTBOX / {event id}             an event not yet published
+//!   T#{t} / DATAKEY                     (the tenant's data key, wrapped by KMS)
 //!   APIKEYHASH#{sha256} / APIKEYHASH
 
 pub fn tenant_pk(tenant: &str) -> String {
     format!("T#{tenant}")
 }
 pub const TENANT_SK: &str = "TENANT";
+pub const DATA_KEY_SK: &str = "DATAKEY";
 pub fn model_sk(name: &str) -> String {
     format!("MODEL#{name}")
 }
@@ -40,9 +42,6 @@ pub fn outbox_pk(tenant: &str) -> String {
 /// The outbox index is spread over a few partitions so that a burst of writes does not heat one.
 pub const OUTBOX_SHARDS: u32 = 4;
 pub fn outbox_shard(event_id: &str) -> String {
-    let n = event_id
-        .bytes()
-        .fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(b as u32))
-        % OUTBOX_SHARDS;
+    let n = event_id.bytes().fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(b as u32)) % OUTBOX_SHARDS;
     format!("OUTBOX#{n}")
 }

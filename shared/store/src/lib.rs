@@ -2,6 +2,7 @@
 //! claims, the event outbox), their DynamoDB and in-memory adapters, and the services that carry the rules every
 //! function shares: model registry, record writes with events, tenant and key management.
 
+pub mod cipher;
 pub mod dynamo;
 pub mod keys;
 pub mod memory;

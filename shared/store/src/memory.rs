@@ -23,6 +23,7 @@ struct ControlState {
     models: BTreeMap<(String, String), Model>,
     keys: BTreeMap<(String, String), (ApiKeyMeta, String)>,
     hashes: HashMap<String, ApiKeyMeta>,
+    data_keys: HashMap<String, Vec<u8>>,
 }
 
 #[async_trait]
@@ -40,27 +41,12 @@ impl ControlStore for MemoryControlStore {
     }
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError> {
         let s = self.state.lock().unwrap();
-        Ok(s.models
-            .iter()
-            .filter(|((t, _), _)| t == tenant)
-            .map(|(_, m)| m.clone())
-            .collect())
+        Ok(s.models.iter().filter(|((t, _), _)| t == tenant).map(|(_, m)| m.clone()).collect())
     }
     async fn get_model(&self, tenant: &str, name: &str) -> Result<Option<Model>, StoreError> {
-        Ok(self
-            .state
-            .lock()
-            .unwrap()
-            .models
-            .get(&(tenant.to_owned(), name.to_owned()))
-            .cloned())
+        Ok(self.state.lock().unwrap().models.get(&(tenant.to_owned(), name.to_owned())).cloned())
     }
-    async fn put_model(
-        &self,
-        tenant: &str,
-        model: &Model,
-        expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
+    async fn put_model(&self, tenant: &str, model: &Model, expected_version: Option<u64>) -> Result<(), StoreError> {
         let mut s = self.state.lock().unwrap();
         let k = (tenant.to_owned(), model.name.clone());
         match (s.models.get(&k), expected_version) {
@@ -72,12 +58,7 @@ impl ControlStore for MemoryControlStore {
         s.models.insert(k, model.clone());
         Ok(())
     }
-    async fn delete_model(
-        &self,
-        tenant: &str,
-        name: &str,
-        expected_version: u64,
-    ) -> Result<(), StoreError> {
+    async fn delete_model(&self, tenant: &str, name: &str, expected_version: u64) -> Result<(), StoreError> {
         let mut s = self.state.lock().unwrap();
         let k = (tenant.to_owned(), name.to_owned());
         match s.models.get(&k) {
@@ -94,10 +75,7 @@ impl ControlStore for MemoryControlStore {
             return Err(StoreError::AlreadyExists);
         }
         s.hashes.insert(hash.to_owned(), meta.clone());
-        s.keys.insert(
-            (meta.tenant.clone(), meta.id.clone()),
-            (meta.clone(), hash.to_owned()),
-        );
+        s.keys.insert((meta.tenant.clone(), meta.id.clone()), (meta.clone(), hash.to_owned()));
         Ok(())
     }
     async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyMeta>, StoreError> {
@@ -105,21 +83,25 @@ impl ControlStore for MemoryControlStore {
     }
     async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKeyMeta>, StoreError> {
         let s = self.state.lock().unwrap();
-        Ok(s.keys
-            .iter()
-            .filter(|((t, _), _)| t == tenant)
-            .map(|(_, (m, _))| m.clone())
-            .collect())
+        Ok(s.keys.iter().filter(|((t, _), _)| t == tenant).map(|(_, (m, _))| m.clone()).collect())
     }
     async fn revoke_api_key(&self, tenant: &str, id: &str) -> Result<(), StoreError> {
         let mut s = self.state.lock().unwrap();
-        let (meta, hash) = s
-            .keys
-            .get_mut(&(tenant.to_owned(), id.to_owned()))
-            .ok_or(StoreError::NotFound)?;
+        let (meta, hash) = s.keys.get_mut(&(tenant.to_owned(), id.to_owned())).ok_or(StoreError::NotFound)?;
         meta.revoked = true;
         let hash = hash.clone();
         s.hashes.remove(&hash);
+        Ok(())
+    }
+    async fn get_data_key(&self, tenant: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.state.lock().unwrap().data_keys.get(tenant).cloned())
+    }
+    async fn put_data_key(&self, tenant: &str, wrapped: &[u8]) -> Result<(), StoreError> {
+        let mut s = self.state.lock().unwrap();
+        if s.data_keys.contains_key(tenant) {
+            return Err(StoreError::AlreadyExists);
+        }
+        s.data_keys.insert(tenant.to_owned(), wrapped.to_vec());
         Ok(())
     }
     async fn ping(&self) -> Result<(), StoreError> {
@@ -145,21 +127,11 @@ struct DataState {
 impl DataStore for MemoryDataStore {
     async fn has_records(&self, tenant: &str, entity: &str) -> Result<bool, StoreError> {
         let s = self.state.lock().unwrap();
-        Ok(s.records
-            .get(&(tenant.to_owned(), entity.to_owned()))
-            .is_some_and(|m| !m.is_empty()))
+        Ok(s.records.get(&(tenant.to_owned(), entity.to_owned())).is_some_and(|m| !m.is_empty()))
     }
-    async fn get_record(
-        &self,
-        tenant: &str,
-        entity: &str,
-        id: &str,
-    ) -> Result<Option<StoredRecord>, StoreError> {
+    async fn get_record(&self, tenant: &str, entity: &str, id: &str) -> Result<Option<StoredRecord>, StoreError> {
         let s = self.state.lock().unwrap();
-        Ok(s.records
-            .get(&(tenant.to_owned(), entity.to_owned()))
-            .and_then(|m| m.get(id))
-            .cloned())
+        Ok(s.records.get(&(tenant.to_owned(), entity.to_owned())).and_then(|m| m.get(id)).cloned())
     }
     async fn list_records(
         &self,
@@ -193,67 +165,37 @@ impl DataStore for MemoryDataStore {
         let tenant = w.event.tenant.clone();
         let r = w.record;
         let bucket = (tenant.clone(), r.entity.clone());
-        let current = s
-            .records
-            .get(&bucket)
-            .and_then(|m| m.get(&r.id))
-            .map(|x| x.record.version);
+        let current = s.records.get(&bucket).and_then(|m| m.get(&r.id)).map(|x| x.record.version);
         match (w.kind, current) {
             (WriteKind::Create, Some(_)) => return Err(StoreError::AlreadyExists),
-            (
-                WriteKind::Update { expected_version } | WriteKind::Delete { expected_version },
-                c,
-            ) if c != Some(expected_version) => {
+            (WriteKind::Update { expected_version } | WriteKind::Delete { expected_version }, c)
+                if c != Some(expected_version) =>
+            {
                 return Err(StoreError::VersionConflict);
             }
             _ => {}
         }
         for (field, hash) in &w.take_claims {
-            let k = (
-                tenant.clone(),
-                r.entity.clone(),
-                field.clone(),
-                hash.clone(),
-            );
+            let k = (tenant.clone(), r.entity.clone(), field.clone(), hash.clone());
             if s.claims.get(&k).is_some_and(|owner| *owner != r.id) {
-                return Err(StoreError::UniqueViolation {
-                    field: field.clone(),
-                });
+                return Err(StoreError::UniqueViolation { field: field.clone() });
             }
         }
         for (field, target, id) in &w.references {
             let is_self = *target == r.entity && *id == r.id;
-            let exists = s
-                .records
-                .get(&(tenant.clone(), target.clone()))
-                .is_some_and(|m| m.contains_key(id));
+            let exists = s.records.get(&(tenant.clone(), target.clone())).is_some_and(|m| m.contains_key(id));
             if !is_self && !exists {
-                return Err(StoreError::MissingReference {
-                    field: field.clone(),
-                });
+                return Err(StoreError::MissingReference { field: field.clone() });
             }
         }
         for (field, hash) in &w.release_claims {
-            let k = (
-                tenant.clone(),
-                r.entity.clone(),
-                field.clone(),
-                hash.clone(),
-            );
+            let k = (tenant.clone(), r.entity.clone(), field.clone(), hash.clone());
             if s.claims.get(&k) == Some(&r.id) {
                 s.claims.remove(&k);
             }
         }
         for (field, hash) in &w.take_claims {
-            s.claims.insert(
-                (
-                    tenant.clone(),
-                    r.entity.clone(),
-                    field.clone(),
-                    hash.clone(),
-                ),
-                r.id.clone(),
-            );
+            s.claims.insert((tenant.clone(), r.entity.clone(), field.clone(), hash.clone()), r.id.clone());
         }
         let records = s.records.entry(bucket).or_default();
         match w.kind {
@@ -261,13 +203,7 @@ impl DataStore for MemoryDataStore {
                 records.remove(&r.id);
             }
             _ => {
-                records.insert(
-                    r.id.clone(),
-                    StoredRecord {
-                        record: r.clone(),
-                        claims: w.claims.clone(),
-                    },
-                );
+                records.insert(r.id.clone(), StoredRecord { record: r.clone(), claims: w.claims.clone() });
             }
         }
         s.outbox.insert(w.event.id.clone(), w.event.clone());
@@ -280,18 +216,9 @@ impl DataStore for MemoryDataStore {
         }
         Ok(())
     }
-    async fn outbox_pending(
-        &self,
-        older_than: &str,
-        limit: usize,
-    ) -> Result<Vec<Envelope>, StoreError> {
+    async fn outbox_pending(&self, older_than: &str, limit: usize) -> Result<Vec<Envelope>, StoreError> {
         let s = self.state.lock().unwrap();
-        let mut v: Vec<Envelope> = s
-            .outbox
-            .values()
-            .filter(|e| e.time.as_str() < older_than)
-            .cloned()
-            .collect();
+        let mut v: Vec<Envelope> = s.outbox.values().filter(|e| e.time.as_str() < older_than).cloned().collect();
         v.sort_by(|a, b| a.time.cmp(&b.time));
         v.truncate(limit);
         Ok(v)

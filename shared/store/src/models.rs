@@ -40,20 +40,14 @@ impl Models {
     }
 
     pub async fn get(&self, tenant: &str, name: &str) -> Result<Model, ModelError> {
-        self.control
-            .get_model(tenant, name)
-            .await?
-            .ok_or_else(|| ModelError::NotFound(name.to_owned()))
+        self.control.get_model(tenant, name).await?.ok_or_else(|| ModelError::NotFound(name.to_owned()))
     }
 
     pub async fn create(&self, tenant: &str, input: ModelInput) -> Result<Model, ModelError> {
         self.check(tenant, &input).await?;
         let now = now_rfc3339();
         let model = Model {
-            label: input
-                .label
-                .clone()
-                .unwrap_or_else(|| default_label(&input.name)),
+            label: input.label.clone().unwrap_or_else(|| default_label(&input.name)),
             name: input.name,
             description: input.description,
             fields: input.fields,
@@ -61,13 +55,10 @@ impl Models {
             created_at: now.clone(),
             updated_at: now,
         };
-        self.control
-            .put_model(tenant, &model, None)
-            .await
-            .map_err(|e| match e {
-                StoreError::AlreadyExists => ModelError::AlreadyExists(model.name.clone()),
-                other => other.into(),
-            })?;
+        self.control.put_model(tenant, &model, None).await.map_err(|e| match e {
+            StoreError::AlreadyExists => ModelError::AlreadyExists(model.name.clone()),
+            other => other.into(),
+        })?;
         self.announce("model.created", tenant, &model).await;
         Ok(model)
     }
@@ -85,19 +76,14 @@ impl Models {
             return Err(ModelError::Invalid(vec![FieldError::new(
                 "/name",
                 "name-mismatch",
-                format!(
-                    "the body names `{}` but the URL names `{name}`; models cannot be renamed",
-                    input.name
-                ),
+                format!("the body names `{}` but the URL names `{name}`; models cannot be renamed", input.name),
             )]));
         }
         self.check(tenant, &input).await?;
         let old = self.get(tenant, name).await?;
         if let Some(v) = if_match.filter(|v| *v != old.version) {
             let _ = v;
-            return Err(ModelError::VersionMismatch {
-                current: old.version,
-            });
+            return Err(ModelError::VersionMismatch { current: old.version });
         }
         let has_records = self.data.has_records(tenant, name).await?;
         let unsafe_changes = check_change(&old, &input, has_records);
@@ -113,30 +99,18 @@ impl Models {
             created_at: old.created_at.clone(),
             updated_at: now_rfc3339(),
         };
-        self.control
-            .put_model(tenant, &model, Some(old.version))
-            .await
-            .map_err(|e| match e {
-                StoreError::VersionConflict => ModelError::VersionMismatch {
-                    current: old.version + 1,
-                },
-                other => other.into(),
-            })?;
+        self.control.put_model(tenant, &model, Some(old.version)).await.map_err(|e| match e {
+            StoreError::VersionConflict => ModelError::VersionMismatch { current: old.version + 1 },
+            other => other.into(),
+        })?;
         self.announce("model.updated", tenant, &model).await;
         Ok(model)
     }
 
-    pub async fn delete(
-        &self,
-        tenant: &str,
-        name: &str,
-        if_match: Option<u64>,
-    ) -> Result<(), ModelError> {
+    pub async fn delete(&self, tenant: &str, name: &str, if_match: Option<u64>) -> Result<(), ModelError> {
         let model = self.get(tenant, name).await?;
         if if_match.is_some_and(|v| v != model.version) {
-            return Err(ModelError::VersionMismatch {
-                current: model.version,
-            });
+            return Err(ModelError::VersionMismatch { current: model.version });
         }
         let referrers: Vec<String> = self
             .control
@@ -153,19 +127,14 @@ impl Models {
             )));
         }
         if self.data.has_records(tenant, name).await? {
-            return Err(ModelError::Conflict(format!(
-                "`{name}` still has records; delete them first"
-            )));
+            return Err(ModelError::Conflict(format!("`{name}` still has records; delete them first")));
         }
-        self.control
-            .delete_model(tenant, name, model.version)
-            .await
-            .map_err(|e| match e {
-                StoreError::VersionConflict => ModelError::Conflict(format!(
-                    "`{name}` changed while it was being deleted; try again"
-                )),
-                other => other.into(),
-            })?;
+        self.control.delete_model(tenant, name, model.version).await.map_err(|e| match e {
+            StoreError::VersionConflict => {
+                ModelError::Conflict(format!("`{name}` changed while it was being deleted; try again"))
+            }
+            other => other.into(),
+        })?;
         self.announce("model.deleted", tenant, &model).await;
         Ok(())
     }
@@ -180,13 +149,7 @@ impl Models {
             .filter(|(_, t)| *t != input.name)
             .collect();
         if !targets.is_empty() {
-            let existing: Vec<String> = self
-                .control
-                .list_models(tenant)
-                .await?
-                .into_iter()
-                .map(|m| m.name)
-                .collect();
+            let existing: Vec<String> = self.control.list_models(tenant).await?.into_iter().map(|m| m.name).collect();
             for (i, t) in targets {
                 if !existing.iter().any(|e| e == t) {
                     errors.push(FieldError::new(
@@ -197,11 +160,7 @@ impl Models {
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ModelError::Invalid(errors))
-        }
+        if errors.is_empty() { Ok(()) } else { Err(ModelError::Invalid(errors)) }
     }
 
     /// Model changes are announced best-effort: they are also readable at any time from the registry.
@@ -220,8 +179,5 @@ impl Models {
 fn default_label(name: &str) -> String {
     let spaced = name.replace('_', " ");
     let mut chars = spaced.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

@@ -70,18 +70,8 @@ pub trait ControlStore: Send + Sync {
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError>;
     async fn get_model(&self, tenant: &str, name: &str) -> Result<Option<Model>, StoreError>;
     /// `expected_version: None` creates (fails with `AlreadyExists`); `Some(v)` replaces version `v`.
-    async fn put_model(
-        &self,
-        tenant: &str,
-        model: &Model,
-        expected_version: Option<u64>,
-    ) -> Result<(), StoreError>;
-    async fn delete_model(
-        &self,
-        tenant: &str,
-        name: &str,
-        expected_version: u64,
-    ) -> Result<(), StoreError>;
+    async fn put_model(&self, tenant: &str, model: &Model, expected_version: Option<u64>) -> Result<(), StoreError>;
+    async fn delete_model(&self, tenant: &str, name: &str, expected_version: u64) -> Result<(), StoreError>;
 
     /// Stores the key's metadata and its hash lookup item atomically.
     async fn create_api_key(&self, meta: &ApiKeyMeta, hash: &str) -> Result<(), StoreError>;
@@ -90,6 +80,11 @@ pub trait ControlStore: Send + Sync {
     /// Marks the key revoked and removes its lookup item, so it stops authenticating at once.
     async fn revoke_api_key(&self, tenant: &str, id: &str) -> Result<(), StoreError>;
 
+    /// The tenant's data key as wrapped by KMS, if it has one yet.
+    async fn get_data_key(&self, tenant: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores the tenant's wrapped data key; `AlreadyExists` when another writer got there first.
+    async fn put_data_key(&self, tenant: &str, wrapped: &[u8]) -> Result<(), StoreError>;
+
     /// Cheap round trip used by health checks.
     async fn ping(&self) -> Result<(), StoreError>;
 }
@@ -97,12 +92,7 @@ pub trait ControlStore: Send + Sync {
 #[async_trait]
 pub trait DataStore: Send + Sync {
     async fn has_records(&self, tenant: &str, entity: &str) -> Result<bool, StoreError>;
-    async fn get_record(
-        &self,
-        tenant: &str,
-        entity: &str,
-        id: &str,
-    ) -> Result<Option<StoredRecord>, StoreError>;
+    async fn get_record(&self, tenant: &str, entity: &str, id: &str) -> Result<Option<StoredRecord>, StoreError>;
     /// Records in id order, after `after` (exclusive); the second value is the cursor of the next page.
     async fn list_records(
         &self,
@@ -116,11 +106,7 @@ pub trait DataStore: Send + Sync {
     /// Removes published events from the outbox.
     async fn outbox_done(&self, events: &[Envelope]) -> Result<(), StoreError>;
     /// Events still in the outbox whose time is before `older_than` (RFC 3339), oldest first.
-    async fn outbox_pending(
-        &self,
-        older_than: &str,
-        limit: usize,
-    ) -> Result<Vec<Envelope>, StoreError>;
+    async fn outbox_pending(&self, older_than: &str, limit: usize) -> Result<Vec<Envelope>, StoreError>;
 
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -14,6 +14,7 @@ use hw_domain::record::{Record, diff};
 use hw_domain::validate::{Mode, unique_claim, validate_attributes};
 use serde_json::{Map, Value, json};
 
+use crate::cipher::FieldCipher;
 use crate::ports::{ControlStore, DataStore, RecordWrite, StoreError, StoredRecord, WriteKind};
 
 /// How often an update without `If-Match` re-reads and re-applies itself when a concurrent write got in first.
@@ -43,6 +44,7 @@ pub struct Records {
     pub control: Arc<dyn ControlStore>,
     pub data: Arc<dyn DataStore>,
     pub publisher: Arc<dyn EventPublisher>,
+    pub cipher: Arc<FieldCipher>,
 }
 
 /// Maps a field name to where it sits in the request body, for error pointers.
@@ -50,15 +52,12 @@ pub type Pointer<'a> = &'a (dyn Fn(&str) -> String + Sync);
 
 impl Records {
     pub async fn model(&self, tenant: &str, entity: &str) -> Result<Model, RecordError> {
-        self.control
-            .get_model(tenant, entity)
-            .await?
-            .ok_or_else(|| RecordError::UnknownEntity(entity.to_owned()))
+        self.control.get_model(tenant, entity).await?.ok_or_else(|| RecordError::UnknownEntity(entity.to_owned()))
     }
 
     pub async fn get(&self, p: &Principal, entity: &str, id: &str) -> Result<Record, RecordError> {
-        self.model(&p.tenant, entity).await?;
-        Ok(self.current(p, entity, id).await?.record)
+        let model = self.model(&p.tenant, entity).await?;
+        Ok(self.current(p, &model, id).await?.record)
     }
 
     pub async fn list(
@@ -69,10 +68,7 @@ impl Records {
         after: Option<&str>,
     ) -> Result<(Vec<Record>, Option<String>), RecordError> {
         self.model(&p.tenant, entity).await?;
-        let (page, next) = self
-            .data
-            .list_records(&p.tenant, entity, limit, after)
-            .await?;
+        let (page, next) = self.data.list_records(&p.tenant, entity, limit, after).await?;
         Ok((page.into_iter().map(|s| s.record).collect(), next))
     }
 
@@ -89,7 +85,14 @@ impl Records {
         let id = match id {
             Some(id) if !ids::is_valid_record_id(&id) => {
                 let mut errors = validated.err().unwrap_or_default();
-                errors.insert(0, FieldError::new("/data/id", "invalid-id", "ids are 1 to 64 letters, digits, `_`, `.` or `-`, starting with a letter or digit"));
+                errors.insert(
+                    0,
+                    FieldError::new(
+                        "/data/id",
+                        "invalid-id",
+                        "ids are 1 to 64 letters, digits, `_`, `.` or `-`, starting with a letter or digit",
+                    ),
+                );
                 return Err(RecordError::Invalid(errors));
             }
             Some(id) => id,
@@ -113,19 +116,17 @@ impl Records {
             &p.tenant,
             json!({"entity": entity, "id": record.id, "record": redact(&model, &record)}),
         );
+        let stored = self.cipher.seal_record(&p.tenant, &model, &record).await?;
         let write = RecordWrite {
             kind: WriteKind::Create,
-            record: &record,
+            record: &stored,
             take_claims: claims.clone().into_iter().collect(),
             claims,
             release_claims: vec![],
             references: references_of(&model, &record.attributes, |_| true),
             event: &event,
         };
-        self.data
-            .write_record(write)
-            .await
-            .map_err(|e| explain(e, entity, &record.id, pointer))?;
+        self.data.write_record(write).await.map_err(|e| explain(e, entity, &record.id, pointer))?;
         self.publish(event).await;
         Ok(record)
     }
@@ -142,10 +143,9 @@ impl Records {
         pointer: Pointer<'_>,
     ) -> Result<Record, RecordError> {
         let model = self.model(&p.tenant, entity).await?;
-        let validated = validate_attributes(&model, input, Mode::Patch, pointer)
-            .map_err(RecordError::Invalid)?;
+        let validated = validate_attributes(&model, input, Mode::Patch, pointer).map_err(RecordError::Invalid)?;
         for _ in 0..UPDATE_ATTEMPTS {
-            let current = self.current(p, entity, id).await?;
+            let current = self.current(p, &model, id).await?;
             check_precondition(if_match, current.record.version)?;
             let mut attributes = current.record.attributes.clone();
             attributes.extend(validated.set.clone());
@@ -170,9 +170,7 @@ impl Records {
                 json!({"entity": entity, "id": id, "record": redact(&model, &record), "changes": redact_changes(&model, changes.clone())}),
             );
             let write = RecordWrite {
-                kind: WriteKind::Update {
-                    expected_version: current.record.version,
-                },
+                kind: WriteKind::Update { expected_version: current.record.version },
                 record: &record,
                 take_claims: claims
                     .iter()
@@ -196,7 +194,7 @@ impl Records {
                 }
                 Err(StoreError::VersionConflict) if if_match.is_none() => continue,
                 Err(StoreError::VersionConflict) => {
-                    let now = self.current(p, entity, id).await?.record.version;
+                    let now = self.current(p, &model, id).await?.record.version;
                     return Err(RecordError::PreconditionFailed { current: now });
                 }
                 Err(e) => return Err(explain(e, entity, id, pointer)),
@@ -214,7 +212,7 @@ impl Records {
     ) -> Result<(), RecordError> {
         let model = self.model(&p.tenant, entity).await?;
         for _ in 0..UPDATE_ATTEMPTS {
-            let current = self.current(p, entity, id).await?;
+            let current = self.current(p, &model, id).await?;
             check_precondition(if_match, current.record.version)?;
             let event = Envelope::new(
                 "record.deleted",
@@ -222,9 +220,7 @@ impl Records {
                 json!({"entity": entity, "id": id, "record": redact(&model, &current.record), "deleted_by": p.actor}),
             );
             let write = RecordWrite {
-                kind: WriteKind::Delete {
-                    expected_version: current.record.version,
-                },
+                kind: WriteKind::Delete { expected_version: current.record.version },
                 record: &current.record,
                 claims: BTreeMap::new(),
                 take_claims: vec![],
@@ -239,9 +235,7 @@ impl Records {
                 }
                 Err(StoreError::VersionConflict) if if_match.is_none() => continue,
                 Err(StoreError::VersionConflict) => {
-                    return Err(RecordError::PreconditionFailed {
-                        current: current.record.version + 1,
-                    });
+                    return Err(RecordError::PreconditionFailed { current: current.record.version + 1 });
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -249,19 +243,15 @@ impl Records {
         Err(RecordError::Busy)
     }
 
-    async fn current(
-        &self,
-        p: &Principal,
-        entity: &str,
-        id: &str,
-    ) -> Result<StoredRecord, RecordError> {
-        self.data
-            .get_record(&p.tenant, entity, id)
+    /// The stored record with its sensitive values opened.
+    async fn current(&self, p: &Principal, model: &Model, id: &str) -> Result<StoredRecord, RecordError> {
+        let mut stored = self
+            .data
+            .get_record(&p.tenant, &model.name, id)
             .await?
-            .ok_or_else(|| RecordError::NotFound {
-                entity: entity.to_owned(),
-                id: id.to_owned(),
-            })
+            .ok_or_else(|| RecordError::NotFound { entity: model.name.clone(), id: id.to_owned() })?;
+        stored.record = self.cipher.open_record(&p.tenant, model, stored.record).await?;
+        Ok(stored)
     }
 
     /// Publishes right away; what fails stays in the outbox, where the outbox relay finds it.
@@ -288,18 +278,14 @@ pub async fn relay_outbox(
     min_age: chrono::Duration,
     batch: usize,
 ) -> Result<usize, StoreError> {
-    let cutoff =
-        (chrono::Utc::now() - min_age).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let cutoff = (chrono::Utc::now() - min_age).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut total = 0;
     loop {
         let pending = data.outbox_pending(&cutoff, batch).await?;
         if pending.is_empty() {
             return Ok(total);
         }
-        publisher
-            .publish(&pending)
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        publisher.publish(&pending).await.map_err(|e| StoreError::Backend(e.to_string()))?;
         data.outbox_done(&pending).await?;
         total += pending.len();
         if pending.len() < batch {
@@ -320,12 +306,7 @@ fn claims_of(model: &Model, attributes: &Map<String, Value>) -> BTreeMap<String,
         .fields
         .iter()
         .filter(|f| f.unique)
-        .filter_map(|f| {
-            attributes
-                .get(&f.name)
-                .filter(|v| !v.is_null())
-                .map(|v| (f.name.clone(), unique_claim(f, v)))
-        })
+        .filter_map(|f| attributes.get(&f.name).filter(|v| !v.is_null()).map(|v| (f.name.clone(), unique_claim(f, v))))
         .collect()
 }
 
@@ -347,10 +328,7 @@ fn references_of(
 
 fn explain(e: StoreError, entity: &str, id: &str, pointer: Pointer<'_>) -> RecordError {
     match e {
-        StoreError::AlreadyExists => RecordError::AlreadyExists {
-            entity: entity.to_owned(),
-            id: id.to_owned(),
-        },
+        StoreError::AlreadyExists => RecordError::AlreadyExists { entity: entity.to_owned(), id: id.to_owned() },
         StoreError::UniqueViolation { field } => RecordError::Conflict(vec![FieldError::new(
             pointer(&field),
             "not-unique",
@@ -390,11 +368,7 @@ mod tests {
     use hw_aws::events::RecordingPublisher;
 
     fn principal() -> Principal {
-        Principal {
-            tenant: "acme".into(),
-            actor: "apikey:key_1".into(),
-            scopes: vec!["admin".into()],
-        }
+        Principal { tenant: "acme".into(), actor: "apikey:key_1".into(), scopes: vec!["admin".into()] }
     }
 
     async fn setup() -> (Records, Arc<RecordingPublisher>, Arc<MemoryDataStore>) {
@@ -411,11 +385,9 @@ mod tests {
             let model: Model = serde_json::from_value(m).unwrap();
             control.put_model("acme", &model, None).await.unwrap();
         }
-        let records = Records {
-            control,
-            data: data.clone(),
-            publisher: publisher.clone(),
-        };
+        let keyring = Arc::new(hw_aws::kms::StaticKeyring::new([3; 32]));
+        let cipher = Arc::new(FieldCipher::new(control.clone(), keyring));
+        let records = Records { control, data: data.clone(), publisher: publisher.clone(), cipher };
         (records, publisher, data)
     }
 
@@ -431,163 +403,52 @@ mod tests {
     async fn create_update_delete_publish_events_and_keep_uniqueness() {
         let (records, publisher, data) = setup().await;
         let p = principal();
-        let company = records
-            .create(&p, "company", None, &attrs(json!({"name": "Acme"})), &ptr)
-            .await
-            .unwrap();
+        let company = records.create(&p, "company", None, &attrs(json!({"name": "Acme"})), &ptr).await.unwrap();
         let a = records
-            .create(
-                &p,
-                "contact",
-                None,
-                &attrs(json!({"email": "a@x.io", "ssn": "123", "company": company.id})),
-                &ptr,
-            )
+            .create(&p, "contact", None, &attrs(json!({"email": "a@x.io", "ssn": "123", "company": company.id})), &ptr)
             .await
             .unwrap();
-        let dup = records
-            .create(
-                &p,
-                "contact",
-                None,
-                &attrs(json!({"email": "A@X.io"})),
-                &ptr,
-            )
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&dup, RecordError::Conflict(e) if e[0].pointer == "/data/attributes/email"),
-            "{dup:?}"
-        );
+        let dup = records.create(&p, "contact", None, &attrs(json!({"email": "A@X.io"})), &ptr).await.unwrap_err();
+        assert!(matches!(&dup, RecordError::Conflict(e) if e[0].pointer == "/data/attributes/email"), "{dup:?}");
         let missing = records
-            .create(
-                &p,
-                "contact",
-                None,
-                &attrs(json!({"email": "b@x.io", "company": "nope"})),
-                &ptr,
-            )
+            .create(&p, "contact", None, &attrs(json!({"email": "b@x.io", "company": "nope"})), &ptr)
             .await
             .unwrap_err();
         assert!(matches!(&missing, RecordError::Invalid(e) if e[0].code == "missing-reference"));
 
-        let updated = records
-            .update(
-                &p,
-                "contact",
-                &a.id,
-                &attrs(json!({"email": "new@x.io"})),
-                Some(1),
-                &ptr,
-            )
-            .await
-            .unwrap();
+        let updated =
+            records.update(&p, "contact", &a.id, &attrs(json!({"email": "new@x.io"})), Some(1), &ptr).await.unwrap();
         assert_eq!(updated.version, 2);
         // the old value is free again, the new one is taken
-        records
-            .create(
-                &p,
-                "contact",
-                None,
-                &attrs(json!({"email": "a@x.io"})),
-                &ptr,
-            )
-            .await
-            .unwrap();
-        assert!(
-            records
-                .create(
-                    &p,
-                    "contact",
-                    None,
-                    &attrs(json!({"email": "new@x.io"})),
-                    &ptr
-                )
-                .await
-                .is_err()
-        );
-        let stale = records
-            .update(
-                &p,
-                "contact",
-                &a.id,
-                &attrs(json!({"ssn": "9"})),
-                Some(1),
-                &ptr,
-            )
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            stale,
-            RecordError::PreconditionFailed { current: 2 }
-        ));
+        records.create(&p, "contact", None, &attrs(json!({"email": "a@x.io"})), &ptr).await.unwrap();
+        assert!(records.create(&p, "contact", None, &attrs(json!({"email": "new@x.io"})), &ptr).await.is_err());
+        let stale = records.update(&p, "contact", &a.id, &attrs(json!({"ssn": "9"})), Some(1), &ptr).await.unwrap_err();
+        assert!(matches!(stale, RecordError::PreconditionFailed { current: 2 }));
 
         records.delete(&p, "contact", &a.id, None).await.unwrap();
-        assert!(matches!(
-            records.get(&p, "contact", &a.id).await,
-            Err(RecordError::NotFound { .. })
-        ));
+        assert!(matches!(records.get(&p, "contact", &a.id).await, Err(RecordError::NotFound { .. })));
 
+        let raw = data.get_record("acme", "contact", &a.id).await.unwrap();
+        assert!(raw.is_none(), "deleted");
         let events = publisher.published.lock().unwrap().clone();
         let types: Vec<_> = events.iter().map(|e| e.event_type.as_str()).collect();
-        assert_eq!(
-            types,
-            [
-                "record.created",
-                "record.created",
-                "record.updated",
-                "record.created",
-                "record.deleted"
-            ]
-        );
-        assert!(
-            events[1].data["record"]["attributes"].get("ssn").is_none(),
-            "sensitive values stay out of events"
-        );
-        assert_eq!(
-            events[2].data["changes"]["email"],
-            json!({"from": "a@x.io", "to": "new@x.io"})
-        );
-        assert!(
-            data.outbox_pending("9999", 10).await.unwrap().is_empty(),
-            "published events leave the outbox"
-        );
+        assert_eq!(types, ["record.created", "record.created", "record.updated", "record.created", "record.deleted"]);
+        assert!(events[1].data["record"]["attributes"].get("ssn").is_none(), "sensitive values stay out of events");
+        assert_eq!(events[2].data["changes"]["email"], json!({"from": "a@x.io", "to": "new@x.io"}));
+        assert!(data.outbox_pending("9999", 10).await.unwrap().is_empty(), "published events leave the outbox");
     }
 
     #[tokio::test]
     async fn events_that_cannot_be_published_wait_in_the_outbox_for_the_relay() {
         let (records, publisher, data) = setup().await;
-        publisher
-            .fail
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        records
-            .create(
-                &principal(),
-                "company",
-                None,
-                &attrs(json!({"name": "Acme"})),
-                &ptr,
-            )
-            .await
-            .unwrap();
+        publisher.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+        records.create(&principal(), "company", None, &attrs(json!({"name": "Acme"})), &ptr).await.unwrap();
         assert_eq!(data.outbox_pending("9999", 10).await.unwrap().len(), 1);
-        publisher
-            .fail
-            .store(false, std::sync::atomic::Ordering::SeqCst);
+        publisher.fail.store(false, std::sync::atomic::Ordering::SeqCst);
         tokio::time::sleep(std::time::Duration::from_millis(5)).await; // event times have millisecond precision
-        let n = relay_outbox(
-            data.as_ref(),
-            publisher.as_ref(),
-            chrono::Duration::zero(),
-            10,
-        )
-        .await
-        .unwrap();
+        let n = relay_outbox(data.as_ref(), publisher.as_ref(), chrono::Duration::zero(), 10).await.unwrap();
         assert_eq!(n, 1);
-        assert_eq!(
-            publisher.published.lock().unwrap()[0].event_type,
-            "record.created"
-        );
+        assert_eq!(publisher.published.lock().unwrap()[0].event_type, "record.created");
         assert!(data.outbox_pending("9999", 10).await.unwrap().is_empty());
     }
 
@@ -595,21 +456,8 @@ mod tests {
     async fn a_patch_that_changes_nothing_makes_no_version_and_no_event() {
         let (records, publisher, _) = setup().await;
         let p = principal();
-        let c = records
-            .create(&p, "company", None, &attrs(json!({"name": "Acme"})), &ptr)
-            .await
-            .unwrap();
-        let same = records
-            .update(
-                &p,
-                "company",
-                &c.id,
-                &attrs(json!({"name": "Acme"})),
-                None,
-                &ptr,
-            )
-            .await
-            .unwrap();
+        let c = records.create(&p, "company", None, &attrs(json!({"name": "Acme"})), &ptr).await.unwrap();
+        let same = records.update(&p, "company", &c.id, &attrs(json!({"name": "Acme"})), None, &ptr).await.unwrap();
         assert_eq!(same.version, 1);
         assert_eq!(publisher.published.lock().unwrap().len(), 1);
     }

@@ -12,9 +12,7 @@ use crate::ports::{ControlStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {
-    #[error(
-        "`{0}` is not a valid tenant id: use 3 to 40 lowercase letters, digits or dashes, starting with a letter"
-    )]
+    #[error("`{0}` is not a valid tenant id: use 3 to 40 lowercase letters, digits or dashes, starting with a letter")]
     InvalidId(String),
     #[error("tenant `{0}` already exists")]
     AlreadyExists(String),
@@ -52,29 +50,16 @@ pub struct IssuedKey {
 
 impl Tenants {
     /// Creates a tenant and its first key (scope `admin`).
-    pub async fn create_tenant(
-        &self,
-        id: &str,
-        name: &str,
-    ) -> Result<(Tenant, IssuedKey), TenantError> {
+    pub async fn create_tenant(&self, id: &str, name: &str) -> Result<(Tenant, IssuedKey), TenantError> {
         if !ids::is_valid_tenant_id(id) {
             return Err(TenantError::InvalidId(id.to_owned()));
         }
-        let tenant = Tenant {
-            id: id.to_owned(),
-            name: name.to_owned(),
-            created_at: now_rfc3339(),
-        };
-        self.control
-            .create_tenant(&tenant)
-            .await
-            .map_err(|e| match e {
-                StoreError::AlreadyExists => TenantError::AlreadyExists(id.to_owned()),
-                other => other.into(),
-            })?;
-        let key = self
-            .create_key(id, "initial admin key", vec![scope::ADMIN.to_owned()], None)
-            .await?;
+        let tenant = Tenant { id: id.to_owned(), name: name.to_owned(), created_at: now_rfc3339() };
+        self.control.create_tenant(&tenant).await.map_err(|e| match e {
+            StoreError::AlreadyExists => TenantError::AlreadyExists(id.to_owned()),
+            other => other.into(),
+        })?;
+        let key = self.create_key(id, "initial admin key", vec![scope::ADMIN.to_owned()], None).await?;
         Ok((tenant, key))
     }
 
@@ -89,14 +74,11 @@ impl Tenants {
             return Err(TenantError::UnknownScope(bad.clone()));
         }
         if name.trim().is_empty() || name.chars().count() > 200 {
-            return Err(TenantError::InvalidKey(
-                "name must be 1 to 200 characters".into(),
-            ));
+            return Err(TenantError::InvalidKey("name must be 1 to 200 characters".into()));
         }
         if let Some(exp) = &expires_at {
-            let t = chrono::DateTime::parse_from_rfc3339(exp).map_err(|_| {
-                TenantError::InvalidKey(format!("expires_at `{exp}` is not an RFC 3339 date-time"))
-            })?;
+            let t = chrono::DateTime::parse_from_rfc3339(exp)
+                .map_err(|_| TenantError::InvalidKey(format!("expires_at `{exp}` is not an RFC 3339 date-time")))?;
             if t <= chrono::Utc::now() {
                 return Err(TenantError::InvalidKey("expires_at is in the past".into()));
             }
@@ -112,10 +94,7 @@ impl Tenants {
             revoked: false,
         };
         self.control.create_api_key(&meta, &minted.hash).await?;
-        Ok(IssuedKey {
-            meta,
-            secret: minted.secret,
-        })
+        Ok(IssuedKey { meta, secret: minted.secret })
     }
 
     pub async fn authenticate(&self, secret: &str) -> Result<Principal, AuthError> {
@@ -136,11 +115,7 @@ impl Tenants {
                 return Err(AuthError::Expired);
             }
         }
-        Ok(Principal {
-            tenant: meta.tenant,
-            actor: format!("apikey:{}", meta.id),
-            scopes: meta.scopes,
-        })
+        Ok(Principal { tenant: meta.tenant, actor: format!("apikey:{}", meta.id), scopes: meta.scopes })
     }
 
     pub async fn list_keys(&self, tenant: &str) -> Result<Vec<ApiKeyMeta>, TenantError> {
@@ -148,12 +123,9 @@ impl Tenants {
     }
 
     pub async fn revoke_key(&self, tenant: &str, id: &str) -> Result<(), TenantError> {
-        self.control
-            .revoke_api_key(tenant, id)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => TenantError::KeyNotFound(id.to_owned()),
-                other => other.into(),
-            })
+        self.control.revoke_api_key(tenant, id).await.map_err(|e| match e {
+            StoreError::NotFound => TenantError::KeyNotFound(id.to_owned()),
+            other => other.into(),
+        })
     }
 }

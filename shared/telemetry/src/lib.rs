@@ -9,16 +9,8 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 /// which matters for the local runner that hosts several functions in one process.
 pub fn init(function: &'static str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let json = fmt::layer()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false);
-    let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(json)
-        .try_init();
+    let json = fmt::layer().json().flatten_event(true).with_current_span(true).with_span_list(false).with_target(false);
+    let _ = tracing_subscriber::registry().with(filter).with(json).try_init();
     tracing::info!(function, "telemetry initialised");
 }
 
