@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_scheduler::types::{FlexibleTimeWindow, FlexibleTimeWindowMode, Target};
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -25,26 +25,17 @@ pub async fn bootstrap(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Reso
     let m = manifest();
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     for table in m.tables.values() {
-        create_table(&dynamo, prefix, table)
-            .await
-            .with_context(|| format!("table {}", table.name))?;
+        create_table(&dynamo, prefix, table).await.with_context(|| format!("table {}", table.name))?;
     }
     let events = aws_sdk_eventbridge::Client::new(sdk);
     let bus = Manifest::physical(prefix, &m.event_bus.name);
     if events.describe_event_bus().name(&bus).send().await.is_err() {
-        events
-            .create_event_bus()
-            .name(&bus)
-            .send()
-            .await
-            .with_context(|| format!("event bus {bus}"))?;
+        events.create_event_bus().name(&bus).send().await.with_context(|| format!("event bus {bus}"))?;
     }
     let kms = aws_sdk_kms::Client::new(sdk);
     let key = &m.kms_keys["data"];
     let alias = Manifest::kms_alias(prefix, key);
-    let data_key_id = ensure_key(&kms, &alias, &key.description)
-        .await
-        .with_context(|| format!("KMS key {alias}"))?;
+    let data_key_id = ensure_key(&kms, &alias, &key.description).await.with_context(|| format!("KMS key {alias}"))?;
 
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let mut queues = HashMap::new();
@@ -54,21 +45,16 @@ pub async fn bootstrap(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Reso
         let dlq = ensure_queue(
             &sqs,
             &dlq_name,
-            HashMap::from([(
-                QueueAttributeName::MessageRetentionPeriod,
-                q.dlq_retention_seconds.to_string(),
-            )]),
+            HashMap::from([(QueueAttributeName::MessageRetentionPeriod, q.dlq_retention_seconds.to_string())]),
         )
         .await?;
-        let redrive = serde_json::json!({"deadLetterTargetArn": dlq.1, "maxReceiveCount": q.max_receive_count}).to_string();
+        let redrive =
+            serde_json::json!({"deadLetterTargetArn": dlq.1, "maxReceiveCount": q.max_receive_count}).to_string();
         let main = ensure_queue(
             &sqs,
             &Manifest::physical(prefix, &q.name),
             HashMap::from([
-                (
-                    QueueAttributeName::VisibilityTimeout,
-                    q.visibility_timeout_seconds.to_string(),
-                ),
+                (QueueAttributeName::VisibilityTimeout, q.visibility_timeout_seconds.to_string()),
                 (QueueAttributeName::RedrivePolicy, redrive),
             ]),
         )
@@ -85,9 +71,7 @@ pub async fn bootstrap(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Reso
             .role_arn(format!("arn:aws:iam::000000000000:role/{prefix}-scheduler"))
             .input(s.input.to_string())
             .build()?;
-        let window = FlexibleTimeWindow::builder()
-            .mode(FlexibleTimeWindowMode::Off)
-            .build()?;
+        let window = FlexibleTimeWindow::builder().mode(FlexibleTimeWindowMode::Off).build()?;
         let name = Manifest::physical(prefix, id);
         let exists = scheduler.get_schedule().name(&name).send().await.is_ok();
         if exists {
@@ -114,12 +98,7 @@ pub async fn bootstrap(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Reso
                 .with_context(|| format!("schedule {name}"))?;
         }
     }
-    Ok(Resources {
-        prefix: prefix.to_owned(),
-        queues,
-        dlqs,
-        data_key_id,
-    })
+    Ok(Resources { prefix: prefix.to_owned(), queues, dlqs, data_key_id })
 }
 
 fn attr_type(k: &Key) -> ScalarAttributeType {
@@ -127,38 +106,17 @@ fn attr_type(k: &Key) -> ScalarAttributeType {
 }
 
 fn key_schema(pk: &Key, sk: Option<&Key>) -> Vec<KeySchemaElement> {
-    let mut v = vec![
-        KeySchemaElement::builder()
-            .attribute_name(&pk.name)
-            .key_type(KeyType::Hash)
-            .build()
-            .expect("set"),
-    ];
+    let mut v =
+        vec![KeySchemaElement::builder().attribute_name(&pk.name).key_type(KeyType::Hash).build().expect("set")];
     if let Some(sk) = sk {
-        v.push(
-            KeySchemaElement::builder()
-                .attribute_name(&sk.name)
-                .key_type(KeyType::Range)
-                .build()
-                .expect("set"),
-        );
+        v.push(KeySchemaElement::builder().attribute_name(&sk.name).key_type(KeyType::Range).build().expect("set"));
     }
     v
 }
 
-async fn create_table(
-    client: &aws_sdk_dynamodb::Client,
-    prefix: &str,
-    t: &hw_resources::Table,
-) -> Result<()> {
+async fn create_table(client: &aws_sdk_dynamodb::Client, prefix: &str, t: &hw_resources::Table) -> Result<()> {
     let name = Manifest::physical(prefix, &t.name);
-    if client
-        .describe_table()
-        .table_name(&name)
-        .send()
-        .await
-        .is_ok()
-    {
+    if client.describe_table().table_name(&name).send().await.is_ok() {
         return Ok(());
     }
     let mut keys: Vec<&Key> = vec![&t.partition_key];
@@ -170,12 +128,7 @@ async fn create_table(
     let mut defs: Vec<AttributeDefinition> = Vec::new();
     for k in keys {
         if !defs.iter().any(|d| d.attribute_name() == k.name) {
-            defs.push(
-                AttributeDefinition::builder()
-                    .attribute_name(&k.name)
-                    .attribute_type(attr_type(k))
-                    .build()?,
-            );
+            defs.push(AttributeDefinition::builder().attribute_name(&k.name).attribute_type(attr_type(k)).build()?);
         }
     }
     let mut req = client
@@ -189,11 +142,7 @@ async fn create_table(
             GlobalSecondaryIndex::builder()
                 .index_name(&i.name)
                 .set_key_schema(Some(key_schema(&i.partition_key, i.sort_key.as_ref())))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::from(i.projection.as_str()))
-                        .build(),
-                )
+                .projection(Projection::builder().projection_type(ProjectionType::from(i.projection.as_str())).build())
                 .build()?,
         );
     }
@@ -202,12 +151,7 @@ async fn create_table(
         client
             .update_time_to_live()
             .table_name(&name)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .attribute_name(ttl)
-                    .enabled(true)
-                    .build()?,
-            )
+            .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name(ttl).enabled(true).build()?)
             .send()
             .await?;
     }
@@ -216,25 +160,14 @@ async fn create_table(
 
 async fn ensure_key(kms: &aws_sdk_kms::Client, alias: &str, description: &str) -> Result<String> {
     let aliases = kms.list_aliases().send().await?;
-    if let Some(a) = aliases
-        .aliases()
-        .iter()
-        .find(|a| a.alias_name() == Some(alias))
-    {
+    if let Some(a) = aliases.aliases().iter().find(|a| a.alias_name() == Some(alias)) {
         if let Some(id) = a.target_key_id() {
             return Ok(id.to_owned());
         }
     }
     let key = kms.create_key().description(description).send().await?;
-    let id = key
-        .key_metadata()
-        .map(|k| k.key_id().to_owned())
-        .context("created key has no id")?;
-    kms.create_alias()
-        .alias_name(alias)
-        .target_key_id(&id)
-        .send()
-        .await?;
+    let id = key.key_metadata().map(|k| k.key_id().to_owned()).context("created key has no id")?;
+    kms.create_alias().alias_name(alias).target_key_id(&id).send().await?;
     Ok(id)
 }
 
@@ -246,11 +179,7 @@ async fn ensure_queue(
     let url = match sqs.get_queue_url().queue_name(name).send().await {
         Ok(out) => {
             let url = out.queue_url().context("no url")?.to_owned();
-            sqs.set_queue_attributes()
-                .queue_url(&url)
-                .set_attributes(Some(attrs))
-                .send()
-                .await?;
+            sqs.set_queue_attributes().queue_url(&url).set_attributes(Some(attrs)).send().await?;
             url
         }
         Err(_) => sqs

@@ -17,9 +17,8 @@ use serde_json::{Map, Value, json};
 /// API Gateway HTTP APIs accept payloads up to 10 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
-pub type HttpHandler = Arc<
-    dyn Fn(ApiGatewayV2httpRequest) -> BoxFuture<'static, ApiGatewayV2httpResponse> + Send + Sync,
->;
+pub type HttpHandler =
+    Arc<dyn Fn(ApiGatewayV2httpRequest) -> BoxFuture<'static, ApiGatewayV2httpResponse> + Send + Sync>;
 
 /// One route: `METHOD /path` or `ANY /prefix/{proxy+}`.
 pub struct Route {
@@ -35,13 +34,7 @@ impl Route {
         let (method, path) = key.split_once(' ').expect("route keys are `METHOD /path`");
         let greedy = path.ends_with("/{proxy+}");
         let path = path.trim_end_matches("/{proxy+}").to_owned();
-        Self {
-            key: key.to_owned(),
-            method: method.to_owned(),
-            path,
-            greedy,
-            handler,
-        }
+        Self { key: key.to_owned(), method: method.to_owned(), path, greedy, handler }
     }
 
     /// Sort key: API Gateway prefers exact routes, then the longest greedy prefix.
@@ -72,26 +65,13 @@ pub fn router(gateway: Arc<Gateway>) -> axum::Router {
 }
 
 fn gateway_error(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        [("content-type", "application/json")],
-        json!({"message": message}).to_string(),
-    )
-        .into_response()
+    (status, [("content-type", "application/json")], json!({"message": message}).to_string()).into_response()
 }
 
-async fn serve(
-    State(gw): State<Arc<Gateway>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-) -> Response {
+async fn serve(State(gw): State<Arc<Gateway>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
-    let Some((route, proxy)) = gw
-        .routes
-        .iter()
-        .find_map(|r| r.matches(&method, &path).map(|p| (r, p)))
-    else {
+    let Some((route, proxy)) = gw.routes.iter().find_map(|r| r.matches(&method, &path).map(|p| (r, p))) else {
         return gateway_error(StatusCode::NOT_FOUND, "Not Found");
     };
     let (parts, body) = req.into_parts();
@@ -139,11 +119,7 @@ fn build_event(
     for (name, value) in &parts.headers {
         let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
         if name == "cookie" {
-            cookies.extend(
-                v.split(';')
-                    .map(|c| c.trim().to_owned())
-                    .filter(|c| !c.is_empty()),
-            );
+            cookies.extend(v.split(';').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()));
             continue;
         }
         // API Gateway joins repeated headers with commas.
@@ -154,12 +130,7 @@ fn build_event(
             }
         }
     }
-    let host = parts
-        .headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1")
-        .to_owned();
+    let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_owned();
     headers.insert("x-forwarded-proto".into(), json!("http"));
     headers.insert("x-forwarded-for".into(), json!(peer.ip().to_string()));
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
@@ -173,18 +144,9 @@ fn build_event(
         }
     }
     let now = chrono::Utc::now();
-    let user_agent = parts
-        .headers
-        .get("user-agent")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let textual = is_textual(
-        parts
-            .headers
-            .get("content-type")
-            .and_then(|h| h.to_str().ok()),
-    ) && std::str::from_utf8(body).is_ok();
+    let user_agent = parts.headers.get("user-agent").and_then(|h| h.to_str().ok()).unwrap_or("").to_owned();
+    let textual = is_textual(parts.headers.get("content-type").and_then(|h| h.to_str().ok()))
+        && std::str::from_utf8(body).is_ok();
     let mut event = json!({
         "version": "2.0",
         "routeKey": route_key,
@@ -231,23 +193,17 @@ fn build_event(
 }
 
 fn into_http(out: ApiGatewayV2httpResponse) -> Response {
-    let status =
-        StatusCode::from_u16(out.status_code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(out.status_code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = match out.body {
         None | Some(LambdaBody::Empty) => Vec::new(),
         Some(LambdaBody::Text(t)) if out.is_base64_encoded => {
-            base64::engine::general_purpose::STANDARD
-                .decode(t)
-                .unwrap_or_default()
+            base64::engine::general_purpose::STANDARD.decode(t).unwrap_or_default()
         }
         Some(LambdaBody::Text(t)) => t.into_bytes(),
         Some(LambdaBody::Binary(b)) => b,
         Some(_) => Vec::new(),
     };
-    let mut response = Response::builder()
-        .status(status)
-        .body(Body::from(body))
-        .expect("valid response");
+    let mut response = Response::builder().status(status).body(Body::from(body)).expect("valid response");
     let headers = response.headers_mut();
     for (name, value) in out.headers.iter().chain(out.multi_value_headers.iter()) {
         headers.append(name.clone(), value.clone());
@@ -271,17 +227,11 @@ mod tests {
     #[test]
     fn routes_match_like_api_gateway() {
         let proxy = Route::new("ANY /v1/{proxy+}", noop());
-        assert_eq!(
-            proxy.matches("POST", "/v1/data/contact"),
-            Some(Some("data/contact".into()))
-        );
+        assert_eq!(proxy.matches("POST", "/v1/data/contact"), Some(Some("data/contact".into())));
         assert_eq!(proxy.matches("GET", "/v1"), None);
         assert_eq!(proxy.matches("GET", "/v10/x"), None);
         let root = Route::new("ANY /{proxy+}", noop());
-        assert_eq!(
-            root.matches("GET", "/v2/models"),
-            Some(Some("v2/models".into()))
-        );
+        assert_eq!(root.matches("GET", "/v2/models"), Some(Some("v2/models".into())));
         assert!(Route::new("GET /health", noop()).specificity() < proxy.specificity());
         assert!(proxy.specificity() < root.specificity());
         let health = Route::new("GET /health", noop());
@@ -309,24 +259,12 @@ mod tests {
         );
         let e: ApiGatewayV2httpRequest = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(e.request_context.http.method, http::Method::POST);
-        assert_eq!(
-            e.raw_query_string.as_deref(),
-            Some("page%5Bsize%5D=2&a=1&a=2")
-        );
+        assert_eq!(e.raw_query_string.as_deref(), Some("page%5Bsize%5D=2&a=1&a=2"));
         assert_eq!(v["queryStringParameters"]["a"], "1,2");
         assert_eq!(e.cookies, Some(vec!["a=1".to_owned(), "b=2".to_owned()]));
         assert_eq!(e.body.as_deref(), Some(r#"{"data":{}}"#));
         assert!(!e.is_base64_encoded);
-        let binary = build_event(
-            "ANY /v1/{proxy+}",
-            &parts,
-            &[0xff, 0x00],
-            None,
-            "127.0.0.1:5000".parse().unwrap(),
-        );
-        assert_eq!(
-            binary["isBase64Encoded"], true,
-            "a body that is not UTF-8 travels base64-encoded"
-        );
+        let binary = build_event("ANY /v1/{proxy+}", &parts, &[0xff, 0x00], None, "127.0.0.1:5000".parse().unwrap());
+        assert_eq!(binary["isBase64Encoded"], true, "a body that is not UTF-8 travels base64-encoded");
     }
 }

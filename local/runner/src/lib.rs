@@ -34,20 +34,12 @@ impl Options {
     pub fn from_env() -> Result<Self> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         Ok(Self {
-            bind: var("HUBBLE_BIND")
-                .unwrap_or_else(|| "127.0.0.1".into())
-                .parse()
-                .context("HUBBLE_BIND")?,
-            port: var("HUBBLE_PORT")
-                .unwrap_or_else(|| "8080".into())
-                .parse()
-                .context("HUBBLE_PORT")?,
+            bind: var("HUBBLE_BIND").unwrap_or_else(|| "127.0.0.1".into()).parse().context("HUBBLE_BIND")?,
+            port: var("HUBBLE_PORT").unwrap_or_else(|| "8080".into()).parse().context("HUBBLE_PORT")?,
             prefix: var("HUBBLE_RESOURCE_PREFIX").unwrap_or_else(|| "hubble".into()),
             state_dir: var("HUBBLE_STATE_DIR")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.state"))
-                }),
+                .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.state"))),
             seed: var("HUBBLE_SEED").is_none_or(|v| v != "false" && v != "0"),
             endpoint: var("AWS_ENDPOINT_URL").unwrap_or_else(|| "http://127.0.0.1:4566".into()),
         })
@@ -57,8 +49,7 @@ impl Options {
 /// SDK configuration for the emulator: its endpoint, and dummy credentials and region unless the environment
 /// provides real ones (LocalStack accepts any).
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    let mut loader =
-        aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(endpoint);
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(endpoint);
     if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
         loader = loader.credentials_provider(aws_credential_types::Credentials::new(
             "test",
@@ -86,12 +77,7 @@ pub async fn start(opts: &Options) -> Result<Running> {
     let sdk = sdk_config(&opts.endpoint).await;
     let resources = bootstrap::bootstrap(&sdk, &opts.prefix)
         .await
-        .with_context(|| {
-            format!(
-                "bootstrapping resources in the emulator at {}",
-                opts.endpoint
-            )
-        })?;
+        .with_context(|| format!("bootstrapping resources in the emulator at {}", opts.endpoint))?;
     let config = Config::for_prefix(&opts.prefix);
 
     let api_deps = Arc::new(api::Deps::from_aws(config.clone(), &sdk));
@@ -125,10 +111,7 @@ pub async fn start(opts: &Options) -> Result<Running> {
     let mut routes = Vec::new();
     let mut tasks = Vec::new();
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let region = sdk
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|| "us-east-1".into());
+    let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     for (name, function) in &manifest().functions {
         match &function.trigger {
             Trigger::Http { routes: keys } => {
@@ -137,17 +120,11 @@ pub async fn start(opts: &Options) -> Result<Running> {
                     .with_context(|| format!("function {name} has no in-process HTTP handler"))?;
                 routes.extend(keys.iter().map(|k| Route::new(k, handler.clone())));
             }
-            Trigger::Sqs {
-                queue, batch_size, ..
-            } => {
+            Trigger::Sqs { queue, batch_size, .. } => {
                 let handler = queue_handlers
                     .remove(name.as_str())
                     .with_context(|| format!("function {name} has no in-process SQS handler"))?;
-                let (url, arn) = resources
-                    .queues
-                    .get(queue)
-                    .cloned()
-                    .with_context(|| format!("queue {queue}"))?;
+                let (url, arn) = resources.queues.get(queue).cloned().with_context(|| format!("queue {queue}"))?;
                 let poller = Poller {
                     function: name.clone(),
                     queue_url: url,
@@ -168,37 +145,19 @@ pub async fn start(opts: &Options) -> Result<Running> {
         );
     }
     routes.sort_by_key(Route::specificity);
-    tasks.push(tokio::spawn(schedules::run(
-        aws_sdk_scheduler::Client::new(&sdk),
-        sqs,
-        opts.prefix.clone(),
-    )));
+    tasks.push(tokio::spawn(schedules::run(aws_sdk_scheduler::Client::new(&sdk), sqs, opts.prefix.clone())));
 
     let demo = if opts.seed {
-        Some(
-            seed::seed(&api_deps, &opts.state_dir, &base_url)
-                .await
-                .context("seeding the demo tenant")?,
-        )
+        Some(seed::seed(&api_deps, &opts.state_dir, &base_url).await.context("seeding the demo tenant")?)
     } else {
         None
     };
 
     let app = gateway::router(Arc::new(Gateway { routes }));
     tasks.push(tokio::spawn(async move {
-        if let Err(e) = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        {
+        if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await {
             tracing::error!(error = %e, "HTTP server stopped");
         }
     }));
-    Ok(Running {
-        addr,
-        base_url,
-        demo,
-        tasks,
-    })
+    Ok(Running { addr, base_url, demo, tasks })
 }

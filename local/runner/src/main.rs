@@ -15,10 +15,7 @@ async fn main() -> anyhow::Result<()> {
             demo["tenant"].as_str().unwrap_or(""),
             demo["api_key"].as_str().unwrap_or("")
         );
-        eprintln!(
-            "credentials written to {}/demo.json\n",
-            opts.state_dir.display()
-        );
+        eprintln!("credentials written to {}/demo.json\n", opts.state_dir.display());
     }
     tokio::signal::ctrl_c().await?;
     eprintln!("stopping");

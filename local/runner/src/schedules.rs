@@ -22,10 +22,7 @@ impl Expression {
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim();
         if let Some(inner) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
-            let (n, unit) = inner
-                .trim()
-                .split_once(' ')
-                .context("rate needs `N unit`")?;
+            let (n, unit) = inner.trim().split_once(' ').context("rate needs `N unit`")?;
             let n: i64 = n.parse().context("rate value must be a whole number")?;
             if n <= 0 {
                 bail!("rate value must be positive");
@@ -41,9 +38,7 @@ impl Expression {
         if let Some(inner) = s.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
             let fields: Vec<&str> = inner.split_whitespace().collect();
             if fields.len() != 6 {
-                bail!(
-                    "cron expressions have six fields: minutes hours day-of-month month day-of-week year"
-                );
+                bail!("cron expressions have six fields: minutes hours day-of-month month day-of-week year");
             }
             // The cron crate wants seconds first and no `?` (which EventBridge uses for "any").
             let converted = std::iter::once("0")
@@ -52,8 +47,7 @@ impl Expression {
                 .collect::<Vec<_>>()
                 .join(" ");
             return Ok(Self::Cron(Box::new(
-                cron::Schedule::from_str(&converted)
-                    .with_context(|| format!("invalid cron expression `{inner}`"))?,
+                cron::Schedule::from_str(&converted).with_context(|| format!("invalid cron expression `{inner}`"))?,
             )));
         }
         if let Some(inner) = s.strip_prefix("at(").and_then(|r| r.strip_suffix(')')) {
@@ -65,11 +59,7 @@ impl Expression {
     }
 
     /// When to fire next, given the previous firing (None: never fired yet).
-    pub fn next_after(
-        &self,
-        last: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Option<DateTime<Utc>> {
+    pub fn next_after(&self, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match (self, last) {
             (Self::Rate(_), None) => Some(now),
             (Self::Rate(d), Some(l)) => Some(l + *d),
@@ -122,12 +112,7 @@ async fn refresh(
     let mut seen = Vec::new();
     let mut token = None;
     loop {
-        let page = scheduler
-            .list_schedules()
-            .name_prefix(prefix)
-            .set_next_token(token)
-            .send()
-            .await?;
+        let page = scheduler.list_schedules().name_prefix(prefix).set_next_token(token).send().await?;
         for summary in page.schedules() {
             let Some(name) = summary.name() else { continue };
             seen.push(name.to_owned());
@@ -151,15 +136,7 @@ async fn refresh(
                 }
                 _ => {
                     let next = expression.next_after(None, Utc::now());
-                    tracked.insert(
-                        name.to_owned(),
-                        Tracked {
-                            expression,
-                            target_arn: arn,
-                            input,
-                            next,
-                        },
-                    );
+                    tracked.insert(name.to_owned(), Tracked { expression, target_arn: arn, input, next });
                 }
             }
         }
@@ -177,19 +154,8 @@ async fn fire(sqs: &aws_sdk_sqs::Client, arn: &str, input: &str) -> Result<()> {
         .strip_prefix("arn:aws:sqs:")
         .and_then(|r| r.rsplit(':').next())
         .context("only SQS targets are supported locally")?;
-    let url = sqs
-        .get_queue_url()
-        .queue_name(name)
-        .send()
-        .await?
-        .queue_url()
-        .context("no queue url")?
-        .to_owned();
-    sqs.send_message()
-        .queue_url(url)
-        .message_body(input)
-        .send()
-        .await?;
+    let url = sqs.get_queue_url().queue_name(name).send().await?.queue_url().context("no queue url")?.to_owned();
+    sqs.send_message().queue_url(url).message_body(input).send().await?;
     Ok(())
 }
 
@@ -206,24 +172,15 @@ mod tests {
         let e = Expression::parse("rate(5 minutes)").unwrap();
         let now = t("2026-01-01T10:00:00Z");
         assert_eq!(e.next_after(None, now), Some(now));
-        assert_eq!(
-            e.next_after(Some(now), now),
-            Some(t("2026-01-01T10:05:00Z"))
-        );
-        assert_eq!(
-            Expression::parse("rate(1 hour)").unwrap(),
-            Expression::Rate(chrono::Duration::hours(1))
-        );
+        assert_eq!(e.next_after(Some(now), now), Some(t("2026-01-01T10:05:00Z")));
+        assert_eq!(Expression::parse("rate(1 hour)").unwrap(), Expression::Rate(chrono::Duration::hours(1)));
     }
 
     #[test]
     fn eventbridge_cron_has_six_fields() {
         let e = Expression::parse("cron(15 10 ? * MON-FRI *)").unwrap();
         // 2026-01-02 is a Friday; the next weekday 10:15 after Friday 11:00 is Monday the 5th.
-        assert_eq!(
-            e.next_after(None, t("2026-01-02T11:00:00Z")),
-            Some(t("2026-01-05T10:15:00Z"))
-        );
+        assert_eq!(e.next_after(None, t("2026-01-02T11:00:00Z")), Some(t("2026-01-05T10:15:00Z")));
         assert!(Expression::parse("cron(* * * *)").is_err());
         assert!(Expression::parse("every day").is_err());
         assert!(Expression::parse("rate(0 minutes)").is_err());

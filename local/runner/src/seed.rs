@@ -17,76 +17,41 @@ pub async fn seed(deps: &api::Deps, state_dir: &Path, base_url: &str) -> Result<
         .ok()
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or(Value::Null);
-    let demo_key = tenant_with_key(
-        deps,
-        DEMO_TENANT,
-        "Demo tenant",
-        previous["api_key"].as_str(),
-    )
-    .await?;
-    let other_key = tenant_with_key(
-        deps,
-        OTHER_TENANT,
-        "Other demo tenant",
-        previous["other_tenant"]["api_key"].as_str(),
-    )
-    .await?;
+    let demo_key = tenant_with_key(deps, DEMO_TENANT, "Demo tenant", previous["api_key"].as_str()).await?;
+    let other_key =
+        tenant_with_key(deps, OTHER_TENANT, "Other demo tenant", previous["other_tenant"]["api_key"].as_str()).await?;
     let models: Vec<ModelInput> = serde_json::from_str(DEMO_MODELS).context("demo-models.json")?;
     for tenant in [DEMO_TENANT, OTHER_TENANT] {
         for m in &models {
             match deps.models.create(tenant, m.clone()).await {
                 Ok(_) | Err(ModelError::AlreadyExists(_)) => {}
                 Err(e) => {
-                    return Err(anyhow::anyhow!(
-                        "seeding model {} for {tenant}: {e:?}",
-                        m.name
-                    ));
+                    return Err(anyhow::anyhow!("seeding model {} for {tenant}: {e:?}", m.name));
                 }
             }
         }
     }
     // Keep what later features added to the file; refresh what this seed owns.
-    let mut state = if previous.is_object() {
-        previous
-    } else {
-        json!({})
-    };
+    let mut state = if previous.is_object() { previous } else { json!({}) };
     state["base_url"] = json!(base_url);
     state["tenant"] = json!(DEMO_TENANT);
     state["api_key"] = json!(demo_key);
     state["other_tenant"] = json!({"tenant": OTHER_TENANT, "api_key": other_key});
     std::fs::create_dir_all(state_dir)?;
-    std::fs::write(
-        state_dir.join("demo.json"),
-        serde_json::to_string_pretty(&state)? + "\n",
-    )?;
+    std::fs::write(state_dir.join("demo.json"), serde_json::to_string_pretty(&state)? + "\n")?;
     Ok(state)
 }
 
 /// Creates the tenant when missing; reuses the previous key when it still works, mints a new one otherwise.
-async fn tenant_with_key(
-    deps: &api::Deps,
-    tenant: &str,
-    name: &str,
-    previous_key: Option<&str>,
-) -> Result<String> {
+async fn tenant_with_key(deps: &api::Deps, tenant: &str, name: &str, previous_key: Option<&str>) -> Result<String> {
     if deps.control.get_tenant(tenant).await?.is_none() {
         let (_, key) = deps.tenants.create_tenant(tenant, name).await?;
         return Ok(key.secret);
     }
     if let Some(key) = previous_key {
-        if deps
-            .tenants
-            .authenticate(key)
-            .await
-            .is_ok_and(|p| p.tenant == tenant)
-        {
+        if deps.tenants.authenticate(key).await.is_ok_and(|p| p.tenant == tenant) {
             return Ok(key.to_owned());
         }
     }
-    Ok(deps
-        .tenants
-        .create_key(tenant, "local demo key", vec!["admin".into()], None)
-        .await?
-        .secret)
+    Ok(deps.tenants.create_key(tenant, "local demo key", vec!["admin".into()], None).await?.secret)
 }

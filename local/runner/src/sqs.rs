@@ -33,11 +33,7 @@ impl Poller {
     }
 
     /// One receive → invoke → delete cycle; returns how many messages were handled successfully.
-    pub async fn poll_once(
-        &self,
-        sqs: &aws_sdk_sqs::Client,
-        wait_seconds: i32,
-    ) -> anyhow::Result<usize> {
+    pub async fn poll_once(&self, sqs: &aws_sdk_sqs::Client, wait_seconds: i32) -> anyhow::Result<usize> {
         let out = sqs
             .receive_message()
             .queue_url(&self.queue_url)
@@ -56,18 +52,11 @@ impl Poller {
         }))?;
         let handler = self.handler.clone();
         let failed: Vec<String> = match tokio::spawn(async move { handler(event).await }).await {
-            Ok(response) => response
-                .batch_item_failures
-                .into_iter()
-                .map(|f| f.item_identifier)
-                .collect(),
+            Ok(response) => response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect(),
             Err(e) => {
                 // Like Lambda: a crashed invocation fails the whole batch, and nothing is lost.
                 tracing::error!(function = %self.function, error = %e, "function panicked; the batch will be retried");
-                messages
-                    .iter()
-                    .filter_map(|m| m.message_id.clone())
-                    .collect()
+                messages.iter().filter_map(|m| m.message_id.clone()).collect()
             }
         };
         let done: Vec<DeleteMessageBatchRequestEntry> = messages
@@ -84,11 +73,7 @@ impl Poller {
             .collect();
         let n = done.len();
         if !done.is_empty() {
-            sqs.delete_message_batch()
-                .queue_url(&self.queue_url)
-                .set_entries(Some(done))
-                .send()
-                .await?;
+            sqs.delete_message_batch().queue_url(&self.queue_url).set_entries(Some(done)).send().await?;
         }
         if !failed.is_empty() {
             tracing::warn!(function = %self.function, failed = failed.len(), "messages reported as failed stay on the queue");
@@ -99,11 +84,7 @@ impl Poller {
     fn record(&self, m: &Message) -> Value {
         let attributes: Map<String, Value> = m
             .attributes()
-            .map(|a| {
-                a.iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
-                    .collect()
-            })
+            .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone()))).collect())
             .unwrap_or_default();
         let message_attributes: Map<String, Value> = m
             .message_attributes()
