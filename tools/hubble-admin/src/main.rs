@@ -36,23 +36,16 @@ async fn run() -> Result<()> {
     let table = match (std::env::var("HUBBLE_CONTROL_TABLE").ok(), prefix) {
         (_, Some(p)) => hw_resources::Config::for_prefix(&p).control_table,
         (Some(t), None) => t,
-        (None, None) => bail!(
-            "set HUBBLE_CONTROL_TABLE or pass --prefix (the local stack uses `hubble`)\n{USAGE}"
-        ),
+        (None, None) => bail!("set HUBBLE_CONTROL_TABLE or pass --prefix (the local stack uses `hubble`)\n{USAGE}"),
     };
     let sdk = hw_aws::sdk_config().await;
-    let tenants = Tenants {
-        control: Arc::new(DynamoControlStore::new(hw_aws::dynamo_client(&sdk), table)),
-    };
+    let tenants = Tenants { control: Arc::new(DynamoControlStore::new(hw_aws::dynamo_client(&sdk), table)) };
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["tenant", "create", id, ..] => {
             let id = id.to_string();
             let name = take_option(&mut args, "--name")?.unwrap_or_else(|| id.clone());
-            let (tenant, key) = tenants
-                .create_tenant(&id, &name)
-                .await
-                .context("creating the tenant")?;
+            let (tenant, key) = tenants.create_tenant(&id, &name).await.context("creating the tenant")?;
             print(
                 json!({"tenant": tenant, "api_key": {"id": key.meta.id, "scopes": key.meta.scopes, "secret": key.secret}}),
             );
@@ -70,10 +63,7 @@ async fn run() -> Result<()> {
                     "give at least one --scope (admin, models:write, data:read, data:write, data:read:<entity>, data:write:<entity>)"
                 );
             }
-            let key = tenants
-                .create_key(&tenant, &name, scopes, expires_at)
-                .await
-                .context("creating the key")?;
+            let key = tenants.create_key(&tenant, &name, scopes, expires_at).await.context("creating the key")?;
             print(
                 json!({"api_key": {"id": key.meta.id, "tenant": key.meta.tenant, "scopes": key.meta.scopes, "secret": key.secret}}),
             );
