@@ -4,6 +4,7 @@
 mod api_keys;
 mod bad_input;
 mod models;
+mod operator;
 mod platform;
 mod records;
 

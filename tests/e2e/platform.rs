@@ -130,16 +130,7 @@ async fn the_schedule_loop_delivers_due_schedules_to_their_queue() {
     let sqs = s.sqs();
     let name = format!("{}-e2e-{}", s.prefix, ulid::Ulid::new().to_string().to_lowercase());
     let url = sqs.create_queue().queue_name(&name).send().await.unwrap().queue_url.unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
+    let arn = s.queue_arn(&url).await;
     let scheduler = aws_sdk_scheduler::Client::new(&s.sdk);
     scheduler
         .create_schedule()
@@ -179,16 +170,7 @@ async fn the_sqs_poller_deletes_successes_and_redrives_reported_failures_to_the_
     let sqs = s.sqs();
     let base = format!("e2e-poller-{}", ulid::Ulid::new().to_string().to_lowercase());
     let dlq = sqs.create_queue().queue_name(format!("{base}-dlq")).send().await.unwrap().queue_url.unwrap();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
+    let dlq_arn = s.queue_arn(&dlq).await;
     let url = sqs
         .create_queue()
         .queue_name(&base)

@@ -45,6 +45,11 @@ impl Stack {
         aws_sdk_sqs::Client::new(&self.sdk)
     }
 
+    /// The ARN of the queue at `url`.
+    pub async fn queue_arn(&self, url: &str) -> String {
+        queue_arn(&self.sqs(), url).await.expect("queue attributes")
+    }
+
     /// A new tenant with an admin key, created the way an operator does (straight into the control table).
     pub async fn tenant(&self) -> Tenant {
         let id = format!("t-{}", ulid::Ulid::new().to_string().to_lowercase());
@@ -193,15 +198,7 @@ impl BusTap {
         let events = aws_sdk_eventbridge::Client::new(&stack.sdk);
         let name = format!("e2e-tap-{}", ulid::Ulid::new().to_string().to_lowercase());
         let queue_url = sqs.create_queue().queue_name(&name).send().await?.queue_url().context("url")?.to_owned();
-        let arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await?
-            .attributes()
-            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
-            .context("arn")?;
+        let arn = queue_arn(&sqs, &queue_url).await?;
         let bus = stack.config().event_bus;
         let pattern = json!({"source": ["hubblewave"], "detail": {"tenant": [tenant]}}).to_string();
         events.put_rule().name(&name).event_bus_name(&bus).event_pattern(pattern).send().await?;
@@ -245,4 +242,10 @@ impl BusTap {
         let _ = self.events.delete_rule().name(&self.rule).event_bus_name(&self.bus).send().await;
         let _ = self.sqs.delete_queue().queue_url(&self.queue_url).send().await;
     }
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
+    use aws_sdk_sqs::types::QueueAttributeName::QueueArn;
+    let out = sqs.get_queue_attributes().queue_url(url).attribute_names(QueueArn).send().await?;
+    out.attributes().and_then(|a| a.get(&QueueArn).cloned()).context("the queue has no ARN")
 }

@@ -1,0 +1,61 @@
+//! The operator command, run as an operator would, against the emulator.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::stack;
+
+fn admin(args: &[&str]) -> (i32, String, String) {
+    let bin = std::env::var("HUBBLE_E2E_ADMIN_BIN").expect("HUBBLE_E2E_ADMIN_BIN is set by make test");
+    let endpoint = std::env::var("HUBBLE_E2E_ENDPOINT").unwrap();
+    let prefix = std::env::var("HUBBLE_E2E_PREFIX").unwrap();
+    let out = Command::new(bin)
+        .args(["--prefix", &prefix])
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .expect("hubble-admin runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[tokio::test]
+async fn operators_create_tenants_and_keys_with_hubble_admin() {
+    let s = stack().await;
+    let tenant = format!("op-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let (code, out, err) = admin(&["tenant", "create", &tenant, "--name", "Operator Test"]);
+    assert_eq!(code, 0, "{err}");
+    let created: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(created["tenant"]["id"], tenant.as_str());
+    let admin_key = created["api_key"]["secret"].as_str().unwrap().to_owned();
+    let r = s.http.get(format!("{}/v1/models", s.base_url)).bearer_auth(&admin_key).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    let (code, _, err) = admin(&["tenant", "create", &tenant]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+    let (code, _, err) = admin(&["tenant", "create", "Not Valid"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not a valid tenant id"), "{err}");
+
+    let (code, out, err) = admin(&["key", "create", &tenant, "--name", "reader", "--scope", "data:read"]);
+    assert_eq!(code, 0, "{err}");
+    let key: Value = serde_json::from_str(&out).unwrap();
+    let reader = key["api_key"]["secret"].as_str().unwrap();
+    let r = s
+        .http
+        .post(format!("{}/v1/models", s.base_url))
+        .bearer_auth(reader)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a data:read key cannot change models");
+}
