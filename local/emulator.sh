@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local AWS emulator: moto's server from PyPI, pinned in local/requirements.txt, in a project venv.
+# The local AWS emulator: moto (pinned in local/requirements.txt, in a project venv), served by local/emulator_server.py.
 #   local/emulator.sh install          create local/.venv and install moto (idempotent)
 #   local/emulator.sh start [PORT]     start it in the background on 127.0.0.1:PORT (default 4566), wait until it answers
 #   local/emulator.sh stop [PORT]      stop the one this script started on PORT
@@ -41,7 +41,7 @@ case "$cmd" in
   start)
     install
     if answers; then echo "emulator already answers on 127.0.0.1:$port"; exit 0; fi
-    nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" > "$state/emulator-$port.log" 2>&1 &
+    nohup "$venv/bin/python" "$here/emulator_server.py" -H 127.0.0.1 -p "$port" > "$state/emulator-$port.log" 2>&1 &
     echo $! > "$state/emulator-$port.pid"
     for _ in $(seq 1 100); do
       if answers; then echo "emulator (moto) answers on 127.0.0.1:$port"; exit 0; fi
