@@ -216,6 +216,9 @@ async fn sensitive_fields_are_encrypted_at_rest_and_kept_out_of_events() {
     assert_eq!(patched.body["data"]["attributes"]["diagnosis"], "revised words");
     assert_eq!(t.get(&format!("/v1/data/patient/{id}")).await.body["data"]["attributes"]["diagnosis"], "revised words");
 
+    let listed = t.get("/v1/data/patient").await.body;
+    assert_eq!(listed["data"][0]["attributes"]["diagnosis"], "revised words", "lists open sealed values too");
+
     let events = tap.collect(2, Duration::from_secs(15)).await;
     assert_eq!(events.len(), 2);
     let all = serde_json::to_string(&events).unwrap();

@@ -24,7 +24,7 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             read(entity)?;
             let (size, after) = page_params(req)?;
             let model = deps.records.model(&p.tenant, entity).await?;
-            let (records, next) = deps.records.list(&p, entity, size, after.as_deref()).await?;
+            let (records, next) = deps.records.list(&p, &model, size, after.as_deref()).await?;
             let data: Vec<Value> = records.iter().map(|r| resource(&req.base_url, &model, r)).collect();
             let self_link = format!("{}/v1/data/{entity}", req.base_url);
             let mut links = json!({"self": self_link});
@@ -38,7 +38,7 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             write(entity)?;
             let model = deps.records.model(&p.tenant, entity).await?;
             let doc = parse_document(deps, req, &model, None)?;
-            let record = deps.records.create(&p, entity, doc.id.clone(), &doc.attributes, &|f| doc.pointer(f)).await?;
+            let record = deps.records.create(&p, &model, doc.id.clone(), &doc.attributes, &|f| doc.pointer(f)).await?;
             let location = format!("{}/v1/data/{entity}/{}", req.base_url, record.id);
             Ok(single(201, &req.base_url, &model, &record).header("location", location))
         }
@@ -46,7 +46,7 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
         ([entity, id], &M::GET) => {
             read(entity)?;
             let model = deps.records.model(&p.tenant, entity).await?;
-            let record = deps.records.get(&p, entity, id).await?;
+            let record = deps.records.get(&p, &model, id).await?;
             Ok(single(200, &req.base_url, &model, &record))
         }
         ([entity, id], &M::PATCH) => {
@@ -54,12 +54,13 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             let if_match = if_match(req)?;
             let model = deps.records.model(&p.tenant, entity).await?;
             let doc = parse_document(deps, req, &model, Some(id))?;
-            let record = deps.records.update(&p, entity, id, &doc.attributes, if_match, &|f| doc.pointer(f)).await?;
+            let record = deps.records.update(&p, &model, id, &doc.attributes, if_match, &|f| doc.pointer(f)).await?;
             Ok(single(200, &req.base_url, &model, &record))
         }
         ([entity, id], &M::DELETE) => {
             write(entity)?;
-            deps.records.delete(&p, entity, id, if_match(req)?).await?;
+            let model = deps.records.model(&p.tenant, entity).await?;
+            deps.records.delete(&p, &model, id, if_match(req)?).await?;
             Ok(Response::new(204))
         }
         ([_, _], _) => Err(method_not_allowed(req, "GET, PATCH, DELETE")),

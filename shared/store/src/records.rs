@@ -55,32 +55,34 @@ impl Records {
         self.control.get_model(tenant, entity).await?.ok_or_else(|| RecordError::UnknownEntity(entity.to_owned()))
     }
 
-    pub async fn get(&self, p: &Principal, entity: &str, id: &str) -> Result<Record, RecordError> {
-        let model = self.model(&p.tenant, entity).await?;
-        Ok(self.current(p, &model, id).await?.record)
+    pub async fn get(&self, p: &Principal, model: &Model, id: &str) -> Result<Record, RecordError> {
+        Ok(self.current(p, model, id).await?.record)
     }
 
     pub async fn list(
         &self,
         p: &Principal,
-        entity: &str,
+        model: &Model,
         limit: usize,
         after: Option<&str>,
     ) -> Result<(Vec<Record>, Option<String>), RecordError> {
-        self.model(&p.tenant, entity).await?;
-        let (page, next) = self.data.list_records(&p.tenant, entity, limit, after).await?;
-        Ok((page.into_iter().map(|s| s.record).collect(), next))
+        let (page, next) = self.data.list_records(&p.tenant, &model.name, limit, after).await?;
+        let mut records = Vec::with_capacity(page.len());
+        for stored in page {
+            records.push(self.cipher.open_record(&p.tenant, model, stored.record).await?);
+        }
+        Ok((records, next))
     }
 
     pub async fn create(
         &self,
         p: &Principal,
-        entity: &str,
+        model: &Model,
         id: Option<String>,
         input: &Map<String, Value>,
         pointer: Pointer<'_>,
     ) -> Result<Record, RecordError> {
-        let model = self.model(&p.tenant, entity).await?;
+        let entity = model.name.as_str();
         let validated = validate_attributes(&model, input, Mode::Create, pointer);
         let id = match id {
             Some(id) if !ids::is_valid_record_id(&id) => {
@@ -136,13 +138,13 @@ impl Records {
     pub async fn update(
         &self,
         p: &Principal,
-        entity: &str,
+        model: &Model,
         id: &str,
         input: &Map<String, Value>,
         if_match: Option<u64>,
         pointer: Pointer<'_>,
     ) -> Result<Record, RecordError> {
-        let model = self.model(&p.tenant, entity).await?;
+        let entity = model.name.as_str();
         let validated = validate_attributes(&model, input, Mode::Patch, pointer).map_err(RecordError::Invalid)?;
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.current(p, &model, id).await?;
@@ -206,11 +208,11 @@ impl Records {
     pub async fn delete(
         &self,
         p: &Principal,
-        entity: &str,
+        model: &Model,
         id: &str,
         if_match: Option<u64>,
     ) -> Result<(), RecordError> {
-        let model = self.model(&p.tenant, entity).await?;
+        let entity = model.name.as_str();
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.current(p, &model, id).await?;
             check_precondition(if_match, current.record.version)?;
@@ -403,30 +405,96 @@ mod tests {
     async fn create_update_delete_publish_events_and_keep_uniqueness() {
         let (records, publisher, data) = setup().await;
         let p = principal();
-        let company = records.create(&p, "company", None, &attrs(json!({"name": "Acme"})), &ptr).await.unwrap();
-        let a = records
-            .create(&p, "contact", None, &attrs(json!({"email": "a@x.io", "ssn": "123", "company": company.id})), &ptr)
+        let company = records
+            .create(&p, &records.model("acme", "company").await.unwrap(), None, &attrs(json!({"name": "Acme"})), &ptr)
             .await
             .unwrap();
-        let dup = records.create(&p, "contact", None, &attrs(json!({"email": "A@X.io"})), &ptr).await.unwrap_err();
+        let a = records
+            .create(
+                &p,
+                &records.model("acme", "contact").await.unwrap(),
+                None,
+                &attrs(json!({"email": "a@x.io", "ssn": "123", "company": company.id})),
+                &ptr,
+            )
+            .await
+            .unwrap();
+        let dup = records
+            .create(
+                &p,
+                &records.model("acme", "contact").await.unwrap(),
+                None,
+                &attrs(json!({"email": "A@X.io"})),
+                &ptr,
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(&dup, RecordError::Conflict(e) if e[0].pointer == "/data/attributes/email"), "{dup:?}");
         let missing = records
-            .create(&p, "contact", None, &attrs(json!({"email": "b@x.io", "company": "nope"})), &ptr)
+            .create(
+                &p,
+                &records.model("acme", "contact").await.unwrap(),
+                None,
+                &attrs(json!({"email": "b@x.io", "company": "nope"})),
+                &ptr,
+            )
             .await
             .unwrap_err();
         assert!(matches!(&missing, RecordError::Invalid(e) if e[0].code == "missing-reference"));
 
-        let updated =
-            records.update(&p, "contact", &a.id, &attrs(json!({"email": "new@x.io"})), Some(1), &ptr).await.unwrap();
+        let updated = records
+            .update(
+                &p,
+                &records.model("acme", "contact").await.unwrap(),
+                &a.id,
+                &attrs(json!({"email": "new@x.io"})),
+                Some(1),
+                &ptr,
+            )
+            .await
+            .unwrap();
         assert_eq!(updated.version, 2);
         // the old value is free again, the new one is taken
-        records.create(&p, "contact", None, &attrs(json!({"email": "a@x.io"})), &ptr).await.unwrap();
-        assert!(records.create(&p, "contact", None, &attrs(json!({"email": "new@x.io"})), &ptr).await.is_err());
-        let stale = records.update(&p, "contact", &a.id, &attrs(json!({"ssn": "9"})), Some(1), &ptr).await.unwrap_err();
+        records
+            .create(
+                &p,
+                &records.model("acme", "contact").await.unwrap(),
+                None,
+                &attrs(json!({"email": "a@x.io"})),
+                &ptr,
+            )
+            .await
+            .unwrap();
+        assert!(
+            records
+                .create(
+                    &p,
+                    &records.model("acme", "contact").await.unwrap(),
+                    None,
+                    &attrs(json!({"email": "new@x.io"})),
+                    &ptr
+                )
+                .await
+                .is_err()
+        );
+        let stale = records
+            .update(
+                &p,
+                &records.model("acme", "contact").await.unwrap(),
+                &a.id,
+                &attrs(json!({"ssn": "9"})),
+                Some(1),
+                &ptr,
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(stale, RecordError::PreconditionFailed { current: 2 }));
 
-        records.delete(&p, "contact", &a.id, None).await.unwrap();
-        assert!(matches!(records.get(&p, "contact", &a.id).await, Err(RecordError::NotFound { .. })));
+        records.delete(&p, &records.model("acme", "contact").await.unwrap(), &a.id, None).await.unwrap();
+        assert!(matches!(
+            records.get(&p, &records.model("acme", "contact").await.unwrap(), &a.id).await,
+            Err(RecordError::NotFound { .. })
+        ));
 
         let raw = data.get_record("acme", "contact", &a.id).await.unwrap();
         assert!(raw.is_none(), "deleted");
@@ -442,7 +510,16 @@ mod tests {
     async fn events_that_cannot_be_published_wait_in_the_outbox_for_the_relay() {
         let (records, publisher, data) = setup().await;
         publisher.fail.store(true, std::sync::atomic::Ordering::SeqCst);
-        records.create(&principal(), "company", None, &attrs(json!({"name": "Acme"})), &ptr).await.unwrap();
+        records
+            .create(
+                &principal(),
+                &records.model("acme", "company").await.unwrap(),
+                None,
+                &attrs(json!({"name": "Acme"})),
+                &ptr,
+            )
+            .await
+            .unwrap();
         assert_eq!(data.outbox_pending("9999", 10).await.unwrap().len(), 1);
         publisher.fail.store(false, std::sync::atomic::Ordering::SeqCst);
         tokio::time::sleep(std::time::Duration::from_millis(5)).await; // event times have millisecond precision
@@ -456,8 +533,21 @@ mod tests {
     async fn a_patch_that_changes_nothing_makes_no_version_and_no_event() {
         let (records, publisher, _) = setup().await;
         let p = principal();
-        let c = records.create(&p, "company", None, &attrs(json!({"name": "Acme"})), &ptr).await.unwrap();
-        let same = records.update(&p, "company", &c.id, &attrs(json!({"name": "Acme"})), None, &ptr).await.unwrap();
+        let c = records
+            .create(&p, &records.model("acme", "company").await.unwrap(), None, &attrs(json!({"name": "Acme"})), &ptr)
+            .await
+            .unwrap();
+        let same = records
+            .update(
+                &p,
+                &records.model("acme", "company").await.unwrap(),
+                &c.id,
+                &attrs(json!({"name": "Acme"})),
+                None,
+                &ptr,
+            )
+            .await
+            .unwrap();
         assert_eq!(same.version, 1);
         assert_eq!(publisher.published.lock().unwrap().len(), 1);
     }
