@@ -1,6 +1,7 @@
 //! End-to-end tests against the local stack (emulator + local runner), driven over HTTP like a user.
 //! `make test` starts the stack and sets HUBBLE_E2E_*; each test works in its own tenant.
 
+mod adapters;
 mod api_keys;
 mod bad_input;
 mod models;
