@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every test. Unit and handler tests (Rust), the end-to-end suite against a stack of its own (emulator
 # and local runner on free ports with a unique resource prefix, so it never touches a running `make run`), the
-# LocalStack bootstrap script against the same emulator, and the CDK app's tests and synth.
+# LocalStack bootstrap script against the same emulator, the CDK app's tests and synth, and the deployable
+# packages (cargo-lambda, ARM64) of every function.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$root"
@@ -57,4 +58,7 @@ echo "== CDK: typecheck, jest, synth"
   npx jest --ci
   npx cdk synth -c skipBundling=true --quiet > /dev/null
 )
+echo "== Packaging: every function built as CDK deploys it (cargo-lambda, release, ARM64)"
+local/package.sh
+
 echo "== all tests passed"
