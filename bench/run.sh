@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# HubbleWave benchmarks: release binary sizes, Lambda cold-start init, records latency through the local runner.
+# Method and latest numbers: docs/BENCHMARKS.md. Not part of the test run (nothing here is a cargo target or a test).
+#
+#   bench/run.sh              full run (2-3 minutes on 2 cores with a warm build cache; a cold cache adds the release
+#                             builds, several minutes each)
+#   bench/run.sh --quick      smoke run: few iterations, no cargo-lambda builds
+#   bench/run.sh --skip-lambda
+#
+# Tunables (environment): BENCH_RUNS (cold-start runs per function, 30), BENCH_OPS (gets through the runner and
+# puts/gets against the emulator, 2000), BENCH_CREATES (creates through the runner, 500), BENCH_CONCURRENCY (20),
+# BENCH_SKIP_LAMBDA=1, BENCH_EMULATOR_MAX_RSS_MB (4096: the emulator is killed, and the run fails, beyond it),
+# CARGO_TARGET_DIR (default ~/.cache/hubblewave/target).
+#
+# It starts its own emulator (moto, via local/emulator.sh) and its own local runner on free ports (never 4566/8080),
+# with a unique resource prefix and a temporary state directory, and stops both on exit, failure or interrupt.
+# Results: bench/results/<UTC timestamp>/ (git-ignored): JSON per benchmark, logs, summary.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bench="$root/bench"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hubblewave/target}"
+
+runs="${BENCH_RUNS:-30}"
+ops="${BENCH_OPS:-2000}"
+creates="${BENCH_CREATES:-500}"
+concurrency="${BENCH_CONCURRENCY:-20}"
+warmup=100
+profile_ops=20
+skip_lambda="${BENCH_SKIP_LAMBDA:-0}"
+max_rss_mb="${BENCH_EMULATOR_MAX_RSS_MB:-4096}"
+for arg in "$@"; do
+  case "$arg" in
+    --quick) runs=5; ops=200; creates=50; warmup=10; profile_ops=5; skip_lambda=1 ;;
+    --skip-lambda) skip_lambda=1 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+results="$bench/results/$stamp"
+mkdir -p "$results"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/hubble-bench.XXXXXX")"
+prefix="bench$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
+emu_port=""
+runner_pid=""
+watchdog_pid=""
+started="$(date +%s)"
+
+log() { printf '\n[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+cleanup() {
+  local code=$?
+  trap - EXIT INT TERM
+  if [ -n "$watchdog_pid" ]; then kill "$watchdog_pid" 2>/dev/null || true; wait "$watchdog_pid" 2>/dev/null || true; fi
+  if [ -n "$runner_pid" ] && kill -0 "$runner_pid" 2>/dev/null; then
+    kill -TERM "$runner_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$runner_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$runner_pid" 2>/dev/null || true
+    wait "$runner_pid" 2>/dev/null || true
+  fi
+  if [ -n "$emu_port" ]; then
+    local emu_pid
+    emu_pid="$(cat "$root/local/.state/emulator-$emu_port.pid" 2>/dev/null || true)"
+    cp "$root/local/.state/emulator-$emu_port.log" "$results/emulator.log" 2>/dev/null || true
+    "$root/local/emulator.sh" stop "$emu_port" || true
+    # moto can take a while to exit after SIGTERM with a large heap; make sure the one we started is gone.
+    if [ -n "$emu_pid" ]; then
+      for _ in $(seq 1 300); do kill -0 "$emu_pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$emu_pid" 2>/dev/null || true
+    fi
+    rm -f "$root/local/.state/emulator-$emu_port.log"
+  fi
+  rm -rf "$tmp"
+  if [ "$code" -ne 0 ]; then echo "bench: failed (exit $code); logs in $results" >&2; fi
+  exit "$code"
+}
+# Long steps run as background jobs that the script waits for: a trapped signal interrupts `wait` at once (it would
+# otherwise be handled only after the foreground command ends), and the handler stops the step before cleaning up.
+child=""
+step() { "$@" & child=$!; local rc=0; wait "$child" || rc=$?; child=""; return "$rc"; }
+on_signal() { if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; fi; exit "$1"; }
+trap cleanup EXIT
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+
+free_port() {
+  python3 - <<'PY'
+import socket
+while True:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    if p not in (4566, 8080):
+        print(p); break
+PY
+}
+
+# --- tooling ------------------------------------------------------------------------------------------------------
+log "bench venv (bench/.venv: boto3, cargo-lambda, ziglang)"
+venv="$bench/.venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+want="$(sha256sum "$bench/requirements.txt" | cut -d' ' -f1)"
+if [ "$(cat "$venv/.requirements.sha" 2>/dev/null)" != "$want" ]; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$bench/requirements.txt"
+  echo "$want" > "$venv/.requirements.sha"
+fi
+py="$venv/bin/python"
+
+# --- 1. build and sizes -------------------------------------------------------------------------------------------
+cd "$root"
+log "cargo build --release -p api -p outbox-relay"
+t0=$(date +%s)
+cargo build --release -p api -p outbox-relay 2>&1 | tail -n 3
+build_s=$(( $(date +%s) - t0 ))
+# The runner is built by its own command: building it together with the functions would unify features and change
+# the function binaries being measured.
+log "cargo build --release -p hubble-local"
+cargo build --release -p hubble-local 2>&1 | tail -n 3
+# Copies, so that a concurrent build in the shared target directory cannot swap a binary mid-run.
+mkdir -p "$tmp/bin"
+for b in api outbox-relay hubble-local; do cp "$CARGO_TARGET_DIR/release/$b" "$tmp/bin/$b"; done
+
+sizes=(--artifact "cargo-release x86_64" api "$tmp/bin/api" --artifact "cargo-release x86_64" outbox-relay "$tmp/bin/outbox-relay")
+lambda_status="skipped (--skip-lambda / --quick / BENCH_SKIP_LAMBDA=1)"
+if [ "$skip_lambda" != 1 ]; then
+  lambda_status=""
+  # cargo-zigbuild's linker wrapper embeds the path of the cargo-lambda binary, and the build cache is keyed on the
+  # linker: with a second copy of cargo-lambda, this and local/package.sh (which installs the same pinned version
+  # into local/.venv) would throw away each other's ARM64 builds. Use the project's copy when it is the same version.
+  lambda_path="$venv/bin"
+  want_version="$(PATH="$venv/bin:$PATH" cargo lambda --version 2>/dev/null || true)"
+  if [ -x "$root/local/.venv/bin/cargo-lambda" ] && [ -n "$want_version" ] \
+     && [ "$(PATH="$root/local/.venv/bin:$PATH" cargo lambda --version 2>/dev/null || true)" = "$want_version" ]; then
+    lambda_path="$root/local/.venv/bin"
+  fi
+  lambda_status="${want_version:-cargo-lambda ?} from ${lambda_path#$root/}; "
+  for arch in x86-64 arm64; do
+    dir="$CARGO_TARGET_DIR/bench-lambda-$arch"
+    log "cargo lambda build --release --$arch -p api -p outbox-relay"
+    if PATH="$lambda_path:$PATH" step cargo lambda build --release "--$arch" -p api -p outbox-relay --lambda-dir "$dir" \
+         > "$results/cargo-lambda-$arch.log" 2>&1; then
+      tail -n 2 "$results/cargo-lambda-$arch.log" >&2
+      for f in api outbox-relay; do sizes+=(--artifact "cargo-lambda $arch" "$f" "$dir/$f/bootstrap"); done
+      lambda_status+="$arch: ok; "
+    else
+      tail -n 20 "$results/cargo-lambda-$arch.log" >&2
+      lambda_status+="$arch: FAILED (see cargo-lambda-$arch.log); "
+    fi
+  done
+fi
+"$py" "$bench/sizes.py" "${sizes[@]}" --out "$results/sizes.json"
+
+# --- emulator and runner ------------------------------------------------------------------------------------------
+emu_port="$(free_port)"
+log "emulator (moto) on 127.0.0.1:$emu_port"
+# The request recorder (used by the records profile) writes here instead of the emulator's working directory.
+MOTO_RECORDER_FILEPATH="$tmp/moto-recording" "$root/local/emulator.sh" start "$emu_port"
+endpoint="http://127.0.0.1:$emu_port"
+# Watchdog: moto keeps every model object it ever created (see docs/BENCHMARKS.md), so its memory grows with the
+# square of the records created. Record the peak, and stop it before it can starve the machine.
+emu_pid="$(cat "$root/local/.state/emulator-$emu_port.pid")"
+echo 0 > "$tmp/emulator-peak-rss-kb"
+(
+  peak=0
+  while kill -0 "$emu_pid" 2>/dev/null; do
+    rss="$(ps -o rss= -p "$emu_pid" 2>/dev/null | tr -d ' ')"
+    if [ -n "$rss" ] && [ "$rss" -gt "$peak" ]; then peak=$rss; echo "$peak" > "$tmp/emulator-peak-rss-kb"; fi
+    if [ -n "$rss" ] && [ "$rss" -gt $(( max_rss_mb * 1024 )) ]; then
+      echo "bench: emulator RSS ${rss} kB exceeds BENCH_EMULATOR_MAX_RSS_MB=$max_rss_mb; stopping it" >&2
+      kill -KILL "$emu_pid" 2>/dev/null || true
+      break
+    fi
+    sleep 1
+  done
+) &
+watchdog_pid=$!
+
+runner_port="$(free_port)"
+log "local runner on 127.0.0.1:$runner_port, prefix $prefix"
+mkdir -p "$tmp/state"
+HUBBLE_PORT="$runner_port" AWS_ENDPOINT_URL="$endpoint" HUBBLE_RESOURCE_PREFIX="$prefix" HUBBLE_STATE_DIR="$tmp/state" \
+  "$tmp/bin/hubble-local" > "$results/runner.log" 2>&1 &
+runner_pid=$!
+base_url="http://127.0.0.1:$runner_port"
+ready=0
+for _ in $(seq 1 300); do
+  kill -0 "$runner_pid" 2>/dev/null || { tail -n 30 "$results/runner.log" >&2; echo "runner exited" >&2; exit 1; }
+  if [ -f "$tmp/state/demo.json" ] && curl -s -o /dev/null "$base_url/health"; then ready=1; break; fi
+  sleep 0.2
+done
+[ "$ready" = 1 ] || { tail -n 30 "$results/runner.log" >&2; echo "runner did not become ready" >&2; exit 1; }
+api_key="$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_key"])' "$tmp/state/demo.json")"
+
+# --- 2. cold start ------------------------------------------------------------------------------------------------
+# The functions get their resource variables from shared/resources/resources.json, as CDK sets them, pointing at the
+# runner's resources (so the first invocation finds real tables).
+fn_env=(--manifest "$root/shared/resources/resources.json" --prefix "$prefix" --env "AWS_ENDPOINT_URL=$endpoint")
+log "cold start: api ($runs runs init-only, $runs runs with events/api/health.json, 1 run under strace)"
+step "$py" "$bench/coldstart.py" --bin "$tmp/bin/api" --function api --runs "$runs" --event "$root/events/api/health.json" \
+  "${fn_env[@]}" --log "$results/coldstart-api.log" --out "$results/coldstart-api.json"
+log "cold start: outbox-relay (events/outbox-relay/sweep.json)"
+step "$py" "$bench/coldstart.py" --bin "$tmp/bin/outbox-relay" --function outbox-relay --runs "$runs" \
+  --event "$root/events/outbox-relay/sweep.json" "${fn_env[@]}" \
+  --log "$results/coldstart-outbox-relay.log" --out "$results/coldstart-outbox-relay.json"
+# Where init time goes: rustls-native-certs reads every file of the certificate directory (SSL_CERT_DIR, by default
+# /etc/ssl/certs: ~300 files on Debian/Ubuntu, usually only bundles on Amazon Linux). The same api binary with an empty one:
+log "cold start: api with an empty SSL_CERT_DIR (init only)"
+mkdir -p "$tmp/empty-cert-dir"
+step "$py" "$bench/coldstart.py" --bin "$tmp/bin/api" --function api --runs "$runs" "${fn_env[@]}" \
+  --env "SSL_CERT_DIR=$tmp/empty-cert-dir" --no-strace --log "$results/coldstart-api.log" --out "$results/coldstart-api-empty-cert-dir.json"
+
+# --- 3. records latency -------------------------------------------------------------------------------------------
+log "records: $creates creates + $ops gets through the runner, $ops PutItem + GetItem against the emulator, $concurrency clients"
+step "$py" "$bench/records.py" --base-url "$base_url" --api-key "$api_key" --endpoint "$endpoint" \
+  --scratch-table "$prefix-bench-scratch" --ops "$ops" --creates "$creates" --concurrency "$concurrency" \
+  --warmup "$warmup" --profile --profile-ops "$profile_ops" --out "$results/records.json"
+
+# --- summary ------------------------------------------------------------------------------------------------------
+emu_log="$root/local/.state/emulator-$emu_port.log"
+rss_now="$(ps -o rss= -p "$emu_pid" 2>/dev/null | tr -d ' ' || true)"
+count() { local n; n="$(grep -c "$1" "$emu_log" 2>/dev/null || true)"; echo "${n:-0}"; }
+cat > "$results/meta.json" <<EOF
+{
+  "date_utc": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "commit": "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)",
+  "dirty": $( [ -z "$(git -C "$root" status --porcelain 2>/dev/null)" ] && echo false || echo true ),
+  "cpus": $(nproc),
+  "cpu_model": "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//;s/"//g')",
+  "rustc": "$(rustc --version)",
+  "python": "$("$py" --version 2>&1)",
+  "moto": "$("$root/local/.venv/bin/python" -c 'import moto; print(moto.__version__)')",
+  "prefix": "$prefix",
+  "runs": $runs, "ops": $ops, "creates": $creates, "concurrency": $concurrency,
+  "release_build_s": $build_s,
+  "cargo_lambda": "${lambda_status%; }",
+  "emulator_http_500": $(count '" 500 -'),
+  "emulator_dict_changed_errors": $(count 'dictionary changed size during iteration'),
+  "emulator_rss_mb_now": $(( ${rss_now:-0} / 1024 )),
+  "emulator_peak_rss_mb": $(( $(cat "$tmp/emulator-peak-rss-kb") / 1024 )),
+  "total_s": $(( $(date +%s) - started ))
+}
+EOF
+"$py" "$bench/summarize.py" "$results" | tee "$results/summary.md"
+echo "results: $results" >&2

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Markdown summary of one bench/run.sh results directory.
+
+  summarize.py bench/results/<stamp>
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+GOAL_INIT_MS = 25.0
+
+
+def load(d, name):
+    p = os.path.join(d, name)
+    return json.load(open(p)) if os.path.exists(p) else None
+
+
+def status(we):
+    """HTTP status of an API Gateway response, or `ok` for a response without one (SQS batch response)."""
+    if not we:
+        return "–"
+    if we.get("last_response_status") is not None:
+        return str(we["last_response_status"])
+    return "ok: `" + we.get("last_response_excerpt", "")[:60] + "`"
+
+
+def ms(v):
+    return "–" if v is None else (f"{v:.1f}" if v >= 10 else f"{v:.2f}")
+
+
+def mib(b):
+    return f"{b / 1048576:.2f} MiB"
+
+
+def main():
+    d = sys.argv[1]
+    meta = load(d, "meta.json") or {}
+    out = []
+    w = out.append
+    w(f"# HubbleWave benchmarks — {meta.get('date_utc', '?')}")
+    w("")
+    w(
+        f"commit `{meta.get('commit')}`{' (dirty tree)' if meta.get('dirty') else ''}; {meta.get('cpus')} CPUs "
+        f"({meta.get('cpu_model')}); {meta.get('rustc')}; moto {meta.get('moto')}; total {meta.get('total_s')} s"
+    )
+    w("")
+
+    sizes = load(d, "sizes.json") or []
+    w("## 1. Release binary size")
+    w("")
+    w("| build | function | arch | size | zipped (deploy package) | needs |")
+    w("|---|---|---|---:|---:|---|")
+    for r in sizes:
+        w(f"| {r['build']} | {r['function']} | {r['arch']} | {r['bytes']:,} B ({mib(r['bytes'])}) | {r['zip_bytes']:,} B ({mib(r['zip_bytes'])}) | {r['needs'] or 'static'} |")
+    w("")
+    w(f"cargo lambda: {meta.get('cargo_lambda', '?')}")
+    w("")
+
+    w(f"## 2. Cold start (process start → first `GET …/invocation/next`), goal ≤ {GOAL_INIT_MS:.0f} ms")
+    w("")
+    w("| function | runs | init min | init p50 | init p95 | goal met (p95) | init CPU p50 | first invocation p50 / p95 | status | network during init |")
+    w("|---|---:|---:|---:|---:|---|---:|---|---|---|")
+    floor = None
+    for f, label in (("api", "api"), ("outbox-relay", "outbox-relay"), ("api-empty-cert-dir", "api, empty `SSL_CERT_DIR`")):
+        c = load(d, f"coldstart-{f}.json")
+        if not c:
+            if "cert" not in f:
+                w(f"| {label} | – | – | – | – | not measured | | | | |")
+            continue
+        i = c["init_only"]["init_ms"]
+        we = c.get("with_event", {})
+        inv = we.get("first_invoke_ms", {})
+        net = c["network_during_init"]
+        net_s = (
+            "not checked (" + net.get("reason", "") + ")"
+            if not net.get("checked")
+            else ("none" if net["ok"] else f"**{len(net['network_calls_besides_runtime_api'])} connection(s)**: {net['network_calls_besides_runtime_api'][:3]}")
+        )
+        fails = c["init_only"]["failures"] + we.get("failures", [])
+        w(
+            f"| {label} | {i.get('n', 0)} | {ms(i.get('min'))} | {ms(i.get('p50'))} | {ms(i.get('p95'))} | "
+            f"{'yes' if i.get('p95', 1e9) <= GOAL_INIT_MS else '**no**'} | {ms(c['init_only'].get('init_cpu_ms', {}).get('p50'))} | {ms(inv.get('p50'))} / {ms(inv.get('p95'))} ms | "
+            f"{status(we)}{' (' + str(len(fails)) + ' failed runs)' if fails else ''} | {net_s} |"
+        )
+        floor = c.get("spawn_floor_ms")
+    if floor:
+        w("")
+        w(f"Harness floor (spawn and reap `/bin/true`): p50 {ms(floor['p50'])} ms, p95 {ms(floor['p95'])} ms — included in the init figures. "
+          "Init CPU: CPU time of all the process's threads when it first asks for an event.")
+    w("")
+
+    r = load(d, "records.json")
+    w("## 3. Records latency")
+    w("")
+    if not r:
+        w("not measured")
+    else:
+        w(f"{r['concurrency']} concurrent clients; {r['creates']} creates then {r['ops']} gets through the runner; {r['ops']} PutItem then {r['ops']} GetItem directly against the emulator. Latencies in ms.")
+        w("")
+        w("| what | n | errors | p50 | p95 | p99 | throughput /s | p50 first → last tenth |")
+        w("|---|---:|---:|---:|---:|---:|---:|---|")
+        rows = [
+            ("runner: POST /v1/data/company", r["runner"]["create"]),
+            ("runner: GET /v1/data/company/{id}", r["runner"]["get"]),
+            ("emulator (boto3): PutItem", r["emulator"]["put"]),
+            ("emulator (boto3): GetItem", r["emulator"]["get"]),
+        ]
+        if "emulator_raw" in r:
+            rows += [("emulator (raw HTTP): PutItem", r["emulator_raw"]["put"]), ("emulator (raw HTTP): GetItem", r["emulator_raw"]["get"])]
+        for name, s in rows:
+            growth = f"{ms(s.get('p50_first_tenth'))} → {ms(s.get('p50_last_tenth'))}" if "p50_first_tenth" in s else ""
+            w(f"| {name} | {s['n']} | {s['errors']} | {ms(s.get('p50'))} | {ms(s.get('p95'))} | {ms(s.get('p99'))} | {ms(s.get('throughput_per_s'))} | {growth} |")
+        w("")
+        ra = r["ratio"]
+        w("**Tracked ratio (runner / emulator via boto3):** "
+          f"create/PutItem p50 **{ra['create_p50']:.1f}×**, p95 {ra['create_p95']:.1f}×; "
+          f"get/GetItem p50 **{ra['get_p50']:.1f}×**, p95 {ra['get_p95']:.1f}×")
+        if "ratio_raw" in r:
+            rr = r["ratio_raw"]
+            w("")
+            w("Same-client ratio (runner / emulator via raw HTTP, identical client on both sides): "
+              f"create p50 {rr['create_p50']:.1f}×, p95 {rr['create_p95']:.1f}×; get p50 {rr['get_p50']:.1f}×, p95 {rr['get_p95']:.1f}×")
+        w("")
+        w(f"Emulator errors during the run: {meta.get('emulator_http_500', '?')} HTTP 500 answers "
+          f"({meta.get('emulator_dict_changed_errors', '?')} of them moto's `dictionary changed size during iteration` in TransactWriteItems). "
+          f"Emulator memory: peak RSS {meta.get('emulator_peak_rss_mb', '?')} MiB.")
+        w("")
+        client = {n: s.get("client_cpu_ms_per_op") for n, s in rows}
+        w("Client CPU per operation (ms): " + ", ".join(f"{n.split(':')[0]} {n.split(': ')[1]} {ms(v)}" for n, v in client.items()))
+        p = r.get("profile")
+        if p:
+            w("")
+            w(f"### Where a request's time goes (sequential, {p['requests']} requests each, 1 client)")
+            w("")
+            w("| request | emulator calls per request | runner latency p50 | those emulator calls replayed alone (Σ calls × p50) | runner's own share |")
+            w("|---|---|---:|---:|---:|")
+            for op in ("create", "get"):
+                q = p[op]
+                calls = ", ".join(f"{k.split('.')[-1]} ×{v:g}" for k, v in q["calls_per_request"].items())
+                per = "; ".join(f"{k.split('.')[-1]} {ms(v['p50'])}" for k, v in q["emulator_calls_ms"].items())
+                w(f"| {op} | {calls} | {ms(q['runner_ms']['p50'])} | {ms(q['emulator_ms_per_request'])} ({per}) | {ms(q['runner_own_ms'])} |")
+            w("")
+            w("Background emulator calls while idle (per second): " + ", ".join(f"{k} {v:g}" for k, v in p["background_calls_per_s"].items()))
+    w("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
