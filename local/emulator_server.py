@@ -1,20 +1,90 @@
-"""The local AWS emulator: moto's server, started as `moto_server` starts it, with one change.
+"""The local AWS emulator: moto's server, started as `moto_server` starts it, with two changes to DynamoDB.
 
-moto serves requests on many threads and its DynamoDB backend does not lock: two TransactWriteItems racing on the
-same key can both pass their conditions and both commit, which real DynamoDB never allows (it serialises
-conflicting transactions). The platform relies on that guarantee for unique values, versions and single-use items,
-and its tests prove it, so DynamoDB requests are served one at a time here. Other services keep their threads
-(SQS long polls must not block everything else).
+1. moto serves requests on many threads and its DynamoDB backend does not lock: two TransactWriteItems racing on
+   the same key can both pass their conditions and both commit, which real DynamoDB never allows (it serialises
+   conflicting transactions). The platform relies on that guarantee for unique values, versions and single-use
+   items, and its tests prove it, so DynamoDB requests are served one at a time here. Other services keep their
+   threads (SQS long polls must not block everything else).
+2. Before each TransactWriteItems, moto deep-copies every table the transaction touches (once per action), to roll
+   back on failure. That makes each write cost as much as the table is large: creates slowed to seconds and memory
+   grew by gigabytes after a few hundred records. Here the transaction instead snapshots only the items it touches
+   and restores those on failure, which is the same rollback at the cost of the transaction's own size.
+
+Both changes are covered by the end-to-end tests (concurrent unique creates, rejected transactions that must leave
+nothing behind). moto is pinned in requirements.txt; the patch checks the version it was written for.
 """
 
 import argparse
+import copy
 import os
 import signal
 import sys
 import threading
 
+import moto
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
+
+PATCHED_FOR = "5.2.5"
+
+
+class _CopyWithoutTables:
+    """Stands in for the `copy` module inside moto's DynamoDB backend: tables are not copied, all else is."""
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _touched_items(backend, transact_items):
+    """(table, key, attributes before or None) of every item a transaction may change."""
+    touched = []
+    for action in transact_items:
+        op_type, op = next(iter(action.items()))
+        table_name = op.get("TableName")
+        if op_type == "ConditionCheck" or table_name not in backend.tables:
+            continue
+        table = backend.tables[table_name]
+        if op_type == "Put":
+            attrs = op.get("Item", {})
+            key = {k: attrs[k] for k in (table.hash_key_attr, table.range_key_attr) if k and k in attrs}
+        else:
+            key = op.get("Key")
+        if not key:
+            continue
+        try:
+            current = backend.get_item(table_name, key)
+        except Exception:  # a malformed key: moto reports it while running the transaction
+            continue
+        touched.append((table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+    return touched
+
+
+def patch_transactions():
+    if moto.__version__ != PATCHED_FOR:
+        sys.exit(f"emulator_server.py patches moto {PATCHED_FOR}, found {moto.__version__}: review the patch")
+    dynamodb_models.copy = _CopyWithoutTables()
+    original = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        before = _touched_items(self, transact_items)
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table_name, key, attrs in reversed(before):
+                if attrs is None:
+                    if self.get_item(table_name, key) is not None:
+                        self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, attrs)
+            raise
+
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
 class SerialiseDynamoDB:
@@ -36,6 +106,7 @@ def main() -> None:
     parser.add_argument("-p", "--port", type=int, default=4566)
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
+    patch_transactions()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, SerialiseDynamoDB(app), threaded=True, request_handler=MotoRequestHandler)

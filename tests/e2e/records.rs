@@ -132,6 +132,9 @@ async fn if_match_guards_updates_and_references_must_exist() {
     assert_eq!(dangling.status, 422);
     assert_eq!(dangling.pointers(), ["/data/relationships/company"]);
     assert_eq!(dangling.body["errors"][0]["code"], "missing-reference");
+    // the rejected transaction left nothing behind: no record, no claim on the email
+    assert_eq!(t.get("/v1/data/contact").await.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(t.create("contact", json!({"email": "y@example.com"}), None).await.status, 201);
 }
 
 #[tokio::test]
