@@ -126,12 +126,13 @@ if [ "$skip_lambda" != 1 ]; then
   lambda_status=""
   # cargo-zigbuild's linker wrapper embeds the path of the cargo-lambda binary, and the build cache is keyed on the
   # linker: with a second copy of cargo-lambda, this and local/package.sh (which installs the same pinned version
-  # into local/.venv) would throw away each other's ARM64 builds. Use the project's copy when it is the same version.
+  # into its build venv) would throw away each other's ARM64 builds. Use the project's copy when it is the same version.
   lambda_path="$venv/bin"
   want_version="$(PATH="$venv/bin:$PATH" cargo lambda --version 2>/dev/null || true)"
-  if [ -x "$root/local/.venv/bin/cargo-lambda" ] && [ -n "$want_version" ] \
-     && [ "$(PATH="$root/local/.venv/bin:$PATH" cargo lambda --version 2>/dev/null || true)" = "$want_version" ]; then
-    lambda_path="$root/local/.venv/bin"
+  build_venv="${HUBBLE_BUILD_VENV:-$HOME/.cache/hubblewave/build-venv}"
+  if [ -x "$build_venv/bin/cargo-lambda" ] && [ -n "$want_version" ] \
+     && [ "$(PATH="$build_venv/bin:$PATH" cargo lambda --version 2>/dev/null || true)" = "$want_version" ]; then
+    lambda_path="$build_venv/bin"
   fi
   lambda_status="${want_version:-cargo-lambda ?} from ${lambda_path#$root/}; "
   for arch in x86-64 arm64; do

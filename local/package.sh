@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds every function of resources.json the way `cdk deploy` does (cargo-lambda, release, ARM64) and checks that
-# each one produced an ARM64 `bootstrap`. Installs cargo-lambda and zig into local/.venv from PyPI when missing.
+# each one produced an ARM64 `bootstrap`. Installs cargo-lambda and zig from PyPI when missing, into a venv outside
+# the clone (HUBBLE_BUILD_VENV, default ~/.cache/hubblewave/build-venv): cargo-zigbuild keys cargo's build cache on
+# the path of its linker wrapper, so a venv inside each fresh clone would rebuild every crate every time.
 #   local/package.sh [OUTPUT_DIR]     default: $CARGO_TARGET_DIR/lambda
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$root"
 
-venv="$root/local/.venv"
+venv="${HUBBLE_BUILD_VENV:-$HOME/.cache/hubblewave/build-venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 stamp="$venv/.requirements-build.sha"
 want="$(sha256sum local/requirements-build.txt | cut -d' ' -f1)"
