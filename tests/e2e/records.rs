@@ -30,17 +30,7 @@ async fn a_created_record_is_stored_in_dynamodb_and_announced_on_the_bus() {
     assert!(created.header("location").ends_with(&format!("/v1/data/contact/{id}")));
 
     // in DynamoDB, under the tenant's partition
-    let item = s
-        .dynamo()
-        .get_item()
-        .table_name(s.config().data_table)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("T#{}#E#contact", t.id)))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("R#{id}")))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .expect("the record is stored");
+    let item = s.stored_record(&t.id, "contact", &id).await.expect("the record is stored");
     let attrs = item["attrs"].as_m().unwrap();
     assert_eq!(attrs["email"].as_s().unwrap(), "ada@example.com");
     assert_eq!(attrs["age"].as_n().unwrap(), "36");
@@ -200,17 +190,7 @@ async fn sensitive_fields_are_encrypted_at_rest_and_kept_out_of_events() {
     assert_eq!(created.body["data"]["attributes"]["diagnosis"], "confidential words");
     let id = created.body["data"]["id"].as_str().unwrap().to_owned();
 
-    let item = s
-        .dynamo()
-        .get_item()
-        .table_name(s.config().data_table)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("T#{}#E#patient", t.id)))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("R#{id}")))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let item = s.stored_record(&t.id, "patient", &id).await.expect("the record is stored");
     let stored = item["attrs"].as_m().unwrap()["diagnosis"].as_s().unwrap().clone();
     assert!(stored.starts_with("hwenc:v1:"), "{stored}");
     assert!(!format!("{item:?}").contains("confidential"), "no plaintext in the item");

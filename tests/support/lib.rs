@@ -45,6 +45,21 @@ impl Stack {
         aws_sdk_sqs::Client::new(&self.sdk)
     }
 
+    /// A record's item exactly as stored in the data table, read straight from DynamoDB.
+    pub async fn stored_record(&self, tenant: &str, entity: &str, id: &str) -> Option<hw_aws::dynamo::Item> {
+        use aws_sdk_dynamodb::types::AttributeValue::S;
+        let out = self
+            .dynamo()
+            .get_item()
+            .table_name(self.config().data_table)
+            .key("pk", S(hw_store::keys::entity_pk(tenant, entity)))
+            .key("sk", S(hw_store::keys::record_sk(id)))
+            .send()
+            .await
+            .expect("GetItem");
+        out.item
+    }
+
     /// The ARN of the queue at `url`.
     pub async fn queue_arn(&self, url: &str) -> String {
         queue_arn(&self.sqs(), url).await.expect("queue attributes")

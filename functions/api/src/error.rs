@@ -35,6 +35,12 @@ impl ApiError {
         self
     }
 
+    /// Names the query parameter at fault (`source.parameter` in JSON:API errors).
+    pub fn with_parameter(mut self, parameter: &str) -> Self {
+        self.problem = self.problem.with_extension("parameter", parameter);
+        self
+    }
+
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
         self

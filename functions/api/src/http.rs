@@ -76,10 +76,12 @@ impl Request {
     }
 
     /// `If-Match: "3"` (or `W/"3"`) as a version number; `*` means "any version".
-    pub fn if_match(&self) -> Result<Option<u64>, ()> {
+    pub fn if_match(&self) -> Result<Option<u64>, crate::error::ApiError> {
         match self.header("if-match").map(str::trim) {
             None | Some("*") => Ok(None),
-            Some(v) => v.trim_start_matches("W/").trim_matches('"').parse().map(Some).map_err(|_| ()),
+            Some(v) => v.trim_start_matches("W/").trim_matches('"').parse().map(Some).map_err(|_| {
+                crate::error::ApiError::bad_request("If-Match must be an ETag this API returned, e.g. \"3\", or *")
+            }),
         }
     }
 }

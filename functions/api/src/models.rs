@@ -28,22 +28,18 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
         ([name], &M::GET) => Ok(render(200, &deps.models.get(tenant, name).await?)),
         ([name], &M::PUT) => {
             require(&p, scope::MODELS_WRITE)?;
-            let if_match = if_match(req)?;
+            let if_match = req.if_match()?;
             let input = parse_input(deps, req)?;
             Ok(render(200, &deps.models.replace(tenant, name, input, if_match).await?))
         }
         ([name], &M::DELETE) => {
             require(&p, scope::MODELS_WRITE)?;
-            deps.models.delete(tenant, name, if_match(req)?).await?;
+            deps.models.delete(tenant, name, req.if_match()?).await?;
             Ok(Response::new(204))
         }
         ([_], _) => Err(method_not_allowed(req, "GET, PUT, DELETE")),
         _ => Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
     }
-}
-
-fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
-    req.if_match().map_err(|_| ApiError::bad_request("If-Match must be an ETag this API returned, e.g. \"3\", or *"))
 }
 
 fn parse_input(deps: &Deps, req: &Request) -> Result<ModelInput, ApiError> {

@@ -51,7 +51,7 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
         }
         ([entity, id], &M::PATCH) => {
             write(entity)?;
-            let if_match = if_match(req)?;
+            let if_match = req.if_match()?;
             let model = deps.records.model(&p.tenant, entity).await?;
             let doc = parse_document(deps, req, &model, Some(id))?;
             let record = deps.records.update(&p, &model, id, &doc.attributes, if_match, &|f| doc.pointer(f)).await?;
@@ -60,16 +60,12 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
         ([entity, id], &M::DELETE) => {
             write(entity)?;
             let model = deps.records.model(&p.tenant, entity).await?;
-            deps.records.delete(&p, &model, id, if_match(req)?).await?;
+            deps.records.delete(&p, &model, id, req.if_match()?).await?;
             Ok(Response::new(204))
         }
         ([_, _], _) => Err(method_not_allowed(req, "GET, PATCH, DELETE")),
         _ => Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
     }
-}
-
-fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
-    req.if_match().map_err(|_| ApiError::bad_request("If-Match must be an ETag this API returned, e.g. \"3\", or *"))
 }
 
 fn page_params(req: &Request) -> Result<(usize, Option<String>), ApiError> {
@@ -81,7 +77,7 @@ fn page_params(req: &Request) -> Result<(usize, Option<String>), ApiError> {
                 "Unsupported query parameter",
                 format!("`{k}` is not a query parameter of this endpoint"),
             )
-            .with_extension_parameter(k));
+            .with_parameter(k));
         }
     }
     let size = match req.query_param("page[size]") {
@@ -93,7 +89,7 @@ fn page_params(req: &Request) -> Result<(usize, Option<String>), ApiError> {
                 "Invalid query parameter",
                 format!("page[size] must be a whole number from 1 to {MAX_PAGE_SIZE}"),
             )
-            .with_extension_parameter("page[size]")
+            .with_parameter("page[size]")
         })?,
     };
     let after = match req.query_param("page[after]") {
@@ -111,18 +107,11 @@ fn page_params(req: &Request) -> Result<(usize, Option<String>), ApiError> {
                         "Invalid query parameter",
                         "page[after] is not a cursor this API returned",
                     )
-                    .with_extension_parameter("page[after]")
+                    .with_parameter("page[after]")
                 })?,
         ),
     };
     Ok((size, after))
-}
-
-impl ApiError {
-    fn with_extension_parameter(mut self, parameter: &str) -> Self {
-        self.problem = self.problem.with_extension("parameter", parameter);
-        self
-    }
 }
 
 /// A request document, flattened: attributes and relationship ids in one map, remembering where each came from.

@@ -73,29 +73,25 @@ pub async fn bootstrap(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Reso
             .build()?;
         let window = FlexibleTimeWindow::builder().mode(FlexibleTimeWindowMode::Off).build()?;
         let name = Manifest::physical(prefix, id);
-        let exists = scheduler.get_schedule().name(&name).send().await.is_ok();
-        if exists {
-            scheduler
-                .update_schedule()
-                .name(&name)
-                .schedule_expression(&s.expression)
-                .flexible_time_window(window)
-                .target(target)
-                .description(&s.description)
-                .send()
-                .await
-                .with_context(|| format!("schedule {name}"))?;
+        // Create and update take the same members; only the operation differs.
+        macro_rules! put_schedule {
+            ($op:ident) => {
+                scheduler
+                    .$op()
+                    .name(&name)
+                    .schedule_expression(&s.expression)
+                    .flexible_time_window(window)
+                    .target(target)
+                    .description(&s.description)
+                    .send()
+                    .await
+                    .with_context(|| format!("schedule {name}"))?
+            };
+        }
+        if scheduler.get_schedule().name(&name).send().await.is_ok() {
+            put_schedule!(update_schedule);
         } else {
-            scheduler
-                .create_schedule()
-                .name(&name)
-                .schedule_expression(&s.expression)
-                .flexible_time_window(window)
-                .target(target)
-                .description(&s.description)
-                .send()
-                .await
-                .with_context(|| format!("schedule {name}"))?;
+            put_schedule!(create_schedule);
         }
     }
     Ok(Resources { prefix: prefix.to_owned(), queues, dlqs, data_key_id })

@@ -86,8 +86,3 @@ pub fn s(v: impl Into<String>) -> AttributeValue {
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
-
-/// Reads a numeric attribute as u64.
-pub fn get_u64(item: &Item, name: &str) -> Option<u64> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
-}

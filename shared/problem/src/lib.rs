@@ -60,10 +60,6 @@ impl Problem {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("problem serialises")
     }
-
-    pub fn status_code(&self) -> http::StatusCode {
-        http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
-    }
 }
 
 #[cfg(test)]
