@@ -10,7 +10,7 @@
 # Tunables (environment): BENCH_RUNS (cold-start runs per function, 30), BENCH_OPS (gets through the runner and
 # puts/gets against the emulator, 2000), BENCH_CREATES (creates through the runner, 500), BENCH_CONCURRENCY (20),
 # BENCH_SKIP_LAMBDA=1, BENCH_EMULATOR_MAX_RSS_MB (4096: the emulator is killed, and the run fails, beyond it),
-# CARGO_TARGET_DIR (default ~/.cache/hubblewave/target).
+# CARGO_TARGET_DIR (default: one per checkout under ~/.cache/hubblewave/targets, see local/common.sh).
 #
 # It starts its own emulator (moto, via local/emulator.sh) and its own local runner on free ports (never 4566/8080),
 # with a unique resource prefix and a temporary state directory, and stops both on exit, failure or interrupt.
@@ -19,7 +19,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bench="$root/bench"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hubblewave/target}"
+# shellcheck source=../local/common.sh
+source "$root/local/common.sh"
 
 runs="${BENCH_RUNS:-30}"
 ops="${BENCH_OPS:-2000}"

@@ -2,8 +2,11 @@
 # shellcheck shell=bash
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# Builds go to a target directory outside the clone, so fresh clones (and CI) reuse earlier builds.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hubblewave/target}"
+# Builds go to a target directory outside the clone, one per checkout path, so a later run of the same checkout (CI
+# included) reuses its builds. One per path because cargo decides freshness of workspace crates by file times: a
+# directory shared by two checkouts can hand one of them test binaries built from the other, with the other's
+# CARGO_MANIFEST_DIR baked in.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hubblewave/targets/$(printf '%s' "$root" | sha256sum | cut -c1-16)}"
 
 need() {
   command -v "$1" >/dev/null 2>&1 || { echo "error: $1 is required ($2)" >&2; exit 1; }
