@@ -4,7 +4,9 @@ use hw_domain::principal::scope;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{authenticate, require};
+use hw_domain::principal::Principal;
+
+use crate::auth::require;
 use crate::error::ApiError;
 use crate::http::{JSON, Request, Response};
 use crate::{Deps, body, method_not_allowed};
@@ -18,9 +20,8 @@ struct NewKey {
     expires_at: Option<String>,
 }
 
-pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response, ApiError> {
-    let p = authenticate(deps, req).await?;
-    require(&p, scope::ADMIN)?;
+pub async fn route(deps: &Deps, req: &Request, p: &Principal, rest: &[&str]) -> Result<Response, ApiError> {
+    require(p, scope::ADMIN)?;
     use http::Method as M;
     match (rest, &req.method) {
         ([], &M::GET) => Ok(Response::json(200, JSON, &json!({"data": deps.tenants.list_keys(&p.tenant).await?}))),

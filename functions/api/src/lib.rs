@@ -106,28 +106,88 @@ pub async fn handle(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2
     .await
 }
 
+/// The route families of the API. Public ones answer without credentials; every other one authenticates first.
+enum Family {
+    Health,
+    Authenticated(Private),
+    UnknownVersion(String),
+    NoRoute,
+}
+
+/// Routes that need a principal.
+enum Private {
+    Data,
+    Models,
+    ApiKeys,
+}
+
+impl Family {
+    fn of(segments: &[&str]) -> Self {
+        match segments {
+            ["health"] => Self::Health,
+            ["v1", "data", ..] => Self::Authenticated(Private::Data),
+            ["v1", "models", ..] => Self::Authenticated(Private::Models),
+            ["v1", "api-keys", ..] => Self::Authenticated(Private::ApiKeys),
+            [version, ..]
+                if version.len() > 1
+                    && version.starts_with('v')
+                    && version[1..].chars().all(|c| c.is_ascii_digit())
+                    && *version != "v1" =>
+            {
+                Self::UnknownVersion((*version).to_owned())
+            }
+            _ => Self::NoRoute,
+        }
+    }
+
+    fn flavour(&self) -> Flavour {
+        if matches!(self, Self::Authenticated(Private::Data)) { Flavour::JsonApi } else { Flavour::Problem }
+    }
+}
+
+/// The route template of a path, as request logs and usage reports group by it (`/v1/data/{entity}/{id}`).
+pub fn route_template(segments: &[&str]) -> String {
+    let named: Vec<&str> = match segments {
+        ["v1", "data", _] => vec!["v1", "data", "{entity}"],
+        ["v1", "data", _, "_bulk"] => vec!["v1", "data", "{entity}", "_bulk"],
+        ["v1", "data", _, _] => vec!["v1", "data", "{entity}", "{id}"],
+        ["v1", "models", _] => vec!["v1", "models", "{name}"],
+        ["v1", "api-keys", _] => vec!["v1", "api-keys", "{id}"],
+        ["v1", "api-keys", _, action] => vec!["v1", "api-keys", "{id}", action],
+        ["health"] | ["v1", "models"] | ["v1", "api-keys"] | ["v1", "data"] => segments.to_vec(),
+        ["v1", "openapi.json"] | ["v1", "audit"] | ["v1", "usage"] | ["docs"] => segments.to_vec(),
+        ["docs", "assets", _] => vec!["docs", "assets", "{file}"],
+        _ => return "(unmatched)".into(),
+    };
+    format!("/{}", named.join("/"))
+}
+
 async fn route(deps: &Deps, req: &Request) -> (Flavour, Result<Response, ApiError>) {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    match segs.as_slice() {
-        ["health"] => (Flavour::Problem, health::get(deps, req).await),
-        ["v1", "data", rest @ ..] => (Flavour::JsonApi, records::route(deps, req, rest).await),
-        ["v1", "models", rest @ ..] => (Flavour::Problem, models::route(deps, req, rest).await),
-        ["v1", "api-keys", rest @ ..] => (Flavour::Problem, keys::route(deps, req, rest).await),
-        [version, ..]
-            if version.starts_with('v') && version[1..].chars().all(|c| c.is_ascii_digit()) && *version != "v1" =>
-        {
-            (
-                Flavour::Problem,
-                Err(ApiError::new(
-                    404,
-                    "unknown-api-version",
-                    "Unknown API version",
-                    format!("API version `{version}` does not exist; the current version is v1"),
-                )),
-            )
+    let family = Family::of(&segs);
+    let flavour = family.flavour();
+    let result = async {
+        match family {
+            Family::Health => health::get(deps, req).await,
+            Family::UnknownVersion(version) => Err(ApiError::new(
+                404,
+                "unknown-api-version",
+                "Unknown API version",
+                format!("API version `{version}` does not exist; the current version is v1"),
+            )),
+            Family::NoRoute => Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
+            Family::Authenticated(which) => {
+                let p = auth::authenticate(deps, req).await?;
+                match which {
+                    Private::Data => records::route(deps, req, &p, &segs[2..]).await,
+                    Private::Models => models::route(deps, req, &p, &segs[2..]).await,
+                    Private::ApiKeys => keys::route(deps, req, &p, &segs[2..]).await,
+                }
+            }
         }
-        _ => (Flavour::Problem, Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path)))),
     }
+    .await;
+    (flavour, result)
 }
 
 /// Answers 405 with the methods a resource supports.

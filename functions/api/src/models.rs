@@ -4,13 +4,14 @@ use hw_domain::model::{Model, ModelInput};
 use hw_domain::principal::scope;
 use serde_json::{Value, json};
 
-use crate::auth::{authenticate, require};
+use hw_domain::principal::Principal;
+
+use crate::auth::require;
 use crate::error::ApiError;
 use crate::http::{JSON, Request, Response};
 use crate::{Deps, body, method_not_allowed};
 
-pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response, ApiError> {
-    let p = authenticate(deps, req).await?;
+pub async fn route(deps: &Deps, req: &Request, p: &Principal, rest: &[&str]) -> Result<Response, ApiError> {
     let tenant = p.tenant.as_str();
     use http::Method as M;
     match (rest, &req.method) {
@@ -19,7 +20,7 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             Ok(Response::json(200, JSON, &json!({"data": models})))
         }
         ([], &M::POST) => {
-            require(&p, scope::MODELS_WRITE)?;
+            require(p, scope::MODELS_WRITE)?;
             let input = parse_input(deps, req)?;
             let model = deps.models.create(tenant, input).await?;
             Ok(render(201, &model).header("location", format!("/v1/models/{}", model.name)))
@@ -27,13 +28,13 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
         ([], _) => Err(method_not_allowed(req, "GET, POST")),
         ([name], &M::GET) => Ok(render(200, &deps.models.get(tenant, name).await?)),
         ([name], &M::PUT) => {
-            require(&p, scope::MODELS_WRITE)?;
+            require(p, scope::MODELS_WRITE)?;
             let if_match = req.if_match()?;
             let input = parse_input(deps, req)?;
             Ok(render(200, &deps.models.replace(tenant, name, input, if_match).await?))
         }
         ([name], &M::DELETE) => {
-            require(&p, scope::MODELS_WRITE)?;
+            require(p, scope::MODELS_WRITE)?;
             deps.models.delete(tenant, name, req.if_match()?).await?;
             Ok(Response::new(204))
         }

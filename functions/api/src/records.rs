@@ -6,7 +6,9 @@ use hw_domain::model::{FieldType, Model};
 use hw_domain::record::Record;
 use serde_json::{Map, Value, json};
 
-use crate::auth::{authenticate, require};
+use hw_domain::principal::Principal;
+
+use crate::auth::require;
 use crate::error::ApiError;
 use crate::http::{JSON, JSON_API, Request, Response};
 use crate::{Deps, body, method_not_allowed};
@@ -14,17 +16,16 @@ use crate::{Deps, body, method_not_allowed};
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 200;
 
-pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response, ApiError> {
-    let p = authenticate(deps, req).await?;
+pub async fn route(deps: &Deps, req: &Request, p: &Principal, rest: &[&str]) -> Result<Response, ApiError> {
     use http::Method as M;
-    let read = |entity: &str| require(&p, &format!("data:read:{entity}"));
-    let write = |entity: &str| require(&p, &format!("data:write:{entity}"));
+    let read = |entity: &str| require(p, &format!("data:read:{entity}"));
+    let write = |entity: &str| require(p, &format!("data:write:{entity}"));
     match (rest, &req.method) {
         ([entity], &M::GET) => {
             read(entity)?;
             let (size, after) = page_params(req)?;
             let model = deps.records.model(&p.tenant, entity).await?;
-            let (records, next) = deps.records.list(&p, &model, size, after.as_deref()).await?;
+            let (records, next) = deps.records.list(p, &model, size, after.as_deref()).await?;
             let data: Vec<Value> = records.iter().map(|r| resource(&req.base_url, &model, r)).collect();
             let self_link = format!("{}/v1/data/{entity}", req.base_url);
             let mut links = json!({"self": self_link});
@@ -38,7 +39,7 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             write(entity)?;
             let model = deps.records.model(&p.tenant, entity).await?;
             let doc = parse_document(deps, req, &model, None)?;
-            let record = deps.records.create(&p, &model, doc.id.clone(), &doc.attributes, &|f| doc.pointer(f)).await?;
+            let record = deps.records.create(p, &model, doc.id.clone(), &doc.attributes, &|f| doc.pointer(f)).await?;
             let location = format!("{}/v1/data/{entity}/{}", req.base_url, record.id);
             Ok(single(201, &req.base_url, &model, &record).header("location", location))
         }
@@ -46,7 +47,7 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
         ([entity, id], &M::GET) => {
             read(entity)?;
             let model = deps.records.model(&p.tenant, entity).await?;
-            let record = deps.records.get(&p, &model, id).await?;
+            let record = deps.records.get(p, &model, id).await?;
             Ok(single(200, &req.base_url, &model, &record))
         }
         ([entity, id], &M::PATCH) => {
@@ -54,13 +55,13 @@ pub async fn route(deps: &Deps, req: &Request, rest: &[&str]) -> Result<Response
             let if_match = req.if_match()?;
             let model = deps.records.model(&p.tenant, entity).await?;
             let doc = parse_document(deps, req, &model, Some(id))?;
-            let record = deps.records.update(&p, &model, id, &doc.attributes, if_match, &|f| doc.pointer(f)).await?;
+            let record = deps.records.update(p, &model, id, &doc.attributes, if_match, &|f| doc.pointer(f)).await?;
             Ok(single(200, &req.base_url, &model, &record))
         }
         ([entity, id], &M::DELETE) => {
             write(entity)?;
             let model = deps.records.model(&p.tenant, entity).await?;
-            deps.records.delete(&p, &model, id, req.if_match()?).await?;
+            deps.records.delete(p, &model, id, req.if_match()?).await?;
             Ok(Response::new(204))
         }
         ([_, _], _) => Err(method_not_allowed(req, "GET, PATCH, DELETE")),

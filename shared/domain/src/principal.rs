@@ -8,6 +8,8 @@ pub struct Principal {
     /// `apikey:<id>` for API keys; OAuth clients and users will add their own kinds.
     pub actor: String,
     pub scopes: Vec<String>,
+    /// Requests per minute this client may make; `None` takes the platform default.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 pub mod scope {
@@ -18,6 +20,10 @@ pub mod scope {
 }
 
 impl Principal {
+    pub fn new(tenant: impl Into<String>, actor: impl Into<String>, scopes: Vec<String>) -> Self {
+        Self { tenant: tenant.into(), actor: actor.into(), scopes, rate_limit_per_minute: None }
+    }
+
     /// True when the principal holds `wanted`, directly, through `admin`, or through a broader scope
     /// (`data:read` covers `data:read:contact`; `data:write` implies `data:read`).
     pub fn has_scope(&self, wanted: &str) -> bool {
@@ -55,11 +61,7 @@ mod tests {
     use super::*;
 
     fn p(scopes: &[&str]) -> Principal {
-        Principal {
-            tenant: "t".into(),
-            actor: "apikey:k".into(),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
-        }
+        Principal::new("t", "apikey:k", scopes.iter().map(|s| s.to_string()).collect())
     }
 
     #[test]

@@ -370,7 +370,7 @@ mod tests {
     use hw_aws::events::RecordingPublisher;
 
     fn principal() -> Principal {
-        Principal { tenant: "acme".into(), actor: "apikey:key_1".into(), scopes: vec!["admin".into()] }
+        Principal::new("acme", "apikey:key_1", vec!["admin".into()])
     }
 
     async fn setup() -> (Records, Arc<RecordingPublisher>, Arc<MemoryDataStore>) {

@@ -115,7 +115,7 @@ impl Tenants {
                 return Err(AuthError::Expired);
             }
         }
-        Ok(Principal { tenant: meta.tenant, actor: format!("apikey:{}", meta.id), scopes: meta.scopes })
+        Ok(Principal::new(meta.tenant, format!("apikey:{}", meta.id), meta.scopes))
     }
 
     pub async fn list_keys(&self, tenant: &str) -> Result<Vec<ApiKeyMeta>, TenantError> {
