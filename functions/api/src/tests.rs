@@ -32,8 +32,7 @@ async fn deps(scopes: &[&str]) -> (Deps, Arc<RecordingPublisher>) {
         name: "fixture".into(),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         created_at: "2026-11-25T00:00:00Z".into(),
-        expires_at: None,
-        revoked: false,
+        ..ApiKeyMeta::default()
     };
     control.create_api_key(&meta, &apikey::hash(FIXTURE_KEY)).await.unwrap();
     let publisher = Arc::new(RecordingPublisher::default());
@@ -41,6 +40,7 @@ async fn deps(scopes: &[&str]) -> (Deps, Arc<RecordingPublisher>) {
         hw_resources::Config::for_prefix("test"),
         control,
         Arc::new(MemoryDataStore::default()),
+        Arc::new(hw_store::ops::memory::MemoryOpsStore::default()),
         publisher.clone(),
         Arc::new(UpBus),
         Arc::new(hw_aws::kms::StaticKeyring::new([9; 32])),

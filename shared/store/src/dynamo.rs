@@ -241,6 +241,85 @@ impl ControlStore for DynamoControlStore {
         Ok(())
     }
 
+    async fn get_api_key(&self, tenant: &str, id: &str) -> Result<Option<ApiKeyMeta>, StoreError> {
+        self.get(keys::tenant_pk(tenant), &keys::api_key_sk(id)).await?.map(|i| decode(&i, "meta")).transpose()
+    }
+
+    async fn rotate_api_key(&self, old: &ApiKeyMeta, new: &ApiKeyMeta, new_hash: &str) -> Result<(), StoreError> {
+        let item = self
+            .get(keys::tenant_pk(&old.tenant), &keys::api_key_sk(&old.id))
+            .await?
+            .ok_or(StoreError::VersionConflict)?;
+        let old_hash =
+            get_s(&item, "hash").ok_or_else(|| StoreError::Backend("API key item lacks its hash".into()))?.to_owned();
+        let encoded_old = encode(old)?;
+        let encoded_new = encode(new)?;
+        let update_old = |k: Item, condition: &str| {
+            TransactWriteItem::builder()
+                .update(
+                    aws_sdk_dynamodb::types::Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(k))
+                        .update_expression("SET meta = :meta")
+                        .condition_expression(condition)
+                        .expression_attribute_values(":meta", encoded_old.clone())
+                        .expression_attribute_values(":false", AttributeValue::Bool(false))
+                        .build()
+                        .expect("table, key and expression set"),
+                )
+                .build()
+        };
+        let put_new = |item: Item| {
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build()
+                        .expect("table and item set"),
+                )
+                .build()
+        };
+        // The old key must still be live and never rotated: two concurrent rotations cannot both win.
+        let live = "attribute_exists(pk) AND meta.revoked = :false AND attribute_not_exists(meta.rotated_to)";
+        let mut new_item = key(keys::tenant_pk(&new.tenant), keys::api_key_sk(&new.id));
+        new_item.insert("meta".into(), encoded_new.clone());
+        new_item.insert("hash".into(), s(new_hash));
+        let mut lookup = key(keys::api_key_hash_pk(new_hash), keys::API_KEY_HASH_SK);
+        lookup.insert("meta".into(), encoded_new);
+        self.client
+            .transact_write_items()
+            .transact_items(update_old(key(keys::tenant_pk(&old.tenant), keys::api_key_sk(&old.id)), live))
+            .transact_items(update_old(key(keys::api_key_hash_pk(&old_hash), keys::API_KEY_HASH_SK), live))
+            .transact_items(put_new(new_item))
+            .transact_items(put_new(lookup))
+            .send()
+            .await
+            .map_err(|e| match cancellation_codes(&e) {
+                Some(codes) if codes.iter().take(2).any(|c| c == "ConditionalCheckFailed") => {
+                    StoreError::VersionConflict
+                }
+                Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => StoreError::AlreadyExists,
+                _ => backend(e),
+            })?;
+        Ok(())
+    }
+
+    async fn touch_api_key(&self, tenant: &str, id: &str, at: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::tenant_pk(tenant), keys::api_key_sk(id))))
+            .update_expression("SET meta.last_used_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await
+            .map_err(|e| if is_conditional_failure(&e) { StoreError::NotFound } else { backend(e) })?;
+        Ok(())
+    }
+
     async fn get_data_key(&self, tenant: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let item = self.get(keys::tenant_pk(tenant), keys::DATA_KEY_SK).await?;
         Ok(item.and_then(|i| i.get("wrapped").and_then(|v| v.as_b().ok()).map(|b| b.as_ref().to_vec())))
