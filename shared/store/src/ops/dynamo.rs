@@ -296,7 +296,7 @@ impl OpsStore for DynamoOpsStore {
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression(
-                "attribute_not_exists(pk) OR expires_at < :now OR (attribute_not_exists(response) AND lock_until < :now)",
+                "attribute_not_exists(pk) OR expires_at < :now OR (attribute_not_exists(kept_response) AND lock_until < :now)",
             )
             .expression_attribute_values(":now", n(now))
             .send()
@@ -320,8 +320,8 @@ impl OpsStore for DynamoOpsStore {
             return Ok(IdempotencyClaim::InFlight { fingerprint: fingerprint.to_owned() });
         };
         let fingerprint = get_s(&item, "fingerprint").unwrap_or_default().to_owned();
-        Ok(match item.get("response") {
-            Some(_) => IdempotencyClaim::Completed { fingerprint, response: from_json_attr(&item, "response")? },
+        Ok(match item.get("kept_response") {
+            Some(_) => IdempotencyClaim::Completed { fingerprint, response: from_json_attr(&item, "kept_response")? },
             None => IdempotencyClaim::InFlight { fingerprint },
         })
     }
@@ -335,9 +335,8 @@ impl OpsStore for DynamoOpsStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::idem_key(scope)))
-            .update_expression("SET #response = :r")
+            .update_expression("SET kept_response = :r")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#response", "response")
             .expression_attribute_values(":r", json_attr(response)?)
             .send()
             .await
