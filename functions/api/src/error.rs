@@ -206,7 +206,8 @@ impl From<TenantError> for ApiError {
                 ApiError::new(422, "validation-failed", "Validation failed", e.to_string())
             }
             TenantError::AlreadyExists(_) => ApiError::new(409, "already-exists", "Already exists", e.to_string()),
-            TenantError::KeyNotFound(_) => ApiError::not_found(e.to_string()),
+            TenantError::KeyNotFound(_) | TenantError::NotFound(_) => ApiError::not_found(e.to_string()),
+            TenantError::InvalidLimit(_) => ApiError::validation(e.to_string()),
             TenantError::KeyNotRotatable(_) => {
                 ApiError::new(409, "key-not-rotatable", "Key not rotatable", e.to_string())
             }

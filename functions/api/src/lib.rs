@@ -51,8 +51,12 @@ pub struct Deps {
     pub tenants: Tenants,
     /// When this instance last recorded each key's use, so `last_used_at` costs one write per key and minute.
     key_touches: Mutex<HashMap<String, Instant>>,
+    /// Tenants' own rate limits as last read, so the tenant item is read once a minute per instance.
+    tenant_limits: Mutex<HashMap<String, (Instant, Option<u32>)>>,
 }
 
+/// How long an instance trusts the tenant's rate limit it read.
+const TENANT_LIMIT_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
 /// How often an instance refreshes a key's `last_used_at`.
 const KEY_TOUCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -77,6 +81,7 @@ impl Deps {
             ops,
             bus,
             key_touches: Mutex::new(HashMap::new()),
+            tenant_limits: Mutex::new(HashMap::new()),
         }
     }
 
@@ -101,6 +106,27 @@ impl Deps {
             bus,
             keyring,
         )
+    }
+
+    /// The tenant's own rate limit, if an operator set one; read at most once a minute per instance. If the
+    /// tenant cannot be read, the platform default applies.
+    async fn tenant_limit(&self, tenant: &str) -> Option<u32> {
+        if let Some((at, limit)) = self.tenant_limits.lock().expect("not poisoned").get(tenant) {
+            if at.elapsed() < TENANT_LIMIT_REFRESH {
+                return *limit;
+            }
+        }
+        match self.control.get_tenant(tenant).await {
+            Ok(t) => {
+                let limit = t.and_then(|t| t.rate_limit_per_minute);
+                self.tenant_limits.lock().expect("not poisoned").insert(tenant.to_owned(), (Instant::now(), limit));
+                limit
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the tenant's rate limit; using the default");
+                None
+            }
+        }
     }
 
     /// Whether this instance should record the key's use now (at most once a minute per key).

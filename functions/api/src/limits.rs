@@ -35,7 +35,7 @@ pub async fn check(deps: &Deps, p: &Principal, now: i64) -> Result<Option<Quota>
     let start = now - now.rem_euclid(WINDOW_SECONDS);
     let reset = start + WINDOW_SECONDS - now;
     let client_limit = p.rate_limit_per_minute.unwrap_or(deps.config.limits.client_per_minute);
-    let tenant_limit = deps.config.limits.tenant_per_minute;
+    let tenant_limit = deps.tenant_limit(&p.tenant).await.unwrap_or(deps.config.limits.tenant_per_minute);
     let window = |counter| Window { tenant: &p.tenant, counter, start, expires_at: start + 2 * WINDOW_SECONDS };
     let hits = match deps.ops.hit(&[window(&p.actor), window("tenant")]).await {
         Ok(hits) => hits,

@@ -127,6 +127,23 @@ impl ControlStore for DynamoControlStore {
         self.get(keys::tenant_pk(id), keys::TENANT_SK).await?.map(|i| decode(&i, "tenant")).transpose()
     }
 
+    async fn set_tenant_rate_limit(&self, id: &str, per_minute: Option<u32>) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::tenant_pk(id), keys::TENANT_SK)))
+            .condition_expression("attribute_exists(pk)");
+        let update = match per_minute {
+            Some(n) => update
+                .update_expression("SET tenant.rate_limit_per_minute = :n")
+                .expression_attribute_values(":n", AttributeValue::N(n.to_string())),
+            None => update.update_expression("REMOVE tenant.rate_limit_per_minute"),
+        };
+        update.send().await.map_err(|e| if is_conditional_failure(&e) { StoreError::NotFound } else { backend(e) })?;
+        Ok(())
+    }
+
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError> {
         let items = self.query_prefix(keys::tenant_pk(tenant), keys::MODEL_SK_PREFIX).await?;
         items.iter().map(|i| decode(i, "model")).collect()

@@ -39,6 +39,11 @@ impl ControlStore for MemoryControlStore {
     async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
         Ok(self.state.lock().unwrap().tenants.get(id).cloned())
     }
+    async fn set_tenant_rate_limit(&self, id: &str, per_minute: Option<u32>) -> Result<(), StoreError> {
+        let mut s = self.state.lock().unwrap();
+        s.tenants.get_mut(id).ok_or(StoreError::NotFound)?.rate_limit_per_minute = per_minute;
+        Ok(())
+    }
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError> {
         let s = self.state.lock().unwrap();
         Ok(s.models.iter().filter(|((t, _), _)| t == tenant).map(|(_, m)| m.clone()).collect())

@@ -66,6 +66,8 @@ pub trait ControlStore: Send + Sync {
     /// Fails with `AlreadyExists` when the tenant exists.
     async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
     async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
+    /// Sets (or, with `None`, clears) the tenant's own rate limit; `NotFound` when there is no such tenant.
+    async fn set_tenant_rate_limit(&self, id: &str, per_minute: Option<u32>) -> Result<(), StoreError>;
 
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError>;
     async fn get_model(&self, tenant: &str, name: &str) -> Result<Option<Model>, StoreError>;

@@ -16,6 +16,10 @@ pub enum TenantError {
     InvalidId(String),
     #[error("tenant `{0}` already exists")]
     AlreadyExists(String),
+    #[error("there is no tenant `{0}`")]
+    NotFound(String),
+    #[error("a rate limit is from 1 to {0} requests per minute")]
+    InvalidLimit(u32),
     #[error("unknown scope `{0}`")]
     UnknownScope(String),
     #[error("invalid key: {0}")]
@@ -71,7 +75,8 @@ impl Tenants {
         if !ids::is_valid_tenant_id(id) {
             return Err(TenantError::InvalidId(id.to_owned()));
         }
-        let tenant = Tenant { id: id.to_owned(), name: name.to_owned(), created_at: now_rfc3339() };
+        let tenant =
+            Tenant { id: id.to_owned(), name: name.to_owned(), created_at: now_rfc3339(), rate_limit_per_minute: None };
         self.control.create_tenant(&tenant).await.map_err(|e| match e {
             StoreError::AlreadyExists => TenantError::AlreadyExists(id.to_owned()),
             other => other.into(),
@@ -118,6 +123,17 @@ impl Tenants {
         };
         self.control.create_api_key(&meta, &minted.hash).await?;
         Ok(IssuedKey { meta, secret: minted.secret })
+    }
+
+    /// Sets the tenant's own rate limit (operators only), or returns it to the platform default with `None`.
+    pub async fn set_rate_limit(&self, tenant: &str, per_minute: Option<u32>) -> Result<(), TenantError> {
+        if per_minute.is_some_and(|n| !(1..=hw_domain::tenant::MAX_TENANT_RATE_LIMIT_PER_MINUTE).contains(&n)) {
+            return Err(TenantError::InvalidLimit(hw_domain::tenant::MAX_TENANT_RATE_LIMIT_PER_MINUTE));
+        }
+        self.control.set_tenant_rate_limit(tenant, per_minute).await.map_err(|e| match e {
+            StoreError::NotFound => TenantError::NotFound(tenant.to_owned()),
+            other => other.into(),
+        })
     }
 
     pub async fn get_key(&self, tenant: &str, id: &str) -> Result<ApiKeyMeta, TenantError> {
