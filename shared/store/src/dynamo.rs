@@ -43,6 +43,20 @@ fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
 
+/// A transaction action that creates `item` unless its key is taken.
+fn put_if_absent(table: &str, item: Item) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .expect("table and item set"),
+        )
+        .build()
+}
+
 fn is_conditional_failure<R>(
     e: &SdkError<impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata, R>,
 ) -> bool {
@@ -192,22 +206,10 @@ impl ControlStore for DynamoControlStore {
         key_item.insert("hash".into(), s(hash));
         let mut lookup = key(keys::api_key_hash_pk(hash), keys::API_KEY_HASH_SK);
         lookup.insert("meta".into(), encoded);
-        let put = |item: Item| {
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .expect("table and item set"),
-                )
-                .build()
-        };
         self.client
             .transact_write_items()
-            .transact_items(put(key_item))
-            .transact_items(put(lookup))
+            .transact_items(put_if_absent(&self.table, key_item))
+            .transact_items(put_if_absent(&self.table, lookup))
             .send()
             .await
             .map_err(|e| match cancellation_codes(&e) {
@@ -286,18 +288,6 @@ impl ControlStore for DynamoControlStore {
                 )
                 .build()
         };
-        let put_new = |item: Item| {
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .expect("table and item set"),
-                )
-                .build()
-        };
         // The old key must still be live and never rotated: two concurrent rotations cannot both win.
         let live = "attribute_exists(pk) AND meta.revoked = :false AND attribute_not_exists(meta.rotated_to)";
         let mut new_item = key(keys::tenant_pk(&new.tenant), keys::api_key_sk(&new.id));
@@ -309,8 +299,8 @@ impl ControlStore for DynamoControlStore {
             .transact_write_items()
             .transact_items(update_old(key(keys::tenant_pk(&old.tenant), keys::api_key_sk(&old.id)), live))
             .transact_items(update_old(key(keys::api_key_hash_pk(&old_hash), keys::API_KEY_HASH_SK), live))
-            .transact_items(put_new(new_item))
-            .transact_items(put_new(lookup))
+            .transact_items(put_if_absent(&self.table, new_item))
+            .transact_items(put_if_absent(&self.table, lookup))
             .send()
             .await
             .map_err(|e| match cancellation_codes(&e) {

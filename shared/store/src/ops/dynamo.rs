@@ -71,6 +71,19 @@ fn months_back(from: &str, to: &str) -> Vec<String> {
     out
 }
 
+/// Sort keys `from..=to` of the partition `pk`.
+struct SkRange<'a> {
+    pk: String,
+    from: &'a str,
+    to: &'a str,
+}
+
+#[derive(PartialEq)]
+enum Direction {
+    Forward,
+    Backward,
+}
+
 pub struct DynamoOpsStore {
     client: Client,
     table: String,
@@ -127,6 +140,38 @@ impl DynamoOpsStore {
         item.insert("expires_at".into(), n(expires_at));
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
         Ok(())
+    }
+
+    /// Queries `from <= sk <= to` of one partition page by page, handing each page to `each` until it says stop.
+    async fn query_range(
+        &self,
+        range: &SkRange<'_>,
+        direction: Direction,
+        page_size: Option<usize>,
+        mut each: impl FnMut(&[Item]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(&range.pk))
+                .expression_attribute_values(":from", s(range.from))
+                .expression_attribute_values(":to", s(range.to))
+                .scan_index_forward(direction == Direction::Forward)
+                .set_limit(page_size.map(|n| n as i32))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            let stop = each(out.items())?;
+            start = out.last_evaluated_key;
+            if stop || start.is_none() {
+                return Ok(());
+            }
+        }
     }
 
     fn idem_key(scope: &IdempotencyScope<'_>) -> Item {
@@ -202,27 +247,13 @@ impl OpsStore for DynamoOpsStore {
     async fn usage(&self, tenant: &str, from_minute: &str, to_minute: &str) -> Result<Vec<UsageCell>, StoreError> {
         let mut cells = Vec::new();
         for day in days_between(from_minute, to_minute) {
-            let mut start = None;
-            loop {
-                let out = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                    .expression_attribute_values(":pk", s(format!("T#{tenant}#USAGE#{day}")))
-                    .expression_attribute_values(":from", s(from_minute))
-                    // `to` is exclusive: every sort key of the minute before it sorts below `to` itself.
-                    .expression_attribute_values(":to", s(to_minute))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(backend)?;
-                cells.extend(out.items().iter().map(usage_cell).filter(|c| c.minute.as_str() < to_minute));
-                start = out.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
-            }
+            // `to` is exclusive: every sort key of the minute before it sorts below `to` itself.
+            let range = SkRange { pk: format!("T#{tenant}#USAGE#{day}"), from: from_minute, to: to_minute };
+            self.query_range(&range, Direction::Forward, None, |items| {
+                cells.extend(items.iter().map(usage_cell).filter(|c| c.minute.as_str() < to_minute));
+                Ok(false)
+            })
+            .await?;
         }
         Ok(cells)
     }
@@ -239,34 +270,18 @@ impl OpsStore for DynamoOpsStore {
         let upper = after.unwrap_or(to);
         let mut entries: Vec<(String, AuditEntry)> = Vec::new();
         for month in months_back(from, upper) {
-            let mut start = None;
-            loop {
-                let out = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :upper")
-                    .expression_attribute_values(":pk", s(format!("T#{tenant}#AUDIT#{month}")))
-                    .expression_attribute_values(":from", s(from))
-                    .expression_attribute_values(":upper", s(upper))
-                    .scan_index_forward(false)
-                    .limit((limit + 1) as i32)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(backend)?;
-                for item in out.items() {
+            let range = SkRange { pk: format!("T#{tenant}#AUDIT#{month}"), from, to: upper };
+            self.query_range(&range, Direction::Backward, Some(limit + 1), |items| {
+                for item in items {
                     let sk = get_s(item, "sk").unwrap_or_default().to_owned();
                     // BETWEEN is inclusive; the page's upper bound itself was on the previous page (or is `to`).
                     if sk.as_str() < upper {
                         entries.push((sk, from_json_attr(item, "entry")?));
                     }
                 }
-                start = out.last_evaluated_key;
-                if start.is_none() || entries.len() > limit {
-                    break;
-                }
-            }
+                Ok(entries.len() > limit)
+            })
+            .await?;
             if entries.len() > limit {
                 break;
             }
