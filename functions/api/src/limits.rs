@@ -1,6 +1,7 @@
 //! Rate limits per client and per tenant, counted in one-minute windows in DynamoDB, so every Lambda instance sees
 //! the same counts. Fixed windows are what clients can reason about from the headers (`RateLimit-Reset` is when
-//! the count starts over), and they cost one atomic `UpdateItem` per counter and request.
+//! the count starts over), and they cost one atomic `UpdateItem` per request: the tenant's count and each of its
+//! clients' counts share the window's item.
 
 use hw_domain::principal::Principal;
 use hw_store::ops::Window;
@@ -36,15 +37,15 @@ pub async fn check(deps: &Deps, p: &Principal, now: i64) -> Result<Option<Quota>
     let reset = start + WINDOW_SECONDS - now;
     let client_limit = p.rate_limit_per_minute.unwrap_or(deps.config.limits.client_per_minute);
     let tenant_limit = deps.tenant_limit(&p.tenant).await.unwrap_or(deps.config.limits.tenant_per_minute);
-    let window = |counter| Window { tenant: &p.tenant, counter, start, expires_at: start + 2 * WINDOW_SECONDS };
-    let hits = match deps.ops.hit(&[window(&p.actor), window("tenant")]).await {
+    let window = Window { tenant: &p.tenant, client: &p.actor, start, expires_at: start + 2 * WINDOW_SECONDS };
+    let hits = match deps.ops.hit(&window).await {
         Ok(hits) => hits,
         Err(e) => {
             tracing::warn!(error = %e, "rate-limit counters unavailable; serving without a limit");
             return Ok(None);
         }
     };
-    let (client_hits, tenant_hits) = (hits[0], hits[1]);
+    let (client_hits, tenant_hits) = (hits.client, hits.tenant);
     let remaining = |limit: u32, hits: u64| (limit as u64).saturating_sub(hits) as u32;
     let client = Quota { limit: client_limit, remaining: remaining(client_limit, client_hits), reset };
     let tenant = Quota { limit: tenant_limit, remaining: remaining(tenant_limit, tenant_hits), reset };

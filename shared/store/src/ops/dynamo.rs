@@ -12,7 +12,7 @@ use hw_aws::dynamo::{Item, get_s, s};
 
 use super::usage::{LatencyHistogram, UsageCell, bucket_of};
 use super::{
-    AuditEntry, IdempotencyClaim, IdempotencyScope, OpsStore, RequestLogEntry, StoredResponse, Window, day_of,
+    AuditEntry, Hits, IdempotencyClaim, IdempotencyScope, OpsStore, RequestLogEntry, StoredResponse, Window, day_of,
     month_of, usage_sk,
 };
 use crate::ports::StoreError;
@@ -201,23 +201,23 @@ fn usage_cell(item: &Item) -> UsageCell {
 
 #[async_trait]
 impl OpsStore for DynamoOpsStore {
-    async fn hit(&self, windows: &[Window<'_>]) -> Result<Vec<u64>, StoreError> {
-        let calls = windows.iter().map(|w| async move {
-            let out = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(Self::key(format!("T#{}#RL", w.tenant), format!("{}#{}", w.counter, w.start))))
-                .update_expression("ADD hits :one SET expires_at = :exp")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":exp", n(w.expires_at))
-                .return_values(ReturnValue::UpdatedNew)
-                .send()
-                .await
-                .map_err(backend)?;
-            Ok::<u64, StoreError>(out.attributes.as_ref().map(|a| get_n(a, "hits")).unwrap_or(1))
-        });
-        futures::future::try_join_all(calls).await
+    async fn hit(&self, w: &Window<'_>) -> Result<Hits, StoreError> {
+        let client_attr = format!("client:{}", w.client);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(format!("T#{}#RL", w.tenant), w.start.to_string())))
+            .update_expression("ADD hits :one, #client :one SET expires_at = :exp")
+            .expression_attribute_names("#client", &client_attr)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":exp", n(w.expires_at))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(backend)?;
+        let counts = out.attributes.unwrap_or_default();
+        Ok(Hits { client: get_n(&counts, &client_attr).max(1), tenant: get_n(&counts, "hits").max(1) })
     }
 
     async fn record(

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::usage::{UsageCell, bucket_of};
 use super::{
-    AuditEntry, IdempotencyClaim, IdempotencyScope, OpsStore, RequestLogEntry, StoredResponse, Window, minute_of,
+    AuditEntry, Hits, IdempotencyClaim, IdempotencyScope, OpsStore, RequestLogEntry, StoredResponse, Window, minute_of,
     usage_sk,
 };
 use crate::ports::StoreError;
@@ -42,16 +42,15 @@ fn scope_key(s: &IdempotencyScope<'_>) -> (String, String, String) {
 
 #[async_trait]
 impl OpsStore for MemoryOpsStore {
-    async fn hit(&self, windows: &[Window<'_>]) -> Result<Vec<u64>, StoreError> {
+    async fn hit(&self, w: &Window<'_>) -> Result<Hits, StoreError> {
         let mut s = self.state.lock().unwrap();
-        Ok(windows
-            .iter()
-            .map(|w| {
-                let n = s.windows.entry((w.tenant.to_owned(), w.counter.to_owned(), w.start)).or_default();
-                *n += 1;
-                *n
-            })
-            .collect())
+        let mut count = |counter: &str| {
+            let n = s.windows.entry((w.tenant.to_owned(), counter.to_owned(), w.start)).or_default();
+            *n += 1;
+            *n
+        };
+        let client = count(&format!("client:{}", w.client));
+        Ok(Hits { client, tenant: count("tenant") })
     }
 
     async fn record(

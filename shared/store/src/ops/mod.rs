@@ -2,7 +2,7 @@
 //! counters, the audit log and idempotency records. Every item carries a TTL.
 //!
 //! ops table
-//!   T#{t}#RL / {counter}#{window start}                 requests counted in one rate-limit window
+//!   T#{t}#RL / {window start}                           one rate-limit window: the tenant's and each client's count
 //!   T#{t}#REQ#{day} / {time}#{request id}               one request-log entry
 //!   PLATFORM#REQ#{day} / {time}#{request id}            a request no tenant could be found for
 //!   T#{t}#USAGE#{day} / {minute}#{route}#{client}#{status}  per-minute usage counters and latency histogram
@@ -97,21 +97,29 @@ pub struct IdempotencyScope<'a> {
     pub key: &'a str,
 }
 
-/// A rate-limit counter: `tenant` for the tenant's total, or a client id.
+/// One rate-limit window of a tenant: one item counts the tenant's requests and, beside them, each client's, so a
+/// request costs one `UpdateItem` whatever limits apply.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Window<'a> {
     pub tenant: &'a str,
-    pub counter: &'a str,
+    pub client: &'a str,
     /// Unix seconds at which the window starts.
     pub start: i64,
-    /// Unix seconds after which the counter may be deleted.
+    /// Unix seconds after which the counters may be deleted.
     pub expires_at: i64,
+}
+
+/// Counts after a request was added to its window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hits {
+    pub client: u64,
+    pub tenant: u64,
 }
 
 #[async_trait]
 pub trait OpsStore: Send + Sync {
-    /// Counts one request in each window, atomically per window, and returns the counts after it.
-    async fn hit(&self, windows: &[Window<'_>]) -> Result<Vec<u64>, StoreError>;
+    /// Counts one request of the client in the window, atomically, and returns the counts after it.
+    async fn hit(&self, window: &Window<'_>) -> Result<Hits, StoreError>;
 
     /// Stores the request-log entry and adds the request to the usage counters; also the audit entry if there is
     /// one. `log_expires_at` and `audit_expires_at` are Unix seconds.
