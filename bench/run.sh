@@ -13,8 +13,8 @@
 # Tunables (environment): BENCH_RUNS (cold-start runs per function, 30), BENCH_OPS (gets through the runner and
 # puts/gets against the emulator, 2000), BENCH_CREATES (creates through the runner, 500), BENCH_CONCURRENCY (20),
 # BENCH_SKIP_LAMBDA=1, BENCH_SKIP_REST=1, BENCH_REST_CLIENTS (50), BENCH_REST_OPS (requests per closed-loop REST phase,
-# 1000), BENCH_REST_RPM (paced rate, 10000), BENCH_REST_SECONDS (paced length, 60), BENCH_EMULATOR_MAX_RSS_MB (4096:
-# the emulator is killed, and the run fails, beyond it),
+# 1000), BENCH_REST_RPM (paced rate, 10000), BENCH_REST_SECONDS (paced length, 60), BENCH_REST_ARGS (more
+# bench/rest.py options), BENCH_EMULATOR_MAX_RSS_MB (4096: the emulator is killed, and the run fails, beyond it),
 # CARGO_TARGET_DIR (default: one per checkout under ~/.cache/hubblewave/targets, see local/common.sh).
 #
 # It starts its own emulator (moto, via local/emulator.sh) and its own local runner on free ports (never 4566/8080),
@@ -40,6 +40,7 @@ rest_clients="${BENCH_REST_CLIENTS:-50}"
 rest_ops="${BENCH_REST_OPS:-1000}"
 rest_rpm="${BENCH_REST_RPM:-10000}"
 rest_seconds="${BENCH_REST_SECONDS:-60}"
+read -r -a rest_extra <<< "${BENCH_REST_ARGS:-}"  # more bench/rest.py options, e.g. "--skip-closed --skip-sequential"
 rest_records=300
 rest_seq_ops=50
 max_rss_mb="${BENCH_EMULATOR_MAX_RSS_MB:-4096}"
@@ -246,7 +247,7 @@ if [ "$skip_rest" != 1 ]; then
   step "$py" "$bench/rest.py" --base-url "$base_url" --endpoint "$endpoint" --demo "$tmp/state/demo.json" \
     --prefix "$prefix" --clients "$rest_clients" --ops "$rest_ops" --rpm "$rest_rpm" --seconds "$rest_seconds" \
     --records "$rest_records" --seq-ops "$rest_seq_ops" --runner-pid "$runner_pid" --emulator-pid "$emu_pid" \
-    --out "$results/rest.json" || rest_rc=$?
+    "${rest_extra[@]}" --out "$results/rest.json" || rest_rc=$?
 fi
 
 # --- summary ------------------------------------------------------------------------------------------------------
