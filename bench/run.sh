@@ -3,11 +3,11 @@
 # the REST API under load (50 clients next to the emulator's own latency; a paced 10,000 requests/min with rate limits).
 # Method and latest numbers: docs/BENCHMARKS.md. Not part of the test run (nothing here is a cargo target or a test).
 #
-#   bench/run.sh              full run (2-3 minutes on 2 cores with a warm build cache; a cold cache adds the release
-#                             builds, several minutes each)
+#   bench/run.sh              full run (2-3 minutes on 2 cores with a warm build cache, plus ~8 for the REST
+#                             benchmark; a cold cache adds the release builds, several minutes each)
 #   bench/run.sh --quick      smoke run: few iterations, no cargo-lambda builds
 #   bench/run.sh --skip-lambda
-#   bench/run.sh --skip-rest  without the REST API load benchmark (bench/rest.py, ~7 minutes)
+#   bench/run.sh --skip-rest  without the REST API load benchmark (bench/rest.py, ~8 minutes)
 #   bench/run.sh --rest-only  build, sizes and the REST API benchmark only (no cargo-lambda, cold start or records)
 #
 # Tunables (environment): BENCH_RUNS (cold-start runs per function, 30), BENCH_OPS (gets through the runner and
@@ -51,7 +51,7 @@ for arg in "$@"; do
     --skip-lambda) skip_lambda=1 ;;
     --skip-rest) skip_rest=1 ;;
     --rest-only) rest_only=1; skip_lambda=1; skip_rest=0 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
