@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# HubbleWave benchmarks: release binary sizes, Lambda cold-start init, records latency through the local runner.
+# HubbleWave benchmarks: release binary sizes, Lambda cold-start init, records latency through the local runner, and
+# the REST API under load (50 clients next to the emulator's own latency; a paced 10,000 requests/min with rate limits).
 # Method and latest numbers: docs/BENCHMARKS.md. Not part of the test run (nothing here is a cargo target or a test).
 #
-#   bench/run.sh              full run (2-3 minutes on 2 cores with a warm build cache; a cold cache adds the release
-#                             builds, several minutes each)
+#   bench/run.sh              full run (2-3 minutes on 2 cores with a warm build cache, plus ~8 for the REST
+#                             benchmark; a cold cache adds the release builds, several minutes each)
 #   bench/run.sh --quick      smoke run: few iterations, no cargo-lambda builds
 #   bench/run.sh --skip-lambda
+#   bench/run.sh --skip-rest  without the REST API load benchmark (bench/rest.py, ~8 minutes)
+#   bench/run.sh --rest-only  build, sizes and the REST API benchmark only (no cargo-lambda, cold start or records)
 #
 # Tunables (environment): BENCH_RUNS (cold-start runs per function, 30), BENCH_OPS (gets through the runner and
 # puts/gets against the emulator, 2000), BENCH_CREATES (creates through the runner, 500), BENCH_CONCURRENCY (20),
-# BENCH_SKIP_LAMBDA=1, BENCH_EMULATOR_MAX_RSS_MB (4096: the emulator is killed, and the run fails, beyond it),
+# BENCH_SKIP_LAMBDA=1, BENCH_SKIP_REST=1, BENCH_REST_CLIENTS (50), BENCH_REST_OPS (requests per closed-loop REST phase,
+# 1000), BENCH_REST_RPM (paced rate, 10000), BENCH_REST_SECONDS (paced length, 60), BENCH_REST_ARGS (more
+# bench/rest.py options), BENCH_EMULATOR_MAX_RSS_MB (4096: the emulator is killed, and the run fails, beyond it),
 # CARGO_TARGET_DIR (default: one per checkout under ~/.cache/hubblewave/targets, see local/common.sh).
 #
 # It starts its own emulator (moto, via local/emulator.sh) and its own local runner on free ports (never 4566/8080),
@@ -29,12 +34,24 @@ concurrency="${BENCH_CONCURRENCY:-20}"
 warmup=100
 profile_ops=20
 skip_lambda="${BENCH_SKIP_LAMBDA:-0}"
+skip_rest="${BENCH_SKIP_REST:-0}"
+rest_only=0
+rest_clients="${BENCH_REST_CLIENTS:-50}"
+rest_ops="${BENCH_REST_OPS:-1000}"
+rest_rpm="${BENCH_REST_RPM:-10000}"
+rest_seconds="${BENCH_REST_SECONDS:-60}"
+read -r -a rest_extra <<< "${BENCH_REST_ARGS:-}"  # more bench/rest.py options, e.g. "--skip-closed --skip-sequential"
+rest_records=300
+rest_seq_ops=50
 max_rss_mb="${BENCH_EMULATOR_MAX_RSS_MB:-4096}"
 for arg in "$@"; do
   case "$arg" in
-    --quick) runs=5; ops=200; creates=50; warmup=10; profile_ops=5; skip_lambda=1 ;;
+    --quick) runs=5; ops=200; creates=50; warmup=10; profile_ops=5; skip_lambda=1
+             rest_ops=200; rest_seconds=15; rest_records=100; rest_seq_ops=10 ;;
     --skip-lambda) skip_lambda=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --skip-rest) skip_rest=1 ;;
+    --rest-only) rest_only=1; skip_lambda=1; skip_rest=0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -48,6 +65,8 @@ emu_port=""
 runner_pid=""
 watchdog_pid=""
 started="$(date +%s)"
+loadavg_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+rest_rc=0
 
 log() { printf '\n[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -97,7 +116,7 @@ PY
 }
 
 # --- tooling ------------------------------------------------------------------------------------------------------
-log "bench venv (bench/.venv: boto3, cargo-lambda, ziglang)"
+log "bench venv (bench/.venv: boto3, aiohttp, cargo-lambda, ziglang)"
 venv="$bench/.venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 want="$(sha256sum "$bench/requirements.txt" | cut -d' ' -f1)"
@@ -193,6 +212,7 @@ done
 [ "$ready" = 1 ] || { tail -n 30 "$results/runner.log" >&2; echo "runner did not become ready" >&2; exit 1; }
 api_key="$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_key"])' "$tmp/state/demo.json")"
 
+if [ "$rest_only" != 1 ]; then
 # --- 2. cold start ------------------------------------------------------------------------------------------------
 # The functions get their resource variables from shared/resources/resources.json, as CDK sets them, pointing at the
 # runner's resources (so the first invocation finds real tables).
@@ -216,6 +236,19 @@ log "records: $creates creates + $ops gets through the runner, $ops PutItem + Ge
 step "$py" "$bench/records.py" --base-url "$base_url" --api-key "$api_key" --endpoint "$endpoint" \
   --scratch-table "$prefix-bench-scratch" --ops "$ops" --creates "$creates" --concurrency "$concurrency" \
   --warmup "$warmup" --profile --profile-ops "$profile_ops" --out "$results/records.json"
+fi
+
+# --- 4. REST API under load --------------------------------------------------------------------------------------
+# Closed loop at $rest_clients clients (GET by id, list of 25) next to the emulator's GetItem/Query at the same
+# concurrency; a paced open loop at $rest_rpm requests/min with a per-key limit just above it; an over-limit burst.
+# Its exit status (1 on any 5xx) is the run's, after the summary is written.
+if [ "$skip_rest" != 1 ]; then
+  log "REST API: $rest_clients clients x $rest_ops requests per phase; paced $rest_rpm/min for $rest_seconds s"
+  step "$py" "$bench/rest.py" --base-url "$base_url" --endpoint "$endpoint" --demo "$tmp/state/demo.json" \
+    --prefix "$prefix" --clients "$rest_clients" --ops "$rest_ops" --rpm "$rest_rpm" --seconds "$rest_seconds" \
+    --records "$rest_records" --seq-ops "$rest_seq_ops" --runner-pid "$runner_pid" --emulator-pid "$emu_pid" \
+    "${rest_extra[@]}" --out "$results/rest.json" || rest_rc=$?
+fi
 
 # --- summary ------------------------------------------------------------------------------------------------------
 emu_log="$root/local/.state/emulator-$emu_port.log"
@@ -233,6 +266,9 @@ cat > "$results/meta.json" <<EOF
   "moto": "$("$root/local/.venv/bin/python" -c 'import moto; print(moto.__version__)')",
   "prefix": "$prefix",
   "runs": $runs, "ops": $ops, "creates": $creates, "concurrency": $concurrency,
+  "rest": {"skipped": $( [ "$skip_rest" = 1 ] && echo true || echo false ), "clients": $rest_clients, "ops": $rest_ops, "rpm": $rest_rpm, "seconds": $rest_seconds, "exit": $rest_rc},
+  "loadavg_start": "$loadavg_start",
+  "loadavg_end": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "release_build_s": $build_s,
   "cargo_lambda": "${lambda_status%; }",
   "emulator_http_500": $(count '" 500 -'),
@@ -244,3 +280,4 @@ cat > "$results/meta.json" <<EOF
 EOF
 "$py" "$bench/summarize.py" "$results" | tee "$results/summary.md"
 echo "results: $results" >&2
+if [ "$rest_rc" -ne 0 ]; then echo "bench: the REST benchmark failed its checks (see rest.json \"problems\")" >&2; exit "$rest_rc"; fi

@@ -145,7 +145,109 @@ def main():
             w("")
             w("Background emulator calls while idle (per second): " + ", ".join(f"{k} {v:g}" for k, v in p["background_calls_per_s"].items()))
     w("")
+    rest(d, meta, w)
     print("\n".join(out))
+
+
+def rest(d, meta, w):
+    r = load(d, "rest.json")
+    w("## 4. REST API under load")
+    w("")
+    if not r:
+        w("not measured" + (" (the REST benchmark failed before writing rest.json; see its log)" if (meta.get("rest") or {}).get("exit") else ""))
+        return
+    w(f"Load average at start / end of the whole run: {meta.get('loadavg_start', '?')} / {meta.get('loadavg_end', '?')}. aiohttp {r.get('aiohttp')}.")
+    w("")
+    if r.get("company_records_at_end") is not None:
+        w(f"Company records in the tenant at the end: {r['company_records_at_end']} (moto's Query reads the whole partition before it applies Limit).")
+        w("")
+    w("Emulator calls per request (recorded): get = " + ", ".join(r["calls"]["get"]) + "; list = " + ", ".join(r["calls"]["list"]) + ".")
+    w("")
+
+    def cores(c, k):
+        v = c.get(k)
+        return "–" if v is None else f"{v:.2f}"
+
+    c = r.get("closed")
+    if c:
+        w(f"### Closed loop, {r['clients']} concurrent clients, {r['ops']} requests per row (ms)")
+        w("")
+        w("| what | n | errors | p50 | p95 | p99 | throughput /s | client CPU (cores) | runner | emulator | machine |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        names = {
+            "runner.get": "runner: `GET /v1/data/company/{id}`",
+            "emulator.get": "emulator: GetItem (same record item)",
+            "runner.list": "runner: `GET /v1/data/company?page[size]=25`",
+            "emulator.query": "emulator: Query, Limit 25 (same partition)",
+            "emulator.get_replay": "emulator: all calls of one get, replayed in sequence",
+            "emulator.list_replay": "emulator: all calls of one list, replayed in sequence",
+        }
+        for k, label in names.items():
+            s = c.get(k)
+            if not s:
+                continue
+            cp = s["cpu"]
+            w(f"| {label} | {s['n']} | {s['errors']} | {ms(s.get('p50'))} | {ms(s.get('p95'))} | {ms(s.get('p99'))} | {ms(s['throughput_per_s'])} | "
+              f"{cores(cp, 'client_cores')} | {cores(cp, 'runner_cores')} | {cores(cp, 'emulator_cores')} | {cores(cp, 'machine_cores')} |")
+        w("")
+        for op, emu, rep in (("get", "emulator.get", "emulator.get_replay"), ("list", "emulator.query", "emulator.list_replay")):
+            a, b, e = c.get(f"runner.{op}"), c.get(emu), c.get(rep)
+            if a and b and a.get("p95") and b.get("p95"):
+                line = f"**Overhead at p95, {op}: runner − emulator = {a['p95'] - b['p95']:.1f} ms** (goal ≤ 2 ms: {'met' if a['p95'] - b['p95'] <= 2 else '**not met**'})"
+                if e and e.get("p95"):
+                    line += f"; runner − the same emulator calls without the runner = {a['p95'] - e['p95']:.1f} ms (p50 {a['p50'] - e['p50']:.1f} ms)"
+                w(line + ".")
+                w("")
+    s = r.get("sequential")
+    if s:
+        w(f"### One client at a time ({r['seq_ops']} requests each, ms)")
+        w("")
+        w("| what | p50 | p95 |")
+        w("|---|---:|---:|")
+        for k in ("runner.get", "emulator.get", "runner.list", "emulator.query"):
+            if k in s:
+                w(f"| {k} | {ms(s[k].get('p50'))} | {ms(s[k].get('p95'))} |")
+        w("")
+        for op in ("get", "list"):
+            rows = s.get("per_call", {}).get(op, [])
+            total = sum(x["p50"] or 0 for x in rows)
+            w(f"{op}: " + "; ".join(f"{x['call']} {ms(x['p50'])}" for x in rows) + f" — Σ p50 {ms(total)} ms; runner p50 {ms(s['runner.' + op].get('p50'))} ms")
+            w("")
+        for op, emu in (("get", "emulator.get"), ("list", "emulator.query")):
+            a, b = s.get("runner." + op), s.get(emu)
+            if a and b:
+                w(f"Overhead at p95, one client, {op}: {a['p95'] - b['p95']:.1f} ms (p50 {a['p50'] - b['p50']:.1f} ms).")
+        w("")
+    p = r.get("paced")
+    if p:
+        w(f"### Paced: {p['offered_rpm']:,} requests/min offered ({p['offered_per_s']:.1f}/s) for {p['seconds']} s, one tenant, key limit {r.get('paced_key_limit_per_minute')}/min")
+        w("")
+        w(f"Offered {p['offered']}, sent {p['sent']}, not sent (≥ {p['max_inflight']} outstanding) {p['dropped']}; answered OK {p['ok']}; "
+          f"**achieved {p['achieved_ok_per_s']:.1f} OK/s ({p['achieved_ok_per_s'] * 60:,.0f}/min)**; "
+          f"429: {p['status_429']}; **5xx: {p['status_5xx']}**; no answer: {p['no_answer']}. Statuses: {p['statuses']}. "
+          f"RateLimit-Limit seen: {p['ratelimit_limit_seen']}, lowest RateLimit-Remaining: {p['ratelimit_min_remaining']}.")
+        w("")
+        ls, sv = p["latency_from_schedule"], p["latency_service"]
+        w(f"Latency from scheduled arrival p50 / p95 / p99: {ms(ls.get('p50'))} / {ms(ls.get('p95'))} / {ms(ls.get('p99'))} ms; "
+          f"from send: {ms(sv.get('p50'))} / {ms(sv.get('p95'))} / {ms(sv.get('p99'))} ms. "
+          f"CPU (cores): client {cores(p['cpu'], 'client_cores')}, runner {cores(p['cpu'], 'runner_cores')}, emulator {cores(p['cpu'], 'emulator_cores')}, machine {cores(p['cpu'], 'machine_cores')}.")
+        w("")
+        w("| seconds | sent | not sent | OK | 429 | 5xx | p50 | p95 | p99 | max |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for b in p["buckets"]:
+            w(f"| {b['from_s']}–{b['from_s'] + 10} | {b['sent']} | {b['dropped']} | {b['ok']} | {b['status_429']} | {b['status_5xx']} | {ms(b.get('p50'))} | {ms(b.get('p95'))} | {ms(b.get('p99'))} | {ms(b.get('max'))} |")
+        w("")
+        w("By kind (from schedule, p50 / p95): " + "; ".join(f"{k} {ms(v['scheduled'].get('p50'))} / {ms(v['scheduled'].get('p95'))} (n {v['scheduled'].get('n')})" for k, v in p["by_kind"].items()))
+        w("")
+    o = r.get("overlimit")
+    if o:
+        w(f"### Over the limit: key limited to {o['key_limit_per_minute']}/min, {o['requests']} gets at once")
+        w("")
+        w(f"200: {o['status_200']}, 429: {o['status_429']} (Retry-After values {o['retry_after_values']}, missing on {o['retry_after_missing']}; "
+          f"RateLimit-* headers on {o['ratelimit_headers_on_429']}), 5xx: {o['status_5xx']}.")
+        w("")
+    w("Checks: " + ("**all passed** (no 5xx, every request answered, 429s with Retry-After over the limit)" if not r.get("problems") else "**FAILED**: " + "; ".join(r["problems"])))
+    w("")
 
 
 if __name__ == "__main__":
