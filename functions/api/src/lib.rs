@@ -10,6 +10,7 @@ mod health;
 mod http;
 mod keys;
 mod models;
+pub mod openapi;
 mod records;
 
 use std::sync::Arc;
@@ -109,6 +110,8 @@ pub async fn handle(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2
 /// The route families of the API. Public ones answer without credentials; every other one authenticates first.
 enum Family {
     Health,
+    /// `GET /v1/openapi.json`: public; credentials, when sent, select the tenant's document.
+    OpenApi,
     Authenticated(Private),
     UnknownVersion(String),
     NoRoute,
@@ -125,6 +128,7 @@ impl Family {
     fn of(segments: &[&str]) -> Self {
         match segments {
             ["health"] => Self::Health,
+            ["v1", "openapi.json"] => Self::OpenApi,
             ["v1", "data", ..] => Self::Authenticated(Private::Data),
             ["v1", "models", ..] => Self::Authenticated(Private::Models),
             ["v1", "api-keys", ..] => Self::Authenticated(Private::ApiKeys),
@@ -169,6 +173,7 @@ async fn route(deps: &Deps, req: &Request) -> (Flavour, Result<Response, ApiErro
     let result = async {
         match family {
             Family::Health => health::get(deps, req).await,
+            Family::OpenApi => openapi::serve(deps, req).await,
             Family::UnknownVersion(version) => Err(ApiError::new(
                 404,
                 "unknown-api-version",
