@@ -6,6 +6,7 @@
 mod auth;
 mod body;
 mod error;
+mod explorer;
 mod health;
 mod http;
 mod keys;
@@ -112,6 +113,8 @@ enum Family {
     Health,
     /// `GET /v1/openapi.json`: public; credentials, when sent, select the tenant's document.
     OpenApi,
+    /// `/docs`: the API explorer (public).
+    Docs,
     Authenticated(Private),
     UnknownVersion(String),
     NoRoute,
@@ -129,6 +132,7 @@ impl Family {
         match segments {
             ["health"] => Self::Health,
             ["v1", "openapi.json"] => Self::OpenApi,
+            ["docs", ..] => Self::Docs,
             ["v1", "data", ..] => Self::Authenticated(Private::Data),
             ["v1", "models", ..] => Self::Authenticated(Private::Models),
             ["v1", "api-keys", ..] => Self::Authenticated(Private::ApiKeys),
@@ -174,6 +178,7 @@ async fn route(deps: &Deps, req: &Request) -> (Flavour, Result<Response, ApiErro
         match family {
             Family::Health => health::get(deps, req).await,
             Family::OpenApi => openapi::serve(deps, req).await,
+            Family::Docs => explorer::serve(req, &segs[1..]),
             Family::UnknownVersion(version) => Err(ApiError::new(
                 404,
                 "unknown-api-version",
