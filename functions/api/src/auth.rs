@@ -13,7 +13,20 @@ pub async fn authenticate(deps: &Deps, req: &Request) -> Result<Principal, ApiEr
         let (scheme, token) = h.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
     });
-    let secret = bearer.or_else(|| req.header("x-api-key").map(str::trim)).ok_or(AuthError::Missing)?;
+    let header_key = req.header("x-api-key").map(str::trim);
+    if let (Some(b), Some(k)) = (bearer, header_key)
+        && b != k
+    {
+        // Two different keys: which one is meant is anyone's guess, so neither is used.
+        return Err(ApiError::new(
+            401,
+            "invalid-credentials",
+            "Invalid credentials",
+            "`Authorization` and `X-Api-Key` carry different keys; send one key",
+        )
+        .with_header("www-authenticate", "Bearer realm=\"hubblewave\", error=\"invalid_request\""));
+    }
+    let secret = bearer.or(header_key).ok_or(AuthError::Missing)?;
     let principal = deps.tenants.authenticate(secret).await?;
     tracing::Span::current().record("tenant", principal.tenant.as_str());
     Ok(principal)
