@@ -184,8 +184,8 @@ pub fn components() -> Value {
                 "description": "Makes a retried POST/PATCH safe: a replay answers the first response again with `Idempotent-Replayed: true`; the same key with a different body is refused with 422, and a key whose first request is still running with 409.",
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
             "IfMatch": {"name": "If-Match", "in": "header", "required": false,
-                "description": "Only change the resource at this version (an ETag this API returned, e.g. `\"3\"`, or `*`); else 412.",
-                "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]{1,19}\")$"}}
+                "description": "Only change the resource at this version (an ETag this API returned, e.g. `\"3\"`); else 412. `*` or an empty value: no condition.",
+                "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]{1,19}\")?$"}}
         },
         "responses": responses,
         "schemas": super::schemas::shared(),

@@ -117,7 +117,8 @@ fn page_params() -> Vec<Value> {
         json!({"name": "page[size]", "in": "query", "required": false, "description": "Records per page.",
                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}}),
         json!({"name": "page[after]", "in": "query", "required": false,
-               "description": "The opaque cursor of `links.next`.", "schema": {"type": "string"}}),
+               "description": "The opaque cursor of `links.next`; a cursor this API did not return is refused with 400.",
+               "schema": {"type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9_-]+$"}}),
     ]
 }
 

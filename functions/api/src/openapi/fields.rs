@@ -2,6 +2,7 @@
 //! gives a collection (filters, sort keys).
 
 use hw_domain::model::{FieldDef, FieldType, Model};
+use hw_domain::validate::NUMBER_MAX_MAGNITUDE;
 use serde_json::{Map, Value, json};
 
 use super::schemas::RECORD_ID_PATTERN;
@@ -32,16 +33,10 @@ pub fn value_schema(f: &FieldDef) -> Value {
                    "minimum": limit(f.min).unwrap_or(json!(i64::MIN)),
                    "maximum": limit(f.max).unwrap_or(json!(i64::MAX))})
         }
-        FieldType::Decimal => {
-            let mut s = json!({"type": "number"});
-            if let Some(min) = limit(f.min) {
-                s["minimum"] = min;
-            }
-            if let Some(max) = limit(f.max) {
-                s["maximum"] = max;
-            }
-            s
-        }
+        FieldType::Decimal => json!({"type": "number",
+            "minimum": limit(f.min).unwrap_or(json!(-NUMBER_MAX_MAGNITUDE)),
+            "maximum": limit(f.max).unwrap_or(json!(NUMBER_MAX_MAGNITUDE)),
+            "description": "Zero or a magnitude from 1e-130 to 9.99e125."}),
         FieldType::Boolean => json!({"type": "boolean"}),
         FieldType::Date => json!({"type": "string", "format": "date"}),
         FieldType::Datetime => {

@@ -1,6 +1,7 @@
 //! Schemas that do not depend on a tenant's models: error bodies, management resources, generic JSON:API documents.
 
 use hw_domain::model::{MAX_FIELDS, STRING_HARD_MAX, TEXT_HARD_MAX};
+use hw_domain::validate::NUMBER_MAX_MAGNITUDE;
 use serde_json::{Value, json};
 
 pub fn schema_ref(name: &str) -> Value {
@@ -95,20 +96,20 @@ pub fn shared() -> Value {
             "properties": {
                 "name": {"type": "string", "pattern": NAME_PATTERN},
                 "type": schema_ref("FieldType"),
-                "label": {"type": "string"},
-                "description": {"type": "string"},
+                "label": {"type": ["string", "null"]},
+                "description": {"type": ["string", "null"]},
                 "required": {"type": "boolean"},
                 "unique": {"type": "boolean"},
                 "default": {"description": "Validated against the field; not on unique fields or references."},
-                "min": {"type": "number"},
-                "max": {"type": "number"},
-                "max_length": {"type": "integer", "minimum": 1, "maximum": TEXT_HARD_MAX,
+                "min": {"type": ["number", "null"], "minimum": -NUMBER_MAX_MAGNITUDE, "maximum": NUMBER_MAX_MAGNITUDE},
+                "max": {"type": ["number", "null"], "minimum": -NUMBER_MAX_MAGNITUDE, "maximum": NUMBER_MAX_MAGNITUDE},
+                "max_length": {"type": ["integer", "null"], "minimum": 1, "maximum": TEXT_HARD_MAX,
                                "description": format!("At most {STRING_HARD_MAX} for string, email and url; {TEXT_HARD_MAX} for text.")},
-                "pattern": {"type": "string", "maxLength": 512, "description": "A regular expression the whole value must match."},
+                "pattern": {"type": ["string", "null"], "maxLength": 512, "description": "A regular expression the whole value must match."},
                 "sensitive": {"type": "boolean", "description": "Encrypted at rest; never in events."},
-                "values": {"type": "array", "minItems": 1, "maxItems": 500, "uniqueItems": true,
+                "values": {"type": ["array", "null"], "minItems": 1, "maxItems": 500, "uniqueItems": true,
                            "items": {"type": "string", "minLength": 1, "maxLength": 200}},
-                "target": {"type": "string", "pattern": NAME_PATTERN}
+                "target": {"type": ["string", "null"], "pattern": NAME_PATTERN}
             }
         },
         "ModelDeprecation": {
@@ -125,8 +126,8 @@ pub fn shared() -> Value {
             "additionalProperties": false,
             "properties": {
                 "name": {"type": "string", "pattern": NAME_PATTERN},
-                "label": {"type": "string", "minLength": 1, "maxLength": 200},
-                "description": {"type": "string"},
+                "label": {"type": ["string", "null"], "minLength": 1, "maxLength": 200},
+                "description": {"type": ["string", "null"]},
                 "fields": {"type": "array", "minItems": 1, "maxItems": MAX_FIELDS, "items": schema_ref("FieldDef")},
                 "deprecation": schema_ref("ModelDeprecation")
             }
@@ -182,7 +183,7 @@ pub fn shared() -> Value {
             "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
                 "scopes": {"type": "array", "items": {"type": "string", "pattern": SCOPE_PATTERN}},
-                "expires_at": {"type": "string", "format": "date-time", "description": "Must be in the future."},
+                "expires_at": {"type": ["string", "null"], "format": "date-time", "description": "Must be in the future; null or absent: never expires."},
                 "rate_limit_per_minute": {"type": "integer", "minimum": 1, "maximum": 100_000}
             }
         },
