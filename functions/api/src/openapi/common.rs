@@ -50,7 +50,11 @@ pub fn headers(authenticated: bool, extra: &[&str]) -> Value {
         }
     }
     for name in extra {
-        h.insert((*name).into(), header_ref(name));
+        // `Name?`: the header may be absent (its component says so).
+        match name.strip_suffix('?') {
+            Some(optional) => h.insert(optional.into(), header_ref(&format!("{optional}-Optional"))),
+            None => h.insert((*name).into(), header_ref(name)),
+        };
     }
     Value::Object(h)
 }
@@ -206,6 +210,9 @@ fn header_components() -> Value {
                  "required": true, "schema": {"type": "string", "pattern": "^\"[0-9]+\"$"}},
         "Location": {"description": "The URL of the created resource.", "required": true,
                      "schema": {"type": "string", "format": "uri-reference"}},
+        "Location-Optional": {"description": "The URL of the created resource.",
+                              "schema": {"type": "string", "format": "uri-reference"}},
+        "Link": text("On deprecated routes: where to read about the replacement (`<url>; rel=\"deprecation\"`)."),
         "Deprecation": text("Present when the resource is deprecated: when it was deprecated (RFC 9745 `@<epoch seconds>`)."),
         "Sunset": text("When the deprecated resource stops answering (RFC 8594, an HTTP date)."),
         "Idempotent-Replayed": {"description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",

@@ -165,7 +165,7 @@ struct Entity<'a> {
 fn ok_headers(deprecated: bool, extra: &[&'static str]) -> Vec<&'static str> {
     let mut h = extra.to_vec();
     if deprecated {
-        h.extend(["Deprecation", "Sunset"]);
+        h.extend(["Deprecation", "Sunset", "Link"]);
     }
     h
 }

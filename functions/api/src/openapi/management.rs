@@ -102,7 +102,7 @@ pub fn paths() -> Map<String, Value> {
                 .param_ref("IdempotencyKey")
                 .body(JSON, schema_ref("NewApiKey"),
                       Some(json!({"name": "ci", "scopes": ["data:read"]})), true)
-                .ok(201, "The key and its secret.", with_secret(), &["Idempotent-Replayed"])
+                .ok(201, "The key and its secret.", with_secret(), &["Location?", "Idempotent-Replayed"])
                 .errors(P, &[400, 401, 403, 409, 413, 415, 422, 429, 503]))
                 .build(),
         }),
@@ -127,7 +127,7 @@ pub fn paths() -> Map<String, Value> {
             .description("Issues a new key with the same name and scopes; the old one keeps working until the overlap ends.")
             .param_ref("IdempotencyKey")
             .body(JSON, schema_ref("RotateApiKey"), Some(json!({"overlap_seconds": 3600})), false)
-            .ok(201, "The new key and its secret.", with_secret(), &["Idempotent-Replayed"])
+            .ok(201, "The new key and its secret.", with_secret(), &["Location?", "Idempotent-Replayed"])
             .errors(P, &[400, 401, 403, 404, 409, 413, 415, 422, 429, 503]))
             .build(),
     }));

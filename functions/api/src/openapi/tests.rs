@@ -178,9 +178,7 @@ fn assert_well_formed(doc: &Value) {
         if let Some(created) = responses.get("201") {
             let headers = created["headers"].as_object().unwrap();
             assert!(headers.contains_key("X-Request-Id"));
-            if !path.contains("api-keys") {
-                assert!(headers.contains_key("Location"), "{method} {path} 201 has no Location");
-            }
+            assert!(headers.contains_key("Location"), "{method} {path} 201 has no Location");
         }
     }
     for target in link_targets {
