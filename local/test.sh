@@ -58,6 +58,10 @@ if [ "$#" -gt 0 ]; then
   exit 0
 fi
 
+HUBBLE_CONFORMANCE_BASE_URL="http://127.0.0.1:$runner_port" HUBBLE_CONFORMANCE_ENDPOINT="http://127.0.0.1:$emulator_port" \
+  HUBBLE_CONFORMANCE_PREFIX="$prefix" HUBBLE_CONFORMANCE_ADMIN_BIN="$CARGO_TARGET_DIR/debug/hubble-admin" \
+  local/conformance.sh
+
 echo "== LocalStack bootstrap script, checked against the emulator"
 HUBBLE_RESOURCE_PREFIX="${prefix}ls" "$root/local/.venv/bin/python" local/localstack/check_bootstrap.py --endpoint "http://127.0.0.1:$emulator_port"
 

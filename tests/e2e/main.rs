@@ -4,6 +4,7 @@
 mod adapters;
 mod api_keys;
 mod bad_input;
+mod docs;
 mod models;
 mod operations;
 mod operator;

@@ -14,12 +14,31 @@ pub struct AuthFailure {
     pub tenant: Option<String>,
 }
 
+/// Whether the request carries credentials at all (some routes answer differently without).
+pub fn has_credentials(req: &Request) -> bool {
+    req.header("authorization").is_some() || req.header("x-api-key").is_some()
+}
+
 pub async fn authenticate(deps: &Deps, req: &Request) -> Result<Principal, AuthFailure> {
     let bearer = req.header("authorization").and_then(|h| {
         let (scheme, token) = h.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
     });
-    let Some(secret) = bearer.or_else(|| req.header("x-api-key").map(str::trim)) else {
+    let header_key = req.header("x-api-key").map(str::trim);
+    if let (Some(b), Some(k)) = (bearer, header_key)
+        && b != k
+    {
+        // Two different keys: which one is meant is anyone's guess, so neither is used.
+        let error = ApiError::new(
+            401,
+            "invalid-credentials",
+            "Invalid credentials",
+            "`Authorization` and `X-Api-Key` carry different keys; send one key",
+        )
+        .with_header("www-authenticate", "Bearer realm=\"hubblewave\", error=\"invalid_request\"");
+        return Err(AuthFailure { error, tenant: None });
+    }
+    let Some(secret) = bearer.or(header_key) else {
         return Err(AuthFailure { error: AuthError::Missing.into(), tenant: None });
     };
     match deps.tenants.authenticate(secret).await {

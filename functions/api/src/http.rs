@@ -77,14 +77,27 @@ impl Request {
         Some((media.trim().to_ascii_lowercase(), params.trim().to_owned()))
     }
 
-    /// `If-Match: "3"` (or `W/"3"`) as a version number; `*` means "any version".
+    /// `If-Match: "3"` (or `W/"3"`) as a version number; `*` means "any version", and so does an empty value (an
+    /// empty list of entity tags, as clients send for "no condition").
     pub fn if_match(&self) -> Result<Option<u64>, crate::error::ApiError> {
-        match self.header("if-match").map(str::trim) {
-            None | Some("*") => Ok(None),
-            Some(v) => v.trim_start_matches("W/").trim_matches('"').parse().map(Some).map_err(|_| {
-                crate::error::ApiError::bad_request("If-Match must be an ETag this API returned, e.g. \"3\", or *")
-            }),
+        let bad =
+            || crate::error::ApiError::bad_request("If-Match must be an ETag this API returned, e.g. \"3\", or *");
+        let value = match self.headers.get("if-match") {
+            None => return Ok(None),
+            // Bytes that are not visible ASCII are no ETag of ours.
+            Some(v) => v.to_str().map(str::trim).map_err(|_| bad())?,
+        };
+        if value == "*" || value.is_empty() {
+            return Ok(None);
         }
+        // An entity-tag is quoted (RFC 9110 §8.8.3); ours are decimal versions.
+        let tag = value.strip_prefix("W/").unwrap_or(value);
+        tag.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|t| t.parse().ok())
+            .map(Some)
+            .ok_or_else(bad)
     }
 }
 

@@ -6,6 +6,7 @@
 mod auth;
 mod body;
 mod error;
+mod explorer;
 mod health;
 mod http;
 mod idempotency;
@@ -13,6 +14,7 @@ mod keys;
 mod limits;
 mod models;
 mod observe;
+pub mod openapi;
 mod records;
 mod reports;
 
@@ -199,6 +201,11 @@ async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
     let render = |e: ApiError| e.into_response(flavour, &req.request_id, &req.path);
     let which = match family {
         Family::Health => return Outcome::anonymous(health::get(deps, req).await.unwrap_or_else(render)),
+        Family::OpenApi if !auth::has_credentials(req) => {
+            return Outcome::anonymous(openapi::serve_static(req).unwrap_or_else(render));
+        }
+        Family::OpenApi => Private::OpenApi,
+        Family::Docs => return Outcome::anonymous(explorer::serve(req, &segs[1..]).unwrap_or_else(render)),
         Family::UnknownVersion(version) => {
             return Outcome::anonymous(render(ApiError::new(
                 404,
@@ -238,6 +245,7 @@ async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
                     Private::ApiKeys => keys::route(deps, req, &p, &segs[2..]).await,
                     Private::Usage => reports::usage(deps, req, &p).await,
                     Private::Audit => reports::audit(deps, req, &p).await,
+                    Private::OpenApi => openapi::serve_tenant(deps, req, &p).await,
                 };
                 result.unwrap_or_else(render)
             };
@@ -254,6 +262,10 @@ async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
 /// The route families of the API. Public ones answer without credentials; every other one authenticates first.
 enum Family {
     Health,
+    /// `GET /v1/openapi.json`: public; credentials, when sent, select the tenant's document.
+    OpenApi,
+    /// `/docs`: the API explorer (public).
+    Docs,
     Authenticated(Private),
     UnknownVersion(String),
     NoRoute,
@@ -266,12 +278,16 @@ enum Private {
     ApiKeys,
     Usage,
     Audit,
+    /// The tenant's own OpenAPI document (without credentials the static one is public).
+    OpenApi,
 }
 
 impl Family {
     fn of(segments: &[&str]) -> Self {
         match segments {
             ["health"] => Self::Health,
+            ["v1", "openapi.json"] => Self::OpenApi,
+            ["docs", ..] => Self::Docs,
             ["v1", "data", ..] => Self::Authenticated(Private::Data),
             ["v1", "models", ..] => Self::Authenticated(Private::Models),
             ["v1", "api-keys", ..] => Self::Authenticated(Private::ApiKeys),

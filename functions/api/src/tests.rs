@@ -218,3 +218,65 @@ async fn the_tenant_limit_binds_across_its_clients_and_every_request_is_logged()
     assert_eq!(log[3].route, "/health");
     assert_eq!((log[4].tenant.as_deref(), log[4].client.as_deref()), (None, None));
 }
+
+#[tokio::test]
+async fn two_different_keys_in_one_request_are_refused() {
+    let (deps, _) = deps(&["admin"]).await;
+    let mut event = fixture("list-records");
+    event.headers.insert("x-api-key", "hw_SOMEOTHERxKEYxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0".parse().unwrap());
+    let r = handle(&deps, event).await;
+    assert_eq!(r.status_code, 401);
+    assert!(header(&r, "www-authenticate").contains("invalid_request"));
+    let mut same = fixture("list-records");
+    same.headers.insert("x-api-key", FIXTURE_KEY.parse().unwrap());
+    assert_ne!(handle(&deps, same).await.status_code, 401, "the same key twice is fine");
+}
+
+#[tokio::test]
+async fn the_openapi_document_and_the_explorer_are_public() {
+    let (deps, _) = deps(&["data:read"]).await;
+    let mut event = fixture("health");
+    event.raw_path = Some("/v1/openapi.json".into());
+    event.request_context.http.path = Some("/v1/openapi.json".into());
+    event.headers.remove("authorization");
+    let r = handle(&deps, event.clone()).await;
+    assert_eq!(r.status_code, 200);
+    assert_eq!(body(&r)["paths"]["/v1/data/{entity}"]["get"]["operationId"], "listRecords");
+    event.headers.insert("x-api-key", FIXTURE_KEY.parse().unwrap());
+    let r = handle(&deps, event.clone()).await;
+    assert_eq!(r.status_code, 200);
+    assert_eq!(body(&r)["info"]["x-tenant"], "acme");
+    event.headers.insert("x-api-key", "hw_nope".parse().unwrap());
+    assert_eq!(handle(&deps, event.clone()).await.status_code, 401, "invalid credentials are not ignored");
+
+    let mut docs = fixture("health");
+    docs.raw_path = Some("/docs".into());
+    let r = handle(&deps, docs.clone()).await;
+    assert_eq!(r.status_code, 200);
+    assert!(header(&r, "content-type").starts_with("text/html"));
+    docs.raw_path = Some("/docs/assets/swagger-ui.css".into());
+    let r = handle(&deps, docs.clone()).await;
+    assert_eq!((r.status_code, header(&r, "content-type")), (200, "text/css; charset=utf-8"));
+    docs.raw_path = Some("/docs/assets/unknown.js".into());
+    assert_eq!(handle(&deps, docs).await.status_code, 404);
+}
+
+#[test]
+fn if_match_takes_quoted_versions_star_or_nothing() {
+    let with = |v: &str| {
+        let mut event = fixture("list-records");
+        event.headers.insert("if-match", v.parse().unwrap());
+        crate::http::Request::from_event(event).unwrap().if_match().map_err(|e| e.problem.status)
+    };
+    assert_eq!(with("\"3\""), Ok(Some(3)));
+    assert_eq!(with("W/\"3\""), Ok(Some(3)));
+    assert_eq!(with("*"), Ok(None));
+    assert_eq!(with(""), Ok(None));
+    for bad in ["3", "\"+3\"", "\"\"", "\"3", "\"x\"", "\"99999999999999999999\""] {
+        assert_eq!(with(bad), Err(400), "{bad}");
+    }
+    let mut event = fixture("list-records");
+    event.headers.insert("if-match", http::HeaderValue::from_bytes(b"\xc2\x84").unwrap());
+    let opaque = crate::http::Request::from_event(event).unwrap().if_match().map_err(|e| e.problem.status);
+    assert_eq!(opaque, Err(400), "a value that is not visible ASCII is not an ETag");
+}

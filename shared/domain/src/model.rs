@@ -379,6 +379,15 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
             }
         }
     }
+    for (member, v) in [("min", f.min), ("max", f.max)] {
+        if v.is_some_and(|v| !crate::validate::is_storable_number(v)) {
+            errors.push(FieldError::new(
+                at(&format!("/{member}")),
+                "invalid-limit",
+                format!("`{member}` must be 0 or between 1e-130 and 9.99e125 in magnitude"),
+            ));
+        }
+    }
     if let (Some(min), Some(max)) = (f.min, f.max) {
         if min > max {
             errors.push(FieldError::new(at("/min"), "invalid-limit", "`min` is greater than `max`"));

@@ -114,6 +114,9 @@ pub fn check_value(field: &FieldDef, value: &Value, pointer: &str) -> Result<Val
         }
         FieldType::Decimal => {
             let n = value.as_f64().filter(|_| value.is_number()).ok_or_else(|| expect("a number"))?;
+            if !is_storable_number(n) {
+                return Err(unstorable(field, pointer));
+            }
             check_range(field, n, pointer)?;
             value.clone()
         }
@@ -148,7 +151,12 @@ pub fn check_value(field: &FieldDef, value: &Value, pointer: &str) -> Result<Val
             }
             Value::String(s.to_owned())
         }
-        FieldType::Json => value.clone(),
+        FieldType::Json => {
+            if !numbers_storable(value) {
+                return Err(unstorable(field, pointer));
+            }
+            value.clone()
+        }
     };
     if let (Some(s), Some(max)) = (normalised.as_str(), field.effective_max_length()) {
         let len = s.chars().count();
@@ -169,6 +177,37 @@ pub fn check_value(field: &FieldDef, value: &Value, pointer: &str) -> Result<Val
         }
     }
     Ok(normalised)
+}
+
+/// Largest magnitude of a stored number (DynamoDB's limit; finer than any `f64` precision concern).
+pub const NUMBER_MAX_MAGNITUDE: f64 = 9.999_999_999_999_99e125;
+/// Smallest non-zero magnitude of a stored number (DynamoDB's limit).
+pub const NUMBER_MIN_MAGNITUDE: f64 = 1e-130;
+
+/// True when `n` can be stored: zero, or a magnitude within DynamoDB's number range.
+pub fn is_storable_number(n: f64) -> bool {
+    n == 0.0 || (NUMBER_MIN_MAGNITUDE..=NUMBER_MAX_MAGNITUDE).contains(&n.abs())
+}
+
+/// True when every number in `v`, at any depth, can be stored.
+pub fn numbers_storable(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.as_f64().is_some_and(is_storable_number),
+        Value::Array(a) => a.iter().all(numbers_storable),
+        Value::Object(m) => m.values().all(numbers_storable),
+        _ => true,
+    }
+}
+
+fn unstorable(field: &FieldDef, pointer: &str) -> FieldError {
+    FieldError::new(
+        pointer,
+        "out-of-range",
+        format!(
+            "`{}` holds a number that cannot be stored: numbers are 0 or between 1e-130 and 9.99e125 in magnitude",
+            field.name
+        ),
+    )
 }
 
 fn check_range(field: &FieldDef, n: f64, pointer: &str) -> Result<(), FieldError> {
@@ -228,6 +267,26 @@ mod tests {
 
     fn attrs(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn numbers_beyond_what_storage_holds_are_refused() {
+        let m = model();
+        for (field, value) in [
+            ("score", json!(1.0e308)),
+            ("score", json!(-1.0e126)),
+            ("score", json!(5e-324)),
+            ("extra", json!({"deep": [1, 2.5e200]})),
+        ] {
+            let e =
+                validate_attributes(&m, &attrs(json!({"email": "a@example.com", field: value})), Mode::Create, &ptr)
+                    .unwrap_err();
+            assert_eq!((e[0].pointer.as_str(), e[0].code), (ptr(field).as_str(), "out-of-range"), "{value}");
+        }
+        for ok in [json!(0), json!(0.0), json!(9.9e125), json!(-1e-130), json!(12.5)] {
+            let input = attrs(json!({"email": "a@example.com", "score": ok.clone(), "extra": {"n": ok}}));
+            assert!(validate_attributes(&m, &input, Mode::Create, &ptr).is_ok());
+        }
     }
 
     #[test]

@@ -1,0 +1,126 @@
+//! The OpenAPI 3.1 document of the API, served at `GET /v1/openapi.json`.
+//!
+//! Without credentials it is the static document: management routes and the templated data routes
+//! (`/v1/data/{entity}`). With a valid API key it is the tenant's document: the same management routes plus concrete
+//! data routes and generated schemas for every model of the tenant. `docs/openapi/v1-static.json` is a snapshot of
+//! the static document; a test fails on any difference, and on any breaking change (see `compat`).
+
+mod common;
+pub mod compat;
+mod data;
+mod fields;
+mod management;
+mod schemas;
+
+use hw_domain::model::Model;
+use hw_domain::principal::Principal;
+use serde_json::{Map, Value, json};
+
+use crate::Deps;
+use crate::error::ApiError;
+use crate::http::{JSON, Request, Response};
+
+pub use data::pascal;
+
+const TITLE: &str = "HubbleWave Integration Hub API";
+
+fn document(
+    description: &str,
+    paths: Map<String, Value>,
+    extra_schemas: Map<String, Value>,
+    tags: Vec<Value>,
+) -> Value {
+    let mut components = common::components();
+    for (k, v) in extra_schemas {
+        components["schemas"][k] = v;
+    }
+    let mut all_tags = vec![
+        json!({"name": "Platform", "description": "Health and this document."}),
+        json!({"name": "Models", "description": "The tenant's data models: entities with typed fields."}),
+        json!({"name": "API keys", "description": "Keys, their scopes, rotation and revocation (scope `admin`)."}),
+        json!({"name": "Audit", "description": "Who did what (scope `admin`)."}),
+        json!({"name": "Usage", "description": "Requests, errors and latency per route, client or status (scope `admin`)."}),
+    ];
+    all_tags.extend(tags);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": TITLE,
+            "version": "1",
+            "description": description,
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+        },
+        "servers": [{"url": "/", "description": "This deployment"}],
+        "security": [{"apiKey": []}, {"bearer": []}],
+        "tags": all_tags,
+        "paths": paths,
+        "components": components,
+    })
+}
+
+const COMMON_DESCRIPTION: &str = "Management routes (`/v1/models`, `/v1/api-keys`, `/v1/audit`, `/v1/usage`) take and answer `application/json` and report errors as RFC 9457 `application/problem+json`. Data routes (`/v1/data/...`) speak JSON:API 1.1 (`application/vnd.api+json`) and report errors as JSON:API error documents. Send an API key as `X-Api-Key: hw_...` or `Authorization: Bearer hw_...`. Every response carries `X-Request-Id`; authenticated ones carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`.";
+
+/// The document anyone may read: management routes and the generic, templated data routes.
+pub fn static_document() -> Value {
+    let mut paths = management::paths();
+    paths.extend(data::generic_paths());
+    let description = format!(
+        "{COMMON_DESCRIPTION}\n\nThis is the static document: data routes are templated by entity. Fetch it with an API key to get the tenant's own document, with a path and schemas for each of its models."
+    );
+    document(
+        &description,
+        paths,
+        Map::new(),
+        vec![json!({"name": "Records", "description": "Records of any model, as JSON:API resources."})],
+    )
+}
+
+/// The document of one tenant: management routes plus concrete data routes and schemas for each of its models.
+pub fn tenant_document(tenant: &str, models: &[Model]) -> Value {
+    let mut paths = management::paths();
+    let (data_paths, schemas) = data::tenant_paths(models);
+    paths.extend(data_paths);
+    let tags = models
+        .iter()
+        .map(|m| {
+            let mut t = json!({"name": m.name, "description": format!("Records of `{}` ({}).", m.name, m.label)});
+            if let Some(d) = &m.description {
+                t["description"] = json!(format!("{} {d}", t["description"].as_str().unwrap_or_default()));
+            }
+            t
+        })
+        .collect();
+    let description = format!(
+        "{COMMON_DESCRIPTION}\n\nThis is the document of tenant `{tenant}`: it has a path and schemas for each of its {} model(s).",
+        models.len()
+    );
+    let mut doc = document(&description, paths, schemas, tags);
+    doc["info"]["x-tenant"] = json!(tenant);
+    doc
+}
+
+/// `GET /v1/openapi.json` without credentials: the static document. With credentials the pipeline authenticates
+/// (invalid credentials are refused with 401, so a typo does not silently yield the static document) and calls
+/// [`serve_tenant`].
+pub fn serve_static(req: &Request) -> Result<Response, ApiError> {
+    if req.method != http::Method::GET {
+        return Err(crate::method_not_allowed(req, "GET"));
+    }
+    Ok(Response::json(200, JSON, &static_document())
+        .header("cache-control", "public, max-age=300")
+        .header("vary", "authorization, x-api-key"))
+}
+
+/// `GET /v1/openapi.json` with credentials: the tenant's document.
+pub async fn serve_tenant(deps: &Deps, req: &Request, principal: &Principal) -> Result<Response, ApiError> {
+    if req.method != http::Method::GET {
+        return Err(crate::method_not_allowed(req, "GET"));
+    }
+    let models = deps.models.list(&principal.tenant).await?;
+    Ok(Response::json(200, JSON, &tenant_document(&principal.tenant, &models))
+        .header("cache-control", "private, no-cache")
+        .header("vary", "authorization, x-api-key"))
+}
+
+#[cfg(test)]
+mod tests;
