@@ -8,7 +8,9 @@ pub mod keys;
 pub mod memory;
 pub mod models;
 pub mod ports;
+pub mod query;
 pub mod records;
 pub mod tenants;
 
+pub use ports::IdRange;
 pub use ports::{ControlStore, DataStore, RecordWrite, StoreError, StoredRecord, WriteKind};

@@ -230,7 +230,7 @@ fn records_order_by_keys_with_nulls_last_and_id_as_tie_breaker() {
 #[test]
 fn positions_resume_exactly_after_the_last_record() {
     let query = q(&[("sort", "-age,name")]).unwrap();
-    let mut recs = vec![
+    let mut recs = [
         record("01", json!({"age": 3, "name": "x"})),
         record("02", json!({"age": 3, "name": "x"})),
         record("03", json!({"name": "y"})),
