@@ -7,6 +7,7 @@ mod bad_input;
 mod models;
 mod operator;
 mod platform;
+mod query;
 mod records;
 
 use hubble_e2e::Stack;

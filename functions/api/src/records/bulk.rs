@@ -72,11 +72,10 @@ pub async fn post(deps: &Deps, req: &Request, p: &Principal, model: &Model) -> R
         },
         Some(_) => return Err(document_error(400, "/meta", "invalid-meta", "`meta` must be an object")),
     };
-    let outcomes: Vec<Outcome> = futures::stream::iter(items.iter().enumerate())
-        .map(|(i, item)| one(deps, p, model, i, item, mode))
-        .buffered(CONCURRENCY)
-        .collect()
-        .await;
+    // The futures are made up front (a closure inside the stream would hide their lifetimes from the `Send` check
+    // the Lambda runtime needs) and polled at most CONCURRENCY at a time, results kept in input order.
+    let pending: Vec<_> = items.iter().enumerate().map(|(i, item)| one(deps, p, model, i, item, mode)).collect();
+    let outcomes: Vec<Outcome> = futures::stream::iter(pending).buffered(CONCURRENCY).collect().await;
 
     let (mut created, mut updated, mut failed) = (0, 0, 0);
     let mut data = Vec::new();
