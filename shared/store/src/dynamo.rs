@@ -599,66 +599,14 @@ impl DataStore for DynamoDataStore {
         range: &IdRange,
         limit: usize,
     ) -> Result<(Vec<StoredRecord>, Option<String>), StoreError> {
-        if range.is_empty() || limit == 0 {
-            return Ok((vec![], None));
-        }
-        let sk = |b: &IdBound| s(keys::record_sk(&b.id));
-        // One key condition on the sort key; exclusive ends of a BETWEEN are dropped below. The entity's partition
-        // holds records only, so open-ended comparisons stay within them.
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .expression_attribute_values(":pk", s(keys::entity_pk(tenant, entity)))
-            .scan_index_forward(!range.descending)
-            .limit(limit.min(i32::MAX as usize) as i32)
-            .consistent_read(true);
-        let condition = match (&range.lower, &range.upper) {
-            (Some(lo), Some(hi)) => {
-                query = query.expression_attribute_values(":lo", sk(lo)).expression_attribute_values(":hi", sk(hi));
-                "pk = :pk AND sk BETWEEN :lo AND :hi"
-            }
-            (Some(lo), None) => {
-                query = query.expression_attribute_values(":lo", sk(lo));
-                if lo.inclusive { "pk = :pk AND sk >= :lo" } else { "pk = :pk AND sk > :lo" }
-            }
-            (None, Some(hi)) => {
-                query = query.expression_attribute_values(":hi", sk(hi));
-                if hi.inclusive { "pk = :pk AND sk <= :hi" } else { "pk = :pk AND sk < :hi" }
-            }
-            (None, None) => {
-                query = query.expression_attribute_values(":r", s(keys::RECORD_SK_PREFIX));
-                "pk = :pk AND begins_with(sk, :r)"
-            }
-        };
-        let out = query.key_condition_expression(condition).send().await.map_err(backend)?;
-        let mut records = Vec::new();
-        for item in out.items.unwrap_or_default() {
-            let stored = decode_record(item)?;
-            if range.admits(&stored.record.id) {
-                records.push(stored);
-            }
-        }
-        let last = out
-            .last_evaluated_key
-            .as_ref()
-            .and_then(|k| get_s(k, "sk"))
-            .and_then(|sk| sk.strip_prefix(keys::RECORD_SK_PREFIX))
-            .map(str::to_owned);
-        Ok((records, last))
+        self.query_range(tenant, entity, range, limit).await
     }
 
     async fn get_records(&self, tenant: &str, entity: &str, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError> {
-        let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
-        let pk = keys::entity_pk(tenant, entity);
-        let keys = distinct.into_iter().map(|id| key(pk.clone(), keys::record_sk(id))).collect();
-        let items = hw_aws::dynamo::batch_get(&self.client, &self.table, keys)
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        items.into_iter().map(decode_record).collect()
+        self.batch_get_records(tenant, entity, ids).await
     }
 }
 
-// Record queries (appended): ranges of the id-ordered partition and batched reads.
+// Record queries (appended): ranges of the id-ordered partition and batched reads, in dynamo/query.rs.
+mod query;
 use crate::ports::IdRange;
-use hw_domain::query::IdBound;
