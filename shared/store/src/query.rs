@@ -55,6 +55,19 @@ impl Records {
         size: usize,
         after: Option<&Position>,
     ) -> Result<QueryPage, QueryError> {
+        self.query_within(p, model, query, size, after, SCAN_BUDGET).await
+    }
+
+    /// [`Records::query`] with the scan budget of id-order walks given.
+    async fn query_within(
+        &self,
+        p: &Principal,
+        model: &Model,
+        query: &Query,
+        size: usize,
+        after: Option<&Position>,
+        budget: usize,
+    ) -> Result<QueryPage, QueryError> {
         let plan = query.id_plan();
         if plan.is_empty() {
             return Ok(QueryPage { records: vec![], next: None });
@@ -67,7 +80,8 @@ impl Records {
         let range = IdRange { lower: plan.lower, upper: plan.upper, descending: false };
         match query.id_order() {
             Some(descending) => {
-                self.page_in_id_order(p, model, query, IdRange { descending, ..range }, size, after).await
+                let range = IdRange { descending, ..range };
+                self.page_in_id_order(p, model, query, range, size, after, budget).await
             }
             None => {
                 let all = self.read_all(p, model, query, range).await?;
@@ -111,12 +125,13 @@ impl Records {
         mut range: IdRange,
         size: usize,
         after: Option<&Position>,
+        budget: usize,
     ) -> Result<QueryPage, QueryError> {
         if let Some(pos) = after {
             range.continue_after(&pos.id);
         }
         // Unfiltered pages read exactly one record more than they show (to know whether a next page exists).
-        let chunk = if query.filters.is_empty() { size + 1 } else { (size + 1).max(100) };
+        let chunk = if query.filters.is_empty() { size + 1 } else { (size + 1).max(100) }.min(budget.max(1));
         let position_at = |id: &str| (query.sort.iter().map(|_| Value::String(id.to_owned())).collect(), id.to_owned());
         let mut records = Vec::new();
         let mut scanned = 0;
@@ -144,7 +159,7 @@ impl Records {
                 None => return Ok(QueryPage { records, next: None }),
                 Some(last) => {
                     range.continue_after(&last);
-                    if scanned >= SCAN_BUDGET {
+                    if scanned >= budget {
                         // A selective filter over a large partition: answer what was found and continue later.
                         return Ok(QueryPage { records, next: Some(position_at(&last)) });
                     }
