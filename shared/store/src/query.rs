@@ -80,8 +80,11 @@ impl Records {
         let range = IdRange { lower: plan.lower, upper: plan.upper, descending: false };
         match query.id_order() {
             Some(descending) => {
-                let range = IdRange { descending, ..range };
-                self.page_in_id_order(p, model, query, range, size, after, budget).await
+                let mut range = IdRange { descending, ..range };
+                if let Some(pos) = after {
+                    range.continue_after(&pos.id);
+                }
+                self.page_in_id_order(p, model, query, range, size, budget).await
             }
             None => {
                 let all = self.read_all(p, model, query, range).await?;
@@ -124,14 +127,12 @@ impl Records {
         query: &Query,
         mut range: IdRange,
         size: usize,
-        after: Option<&Position>,
         budget: usize,
     ) -> Result<QueryPage, QueryError> {
-        if let Some(pos) = after {
-            range.continue_after(&pos.id);
-        }
-        // Unfiltered pages read exactly one record more than they show (to know whether a next page exists).
-        let chunk = if query.filters.is_empty() { size + 1 } else { (size + 1).max(100) }.min(budget.max(1));
+        // Unfiltered pages read exactly one record more than they show (to know whether a next page exists);
+        // filtered ones read ahead, but never more than the budget at once.
+        let ahead = if query.filters.is_empty() { size + 1 } else { (size + 1).max(100) };
+        let chunk = ahead.min(budget.max(1));
         let position_at = |id: &str| (query.sort.iter().map(|_| Value::String(id.to_owned())).collect(), id.to_owned());
         let mut records = Vec::new();
         let mut scanned = 0;

@@ -130,14 +130,14 @@ async fn one(deps: &Deps, p: &Principal, model: &Model, i: usize, item: &Value, 
         Ok(doc) => doc,
         Err(e) => return failed(e),
     };
-    if let Some(id) = &doc.id {
-        if !hw_domain::ids::is_valid_record_id(id) {
-            return failed(ApiError::invalid(vec![FieldError::new(
-                format!("{at}/id"),
-                "invalid-id",
-                "ids are 1 to 64 letters, digits, `_`, `.` or `-`, starting with a letter or digit",
-            )]));
-        }
+    if let Some(id) = &doc.id
+        && !hw_domain::ids::is_valid_record_id(id)
+    {
+        return failed(ApiError::invalid(vec![FieldError::new(
+            format!("{at}/id"),
+            "invalid-id",
+            "ids are 1 to 64 letters, digits, `_`, `.` or `-`, starting with a letter or digit",
+        )]));
     }
     let pointer = |f: &str| doc.pointer(f);
     match (mode, &doc.id) {
