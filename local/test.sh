@@ -3,10 +3,16 @@
 # and local runner on free ports with a unique resource prefix, so it never touches a running `make run`), the
 # LocalStack bootstrap script against the same emulator, the CDK app's tests and synth, and the deployable
 # packages (cargo-lambda, ARM64) of every function.
+#
+#   local/test.sh                        everything (what `make test` and CI run)
+#   local/test.sh -p hubble-e2e query    only `cargo test <these arguments>` against a fresh stack (a quick loop)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$root"
 need npm "the CDK app is TypeScript (Node.js 18+)"
+
+selection=("$@")
+[ "${#selection[@]}" -gt 0 ] || selection=(--workspace)
 
 work="$(mktemp -d)"
 emulator_port="$(free_port)"
@@ -40,11 +46,16 @@ echo "== Rust: unit, handler and end-to-end tests"
 status=0
 HUBBLE_E2E_BASE_URL="http://127.0.0.1:$runner_port" HUBBLE_E2E_ENDPOINT="http://127.0.0.1:$emulator_port" \
   HUBBLE_E2E_PREFIX="$prefix" HUBBLE_E2E_STATE_DIR="$work/state" HUBBLE_E2E_ADMIN_BIN="$CARGO_TARGET_DIR/debug/hubble-admin" \
-  cargo test --workspace --locked || status=$?
+  cargo test --locked "${selection[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "---- runner log (last 80 lines)" >&2
   tail -n 80 "$work/runner.log" >&2
   exit "$status"
+fi
+
+if [ "$#" -gt 0 ]; then
+  echo "== selected tests passed"
+  exit 0
 fi
 
 echo "== LocalStack bootstrap script, checked against the emulator"

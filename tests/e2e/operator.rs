@@ -59,3 +59,37 @@ async fn operators_create_tenants_and_keys_with_hubble_admin() {
         .unwrap();
     assert_eq!(r.status(), 403, "a data:read key cannot change models");
 }
+
+#[tokio::test]
+async fn operators_set_a_tenants_own_rate_limit_across_its_keys() {
+    let s = stack().await;
+    let t = s.tenant().await;
+    let (code, out, err) = admin(&["tenant", "limit", &t.id, "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["rate_limit_per_minute"], 3);
+    let second = t.post_json("/v1/api-keys", &serde_json::json!({"name": "b", "scopes": ["admin"]})).await;
+    assert_eq!(second.status, 201);
+    assert_eq!(second.header("ratelimit-limit"), "3", "the tenant's limit binds before the key's default");
+    let other = t.with_key(second.body["secret"].as_str().unwrap());
+    let mut statuses = vec![];
+    for _ in 0..4 {
+        statuses.push(other.get("/v1/models").await.status);
+        statuses.push(t.get("/v1/models").await.status);
+    }
+    // three requests per window for the whole tenant; the window may start over once during the loop
+    let served = statuses.iter().filter(|s| **s == 200).count();
+    assert!((2..=5).contains(&served), "{statuses:?}");
+    let limited = t.get("/v1/models").await;
+    if limited.status == 429 {
+        assert!(limited.body["detail"].as_str().unwrap().contains("across all its clients"));
+    }
+
+    let (code, _, err) = admin(&["tenant", "limit", &t.id, "0"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("from 1 to"), "{err}");
+    let (code, _, err) = admin(&["tenant", "limit", "no-such-tenant", "10"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no tenant"), "{err}");
+    let (code, _, err) = admin(&["tenant", "limit", &t.id, "default"]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -81,6 +81,12 @@ impl ApiError {
         )
         .with_header("etag", format!("\"{current}\""))
     }
+    pub fn validation(detail: impl Into<String>) -> Self {
+        Self::new(422, "validation-failed", "Validation failed", detail)
+    }
+    pub fn invalid_parameter(parameter: &str, detail: impl Into<String>) -> Self {
+        Self::new(400, "invalid-parameter", "Invalid query parameter", detail).with_parameter(parameter)
+    }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
         Self::new(
@@ -204,7 +210,11 @@ impl From<TenantError> for ApiError {
                 ApiError::new(422, "validation-failed", "Validation failed", e.to_string())
             }
             TenantError::AlreadyExists(_) => ApiError::new(409, "already-exists", "Already exists", e.to_string()),
-            TenantError::KeyNotFound(_) => ApiError::not_found(e.to_string()),
+            TenantError::KeyNotFound(_) | TenantError::NotFound(_) => ApiError::not_found(e.to_string()),
+            TenantError::InvalidLimit(_) => ApiError::validation(e.to_string()),
+            TenantError::KeyNotRotatable(_) => {
+                ApiError::new(409, "key-not-rotatable", "Key not rotatable", e.to_string())
+            }
             TenantError::Store(s) => s.into(),
         }
     }
@@ -221,7 +231,7 @@ impl From<AuthError> for ApiError {
                 "send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`",
             )
             .with_header("www-authenticate", "Bearer realm=\"hubblewave\""),
-            AuthError::Invalid | AuthError::Expired => {
+            AuthError::Invalid | AuthError::Expired { .. } => {
                 ApiError::new(401, "invalid-credentials", "Invalid credentials", e.to_string())
                     .with_header("www-authenticate", challenge("invalid_token"))
             }

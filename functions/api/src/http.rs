@@ -19,6 +19,7 @@ pub struct Request {
     pub request_id: String,
     /// Scheme and host the client used, for absolute links.
     pub base_url: String,
+    pub source_ip: Option<String>,
 }
 
 impl Request {
@@ -54,6 +55,7 @@ impl Request {
             segments,
             request_id: ctx.request_id.clone().unwrap_or_else(hw_domain::ids::new_id),
             base_url: format!("{scheme}://{host}"),
+            source_ip: ctx.http.source_ip.clone(),
             headers: event.headers,
             query,
             body,

@@ -8,18 +8,26 @@ mod body;
 mod error;
 mod health;
 mod http;
+mod idempotency;
 mod keys;
+mod limits;
 mod models;
+mod observe;
 mod records;
+mod reports;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use hw_aws::events::EventPublisher;
 use hw_aws::kms::{Keyring, KmsKeyring};
+use hw_domain::principal::Principal;
 use hw_resources::Config;
 use hw_store::cipher::FieldCipher;
 use hw_store::models::Models;
+use hw_store::ops::OpsStore;
 use hw_store::records::Records;
 use hw_store::tenants::Tenants;
 use hw_store::{ControlStore, DataStore};
@@ -36,17 +44,28 @@ pub struct Deps {
     pub config: Config,
     pub control: Arc<dyn ControlStore>,
     pub data: Arc<dyn DataStore>,
+    pub ops: Arc<dyn OpsStore>,
     pub bus: Arc<dyn BusProbe>,
     pub models: Models,
     pub records: Records,
     pub tenants: Tenants,
+    /// When this instance last recorded each key's use, so `last_used_at` costs one write per key and minute.
+    key_touches: Mutex<HashMap<String, Instant>>,
+    /// Tenants' own rate limits as last read, so the tenant item is read once a minute per instance.
+    tenant_limits: Mutex<HashMap<String, (Instant, Option<u32>)>>,
 }
+
+/// How long an instance trusts the tenant's rate limit it read.
+const TENANT_LIMIT_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often an instance refreshes a key's `last_used_at`.
+const KEY_TOUCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Deps {
     pub fn new(
         config: Config,
         control: Arc<dyn ControlStore>,
         data: Arc<dyn DataStore>,
+        ops: Arc<dyn OpsStore>,
         publisher: Arc<dyn EventPublisher>,
         bus: Arc<dyn BusProbe>,
         keyring: Arc<dyn Keyring>,
@@ -59,7 +78,10 @@ impl Deps {
             config,
             control,
             data,
+            ops,
             bus,
+            key_touches: Mutex::new(HashMap::new()),
+            tenant_limits: Mutex::new(HashMap::new()),
         }
     }
 
@@ -78,24 +100,73 @@ impl Deps {
         Self::new(
             config.clone(),
             Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table)),
-            Arc::new(hw_store::dynamo::DynamoDataStore::new(dynamo, &config.data_table)),
+            Arc::new(hw_store::dynamo::DynamoDataStore::new(dynamo.clone(), &config.data_table)),
+            Arc::new(hw_store::ops::dynamo::DynamoOpsStore::new(dynamo, &config.ops_table)),
             publisher,
             bus,
             keyring,
         )
     }
+
+    /// The tenant's own rate limit, if an operator set one; read at most once a minute per instance. If the
+    /// tenant cannot be read, the platform default applies.
+    async fn tenant_limit(&self, tenant: &str) -> Option<u32> {
+        if let Some((at, limit)) = self.tenant_limits.lock().expect("not poisoned").get(tenant) {
+            if at.elapsed() < TENANT_LIMIT_REFRESH {
+                return *limit;
+            }
+        }
+        match self.control.get_tenant(tenant).await {
+            Ok(t) => {
+                let limit = t.and_then(|t| t.rate_limit_per_minute);
+                self.tenant_limits.lock().expect("not poisoned").insert(tenant.to_owned(), (Instant::now(), limit));
+                limit
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the tenant's rate limit; using the default");
+                None
+            }
+        }
+    }
+
+    /// Whether this instance should record the key's use now (at most once a minute per key).
+    fn should_touch(&self, actor: &str) -> bool {
+        let mut touches = self.key_touches.lock().expect("not poisoned");
+        let now = Instant::now();
+        match touches.get(actor) {
+            Some(at) if now.duration_since(*at) < KEY_TOUCH_INTERVAL => false,
+            _ => {
+                touches.insert(actor.to_owned(), now);
+                true
+            }
+        }
+    }
 }
 
 /// Handles one API Gateway v2 (HTTP API, payload 2.0) request. Never fails: every error becomes a response.
 pub async fn handle(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+    let started = Instant::now();
+    let time = hw_domain::event::now_rfc3339();
     let request_id = event.request_context.request_id.clone().unwrap_or_else(hw_domain::ids::new_id);
     let span = hw_telemetry::request_span!(FUNCTION, request_id);
     async move {
         let response = match Request::from_event(event) {
             Ok(req) => {
-                let (flavour, result) = route(deps, &req).await;
-                let response = result.unwrap_or_else(|e| e.into_response(flavour, &req.request_id, &req.path));
+                let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+                let route = route_template(&segs);
+                let outcome = serve(deps, &req, &segs).await;
+                let response = outcome.response;
                 tracing::info!(method = %req.method, path = %req.path, status = response.status, "request");
+                let served = observe::Served {
+                    req: &req,
+                    response: &response,
+                    principal: outcome.principal.as_ref(),
+                    tenant: outcome.tenant.as_deref(),
+                    route: &route,
+                    latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+                    time: &time,
+                };
+                observe::record(deps, &served).await;
                 response
             }
             Err(detail) => ApiError::bad_request(detail).into_response(Flavour::Problem, &request_id, ""),
@@ -104,6 +175,80 @@ pub async fn handle(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2
     }
     .instrument(span)
     .await
+}
+
+/// A response and who it was for.
+struct Outcome {
+    response: Response,
+    principal: Option<Principal>,
+    /// The tenant when authentication failed but still named one (an expired key).
+    tenant: Option<String>,
+}
+
+impl Outcome {
+    fn anonymous(response: Response) -> Self {
+        Self { response, principal: None, tenant: None }
+    }
+}
+
+/// The pipeline: public routes answer at once; the others authenticate, count against the rate limits, and run
+/// under their idempotency key.
+async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
+    let family = Family::of(segs);
+    let flavour = family.flavour();
+    let render = |e: ApiError| e.into_response(flavour, &req.request_id, &req.path);
+    let which = match family {
+        Family::Health => return Outcome::anonymous(health::get(deps, req).await.unwrap_or_else(render)),
+        Family::UnknownVersion(version) => {
+            return Outcome::anonymous(render(ApiError::new(
+                404,
+                "unknown-api-version",
+                "Unknown API version",
+                format!("API version `{version}` does not exist; the current version is v1"),
+            )));
+        }
+        Family::NoRoute => {
+            return Outcome::anonymous(render(ApiError::not_found(format!(
+                "no route for {} {}",
+                req.method, req.path
+            ))));
+        }
+        Family::Authenticated(which) => which,
+    };
+    let p = match auth::authenticate(deps, req).await {
+        Ok(p) => p,
+        Err(failure) => {
+            return Outcome { response: render(failure.error), principal: None, tenant: failure.tenant };
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let touch = async {
+        if p.actor.starts_with("apikey:") && deps.should_touch(&p.actor) {
+            deps.tenants.touch_key(&p.tenant, &p.actor["apikey:".len()..]).await;
+        }
+    };
+    let (quota, ()) = tokio::join!(limits::check(deps, &p, now), touch);
+    let response = match quota {
+        Err((quota, error)) => quota.apply(render(error)),
+        Ok(quota) => {
+            let run = || async {
+                let result = match which {
+                    Private::Data => records::route(deps, req, &p, &segs[2..]).await,
+                    Private::Models => models::route(deps, req, &p, &segs[2..]).await,
+                    Private::ApiKeys => keys::route(deps, req, &p, &segs[2..]).await,
+                    Private::Usage => reports::usage(deps, req, &p).await,
+                    Private::Audit => reports::audit(deps, req, &p).await,
+                };
+                result.unwrap_or_else(render)
+            };
+            let response = idempotency::guard(deps, req, &p, now, run).await.unwrap_or_else(render);
+            match quota {
+                Some(q) => q.apply(response),
+                None => response,
+            }
+        }
+    };
+    Outcome { response, principal: Some(p), tenant: None }
 }
 
 /// The route families of the API. Public ones answer without credentials; every other one authenticates first.
@@ -119,6 +264,8 @@ enum Private {
     Data,
     Models,
     ApiKeys,
+    Usage,
+    Audit,
 }
 
 impl Family {
@@ -128,6 +275,8 @@ impl Family {
             ["v1", "data", ..] => Self::Authenticated(Private::Data),
             ["v1", "models", ..] => Self::Authenticated(Private::Models),
             ["v1", "api-keys", ..] => Self::Authenticated(Private::ApiKeys),
+            ["v1", "usage"] => Self::Authenticated(Private::Usage),
+            ["v1", "audit"] => Self::Authenticated(Private::Audit),
             [version, ..]
                 if version.len() > 1
                     && version.starts_with('v')
@@ -161,34 +310,6 @@ pub fn route_template(segments: &[&str]) -> String {
         _ => return "(unmatched)".into(),
     };
     format!("/{}", named.join("/"))
-}
-
-async fn route(deps: &Deps, req: &Request) -> (Flavour, Result<Response, ApiError>) {
-    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    let family = Family::of(&segs);
-    let flavour = family.flavour();
-    let result = async {
-        match family {
-            Family::Health => health::get(deps, req).await,
-            Family::UnknownVersion(version) => Err(ApiError::new(
-                404,
-                "unknown-api-version",
-                "Unknown API version",
-                format!("API version `{version}` does not exist; the current version is v1"),
-            )),
-            Family::NoRoute => Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
-            Family::Authenticated(which) => {
-                let p = auth::authenticate(deps, req).await?;
-                match which {
-                    Private::Data => records::route(deps, req, &p, &segs[2..]).await,
-                    Private::Models => models::route(deps, req, &p, &segs[2..]).await,
-                    Private::ApiKeys => keys::route(deps, req, &p, &segs[2..]).await,
-                }
-            }
-        }
-    }
-    .await;
-    (flavour, result)
 }
 
 /// Answers 405 with the methods a resource supports.

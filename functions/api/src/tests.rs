@@ -9,6 +9,7 @@ use hw_aws::events::RecordingPublisher;
 use hw_domain::apikey::{self, ApiKeyMeta};
 use hw_store::ControlStore;
 use hw_store::memory::{MemoryControlStore, MemoryDataStore};
+use hw_store::ops::memory::MemoryOpsStore;
 use serde_json::Value;
 
 use crate::{BusProbe, Deps, handle};
@@ -25,6 +26,10 @@ impl BusProbe for UpBus {
 }
 
 async fn deps(scopes: &[&str]) -> (Deps, Arc<RecordingPublisher>) {
+    deps_with(scopes, Arc::new(MemoryOpsStore::default())).await
+}
+
+async fn deps_with(scopes: &[&str], ops: Arc<MemoryOpsStore>) -> (Deps, Arc<RecordingPublisher>) {
     let control = Arc::new(MemoryControlStore::default());
     let meta = ApiKeyMeta {
         id: "key_fixture".into(),
@@ -32,8 +37,7 @@ async fn deps(scopes: &[&str]) -> (Deps, Arc<RecordingPublisher>) {
         name: "fixture".into(),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         created_at: "2026-11-25T00:00:00Z".into(),
-        expires_at: None,
-        revoked: false,
+        ..ApiKeyMeta::default()
     };
     control.create_api_key(&meta, &apikey::hash(FIXTURE_KEY)).await.unwrap();
     let publisher = Arc::new(RecordingPublisher::default());
@@ -41,6 +45,7 @@ async fn deps(scopes: &[&str]) -> (Deps, Arc<RecordingPublisher>) {
         hw_resources::Config::for_prefix("test"),
         control,
         Arc::new(MemoryDataStore::default()),
+        ops,
         publisher.clone(),
         Arc::new(UpBus),
         Arc::new(hw_aws::kms::StaticKeyring::new([9; 32])),
@@ -183,4 +188,33 @@ async fn health_reports_each_dependency() {
     assert_eq!(health["checks"]["data_table"]["status"], "up");
     assert_eq!(health["checks"]["event_bus"]["status"], "up");
     assert_eq!(header(&r, "x-request-id"), "bW9ja1JlcUlkMDE=");
+}
+
+#[tokio::test]
+async fn the_tenant_limit_binds_across_its_clients_and_every_request_is_logged() {
+    let ops = Arc::new(MemoryOpsStore::default());
+    let (mut deps, _) = deps_with(&["admin"], ops.clone()).await;
+    deps.config.limits.tenant_per_minute = 2;
+    let (status, _, r) = send(&deps, "list-records").await;
+    // the entity does not exist; the request still counts
+    assert_eq!(status, 404);
+    assert_eq!(header(&r, "ratelimit-limit"), "2");
+    assert_eq!(header(&r, "ratelimit-remaining"), "1");
+    let second = send(&deps, "list-records").await.2;
+    assert_eq!(header(&second, "ratelimit-remaining"), "0");
+    let (status, _, limited) = send(&deps, "list-records").await;
+    assert_eq!(status, 429);
+    assert!(!header(&limited, "retry-after").is_empty());
+    // public routes are neither counted nor limited, but logged like everything else
+    let (health, _, h) = send(&deps, "health").await;
+    assert_eq!(health, 200);
+    assert_eq!(header(&h, "ratelimit-limit"), "");
+    assert_eq!(send(&deps, "no-credentials").await.0, 401);
+    let log = ops.log();
+    let statuses: Vec<u16> = log.iter().map(|e| e.status).collect();
+    assert_eq!(statuses, [404, 404, 429, 200, 401]);
+    assert_eq!(log[0].route, "/v1/data/{entity}");
+    assert_eq!(log[0].tenant.as_deref(), Some("acme"));
+    assert_eq!(log[3].route, "/health");
+    assert_eq!((log[4].tenant.as_deref(), log[4].client.as_deref()), (None, None));
 }

@@ -78,6 +78,8 @@ pub async fn start(opts: &Options) -> Result<Running> {
     let resources = bootstrap::bootstrap(&sdk, &opts.prefix)
         .await
         .with_context(|| format!("bootstrapping resources in the emulator at {}", opts.endpoint))?;
+    // The same limit variables as in AWS; checked here so a typo fails the start instead of falling back quietly.
+    hw_resources::Limits::from_lookup(&|k: &str| std::env::var(k).ok())?;
     let config = Config::for_prefix(&opts.prefix);
 
     let api_deps = Arc::new(api::Deps::from_aws(config.clone(), &sdk));

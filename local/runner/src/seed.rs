@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use hw_domain::model::ModelInput;
 use hw_store::models::ModelError;
+use hw_store::tenants::NewKey;
 use serde_json::{Value, json};
 
 pub const DEMO_TENANT: &str = "demo";
@@ -53,5 +54,5 @@ async fn tenant_with_key(deps: &api::Deps, tenant: &str, name: &str, previous_ke
             return Ok(key.to_owned());
         }
     }
-    Ok(deps.tenants.create_key(tenant, "local demo key", vec!["admin".into()], None).await?.secret)
+    Ok(deps.tenants.create_key(tenant, NewKey::named("local demo key", vec!["admin".into()])).await?.secret)
 }

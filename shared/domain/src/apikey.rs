@@ -35,7 +35,7 @@ pub fn looks_like_key(s: &str) -> bool {
 }
 
 /// Metadata of a key as stored and listed (never the secret).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ApiKeyMeta {
     pub id: String,
     pub tenant: String,
@@ -46,7 +46,25 @@ pub struct ApiKeyMeta {
     pub expires_at: Option<String>,
     #[serde(default)]
     pub revoked: bool,
+    /// Updated at most once a minute per instance, so a busy key does not cost a write per request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+    /// Requests per minute this key may make; `None` takes the platform default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_minute: Option<u32>,
+    /// The key this one replaced by rotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_from: Option<String>,
+    /// The key that replaced this one; this key stops working at its `expires_at` (the end of the overlap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_to: Option<String>,
 }
+
+/// Highest per-key rate limit a tenant may set.
+pub const MAX_RATE_LIMIT_PER_MINUTE: u32 = 100_000;
+/// Longest overlap of a rotation, during which old and new key both work.
+pub const MAX_ROTATION_OVERLAP_SECONDS: u32 = 7 * 24 * 3600;
+pub const DEFAULT_ROTATION_OVERLAP_SECONDS: u32 = 3600;
 
 #[cfg(test)]
 mod tests {

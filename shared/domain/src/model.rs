@@ -163,6 +163,77 @@ pub struct ModelInput {
     #[serde(default)]
     pub description: Option<String>,
     pub fields: Vec<FieldDef>,
+    #[serde(default)]
+    pub deprecation: Option<Deprecation>,
+}
+
+/// An entity being retired (RFC 9745 `Deprecation`, RFC 8594 `Sunset`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deprecation {
+    /// When the entity was (or will be) deprecated, RFC 3339.
+    pub since: String,
+    /// When its routes are expected to stop answering, RFC 3339; after `since`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sunset: Option<String>,
+    /// Where clients read about the replacement (http or https).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+impl Deprecation {
+    /// The response headers of a deprecated entity's routes.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Ok(since) = chrono::DateTime::parse_from_rfc3339(&self.since) {
+            out.push(("deprecation", format!("@{}", since.timestamp())));
+        }
+        if let Some(sunset) = self.sunset.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()) {
+            out.push(("sunset", sunset.with_timezone(&chrono::Utc).format("%a, %d %b %Y %H:%M:%S GMT").to_string()));
+        }
+        if let Some(link) = &self.link {
+            out.push(("link", format!("<{link}>; rel=\"deprecation\"; type=\"text/html\"")));
+        }
+        out
+    }
+
+    fn check(&self, errors: &mut Vec<FieldError>) {
+        let since = chrono::DateTime::parse_from_rfc3339(&self.since);
+        if since.is_err() {
+            errors.push(FieldError::new(
+                "/deprecation/since",
+                "invalid-date-time",
+                "`since` must be an RFC 3339 date-time",
+            ));
+        }
+        if let Some(sunset) = &self.sunset {
+            match (chrono::DateTime::parse_from_rfc3339(sunset), since) {
+                (Err(_), _) => errors.push(FieldError::new(
+                    "/deprecation/sunset",
+                    "invalid-date-time",
+                    "`sunset` must be an RFC 3339 date-time",
+                )),
+                (Ok(sunset), Ok(since)) if sunset <= since => errors.push(FieldError::new(
+                    "/deprecation/sunset",
+                    "sunset-before-deprecation",
+                    "`sunset` must come after `since`",
+                )),
+                _ => {}
+            }
+        }
+        if let Some(link) = &self.link {
+            let ok = url_like(link);
+            if !ok {
+                errors.push(FieldError::new("/deprecation/link", "invalid-url", "`link` must be an http or https URL"));
+            }
+        }
+    }
+}
+
+fn url_like(s: &str) -> bool {
+    (s.starts_with("https://") || s.starts_with("http://"))
+        && s.len() <= 2048
+        && !s.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c == '"')
 }
 
 /// A stored model definition.
@@ -173,6 +244,9 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub fields: Vec<FieldDef>,
+    /// Set when the tenant retires the entity: its data routes then carry `Deprecation` and `Sunset` headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecation: Option<Deprecation>,
     /// Optimistic-concurrency counter, 1 on creation.
     pub version: u64,
     pub created_at: String,
@@ -211,6 +285,9 @@ pub fn check_definition(input: &ModelInput) -> Vec<FieldError> {
         if label.trim().is_empty() || label.chars().count() > 200 {
             errors.push(FieldError::new("/label", "invalid-label", "label must be 1 to 200 characters"));
         }
+    }
+    if let Some(d) = &input.deprecation {
+        d.check(&mut errors);
     }
     if input.fields.is_empty() {
         errors.push(FieldError::new("/fields", "no-fields", "a model needs at least one field"));
@@ -354,6 +431,42 @@ mod tests {
 
     fn input(v: Value) -> Result<ModelInput, serde_json::Error> {
         serde_json::from_value(v)
+    }
+
+    #[test]
+    fn deprecation_is_checked_and_told_in_standard_headers() {
+        let d = Deprecation {
+            since: "2026-11-01T00:00:00Z".into(),
+            sunset: Some("2027-05-01T12:00:00+02:00".into()),
+            link: Some("https://example.com/migrate".into()),
+        };
+        assert_eq!(
+            d.headers(),
+            [
+                ("deprecation", "@1793491200".to_owned()),
+                ("sunset", "Sat, 01 May 2027 10:00:00 GMT".to_owned()),
+                ("link", "<https://example.com/migrate>; rel=\"deprecation\"; type=\"text/html\"".to_owned()),
+            ]
+        );
+        let mut errors = Vec::new();
+        d.check(&mut errors);
+        assert!(errors.is_empty());
+        let bad = Deprecation {
+            since: "soon".into(),
+            sunset: Some("2020-01-01T00:00:00Z".into()),
+            link: Some("javascript:alert(1)".into()),
+        };
+        bad.check(&mut errors);
+        let codes: Vec<&str> = errors.iter().map(|e| e.code).collect();
+        assert_eq!(codes, ["invalid-date-time", "invalid-url"]);
+        let backwards = Deprecation {
+            since: "2026-01-02T00:00:00Z".into(),
+            sunset: Some("2026-01-01T00:00:00Z".into()),
+            link: None,
+        };
+        let mut errors = Vec::new();
+        backwards.check(&mut errors);
+        assert_eq!(errors[0].code, "sunset-before-deprecation");
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub enum ConfigError {
 pub struct Config {
     pub control_table: String,
     pub data_table: String,
+    /// Rate-limit windows, request and audit logs, usage counters, idempotency records.
+    pub ops_table: String,
     pub event_bus: String,
     pub event_source: String,
     /// KMS key that wraps per-tenant data keys; only functions that handle sensitive fields get it.
@@ -23,9 +25,57 @@ pub struct Config {
     pub local_mode: bool,
     /// Largest request body the HTTP functions accept.
     pub max_body_bytes: usize,
+    pub limits: Limits,
 }
 
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Request limits and log retention of the HTTP API. Every value has an environment variable; CDK sets none of them
+/// unless the operator asks, so the defaults below are what a deployment gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Requests per minute one client (API key) may make unless its key says otherwise
+    /// (`HUBBLE_RATE_LIMIT_CLIENT_PER_MINUTE`).
+    pub client_per_minute: u32,
+    /// Requests per minute all clients of one tenant may make together (`HUBBLE_RATE_LIMIT_TENANT_PER_MINUTE`).
+    pub tenant_per_minute: u32,
+    /// How long request-log entries and usage counters are kept (`HUBBLE_REQUEST_LOG_RETENTION_DAYS`).
+    pub request_log_days: u32,
+    /// How long audit entries are kept (`HUBBLE_AUDIT_RETENTION_DAYS`).
+    pub audit_days: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { client_per_minute: 6_000, tenant_per_minute: 30_000, request_log_days: 30, audit_days: 400 }
+    }
+}
+
+impl Limits {
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            client_per_minute: number(get, "HUBBLE_RATE_LIMIT_CLIENT_PER_MINUTE", d.client_per_minute)?,
+            tenant_per_minute: number(get, "HUBBLE_RATE_LIMIT_TENANT_PER_MINUTE", d.tenant_per_minute)?,
+            request_log_days: number(get, "HUBBLE_REQUEST_LOG_RETENTION_DAYS", d.request_log_days)?,
+            audit_days: number(get, "HUBBLE_AUDIT_RETENTION_DAYS", d.audit_days)?,
+        })
+    }
+}
+
+fn number<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::Invalid { name: name.into(), reason: format!("`{v}` is not a whole number") }),
+    }
+}
 
 impl Config {
     /// The configuration of `function` (a key of `resources.json`): the variables of the resources it uses are
@@ -46,16 +96,12 @@ impl Config {
         let table = |id: &str| {
             if f.tables.iter().any(|t| t == id) { required(&m.tables[id].env) } else { Ok(String::new()) }
         };
-        let max_body_bytes = match get("HUBBLE_MAX_BODY_BYTES") {
-            None => DEFAULT_MAX_BODY_BYTES,
-            Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
-                name: "HUBBLE_MAX_BODY_BYTES".into(),
-                reason: format!("`{v}` is not a number of bytes"),
-            })?,
-        };
+        let max_body_bytes = number(&get, "HUBBLE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
+        let limits = Limits::from_lookup(&get)?;
         Ok(Self {
             control_table: table("control")?,
             data_table: table("data")?,
+            ops_table: table("ops")?,
             event_bus: if f.event_bus { required(&m.event_bus.env)? } else { String::new() },
             event_source: get("HUBBLE_EVENT_SOURCE").unwrap_or_else(|| m.event_bus.source.clone()),
             data_key_id: if f.kms_keys.iter().any(|k| k == "data") {
@@ -65,20 +111,24 @@ impl Config {
             },
             local_mode: get("HUBBLE_LOCAL_MODE").is_some_and(|v| v == "true" || v == "1"),
             max_body_bytes,
+            limits,
         })
     }
 
-    /// The configuration of a deployment whose physical names derive from `prefix` (the local stack).
+    /// The configuration of a deployment whose physical names derive from `prefix` (the local stack). Limits come
+    /// from the same environment variables as in AWS; an invalid one is reported by the caller's `Limits` check.
     pub fn for_prefix(prefix: &str) -> Self {
         let m = manifest();
         Self {
             control_table: Manifest::physical(prefix, &m.tables["control"].name),
             data_table: Manifest::physical(prefix, &m.tables["data"].name),
+            ops_table: Manifest::physical(prefix, &m.tables["ops"].name),
             event_bus: Manifest::physical(prefix, &m.event_bus.name),
             event_source: m.event_bus.source.clone(),
             data_key_id: Some(Manifest::kms_alias(prefix, &m.kms_keys["data"])),
             local_mode: true,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            limits: Limits::from_lookup(&|k: &str| std::env::var(k).ok()).unwrap_or_default(),
         }
     }
 }
@@ -92,6 +142,8 @@ mod tests {
         let env = |k: &str| match k {
             "HUBBLE_CONTROL_TABLE" => Some("p-control".to_owned()),
             "HUBBLE_DATA_TABLE" => Some("p-data".to_owned()),
+            "HUBBLE_OPS_TABLE" => Some("p-ops".to_owned()),
+            "HUBBLE_RATE_LIMIT_CLIENT_PER_MINUTE" => Some("120".to_owned()),
             "HUBBLE_EVENT_BUS" => Some("p-events".to_owned()),
             "HUBBLE_DATA_KEY_ID" => Some("arn:aws:kms:eu-west-1:1:key/k".to_owned()),
             "HUBBLE_MAX_BODY_BYTES" => Some("2048".to_owned()),
@@ -101,6 +153,9 @@ mod tests {
         assert_eq!(c.data_table, "p-data");
         assert_eq!(c.event_source, "hubblewave");
         assert_eq!(c.max_body_bytes, 2048);
+        assert_eq!(c.ops_table, "p-ops");
+        assert_eq!(c.limits.client_per_minute, 120);
+        assert_eq!(c.limits.tenant_per_minute, Limits::default().tenant_per_minute);
         assert!(!c.local_mode);
         assert_eq!(
             Config::from_lookup("api", |_| None).unwrap_err().to_string(),

@@ -3,7 +3,7 @@
 //! CDK reads the same file, and a test on each side fails when what is deployed or bootstrapped diverges from it.
 
 mod config;
-pub use config::{Config, ConfigError, DEFAULT_MAX_BODY_BYTES};
+pub use config::{Config, ConfigError, DEFAULT_MAX_BODY_BYTES, Limits};
 
 use std::collections::BTreeMap;
 

@@ -43,6 +43,20 @@ fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
 
+/// A transaction action that creates `item` unless its key is taken.
+fn put_if_absent(table: &str, item: Item) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .expect("table and item set"),
+        )
+        .build()
+}
+
 fn is_conditional_failure<R>(
     e: &SdkError<impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata, R>,
 ) -> bool {
@@ -127,6 +141,23 @@ impl ControlStore for DynamoControlStore {
         self.get(keys::tenant_pk(id), keys::TENANT_SK).await?.map(|i| decode(&i, "tenant")).transpose()
     }
 
+    async fn set_tenant_rate_limit(&self, id: &str, per_minute: Option<u32>) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::tenant_pk(id), keys::TENANT_SK)))
+            .condition_expression("attribute_exists(pk)");
+        let update = match per_minute {
+            Some(n) => update
+                .update_expression("SET tenant.rate_limit_per_minute = :n")
+                .expression_attribute_values(":n", AttributeValue::N(n.to_string())),
+            None => update.update_expression("REMOVE tenant.rate_limit_per_minute"),
+        };
+        update.send().await.map_err(|e| if is_conditional_failure(&e) { StoreError::NotFound } else { backend(e) })?;
+        Ok(())
+    }
+
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError> {
         let items = self.query_prefix(keys::tenant_pk(tenant), keys::MODEL_SK_PREFIX).await?;
         items.iter().map(|i| decode(i, "model")).collect()
@@ -175,22 +206,10 @@ impl ControlStore for DynamoControlStore {
         key_item.insert("hash".into(), s(hash));
         let mut lookup = key(keys::api_key_hash_pk(hash), keys::API_KEY_HASH_SK);
         lookup.insert("meta".into(), encoded);
-        let put = |item: Item| {
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .expect("table and item set"),
-                )
-                .build()
-        };
         self.client
             .transact_write_items()
-            .transact_items(put(key_item))
-            .transact_items(put(lookup))
+            .transact_items(put_if_absent(&self.table, key_item))
+            .transact_items(put_if_absent(&self.table, lookup))
             .send()
             .await
             .map_err(|e| match cancellation_codes(&e) {
@@ -238,6 +257,73 @@ impl ControlStore for DynamoControlStore {
             .send()
             .await
             .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn get_api_key(&self, tenant: &str, id: &str) -> Result<Option<ApiKeyMeta>, StoreError> {
+        self.get(keys::tenant_pk(tenant), &keys::api_key_sk(id)).await?.map(|i| decode(&i, "meta")).transpose()
+    }
+
+    async fn rotate_api_key(&self, old: &ApiKeyMeta, new: &ApiKeyMeta, new_hash: &str) -> Result<(), StoreError> {
+        let item = self
+            .get(keys::tenant_pk(&old.tenant), &keys::api_key_sk(&old.id))
+            .await?
+            .ok_or(StoreError::VersionConflict)?;
+        let old_hash =
+            get_s(&item, "hash").ok_or_else(|| StoreError::Backend("API key item lacks its hash".into()))?.to_owned();
+        let encoded_old = encode(old)?;
+        let encoded_new = encode(new)?;
+        let update_old = |k: Item, condition: &str| {
+            TransactWriteItem::builder()
+                .update(
+                    aws_sdk_dynamodb::types::Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(k))
+                        .update_expression("SET meta = :meta")
+                        .condition_expression(condition)
+                        .expression_attribute_values(":meta", encoded_old.clone())
+                        .expression_attribute_values(":false", AttributeValue::Bool(false))
+                        .build()
+                        .expect("table, key and expression set"),
+                )
+                .build()
+        };
+        // The old key must still be live and never rotated: two concurrent rotations cannot both win.
+        let live = "attribute_exists(pk) AND meta.revoked = :false AND attribute_not_exists(meta.rotated_to)";
+        let mut new_item = key(keys::tenant_pk(&new.tenant), keys::api_key_sk(&new.id));
+        new_item.insert("meta".into(), encoded_new.clone());
+        new_item.insert("hash".into(), s(new_hash));
+        let mut lookup = key(keys::api_key_hash_pk(new_hash), keys::API_KEY_HASH_SK);
+        lookup.insert("meta".into(), encoded_new);
+        self.client
+            .transact_write_items()
+            .transact_items(update_old(key(keys::tenant_pk(&old.tenant), keys::api_key_sk(&old.id)), live))
+            .transact_items(update_old(key(keys::api_key_hash_pk(&old_hash), keys::API_KEY_HASH_SK), live))
+            .transact_items(put_if_absent(&self.table, new_item))
+            .transact_items(put_if_absent(&self.table, lookup))
+            .send()
+            .await
+            .map_err(|e| match cancellation_codes(&e) {
+                Some(codes) if codes.iter().take(2).any(|c| c == "ConditionalCheckFailed") => {
+                    StoreError::VersionConflict
+                }
+                Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => StoreError::AlreadyExists,
+                _ => backend(e),
+            })?;
+        Ok(())
+    }
+
+    async fn touch_api_key(&self, tenant: &str, id: &str, at: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::tenant_pk(tenant), keys::api_key_sk(id))))
+            .update_expression("SET meta.last_used_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await
+            .map_err(|e| if is_conditional_failure(&e) { StoreError::NotFound } else { backend(e) })?;
         Ok(())
     }
 

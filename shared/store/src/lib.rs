@@ -7,6 +7,7 @@ pub mod dynamo;
 pub mod keys;
 pub mod memory;
 pub mod models;
+pub mod ops;
 pub mod ports;
 pub mod query;
 pub mod records;

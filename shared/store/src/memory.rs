@@ -39,6 +39,11 @@ impl ControlStore for MemoryControlStore {
     async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
         Ok(self.state.lock().unwrap().tenants.get(id).cloned())
     }
+    async fn set_tenant_rate_limit(&self, id: &str, per_minute: Option<u32>) -> Result<(), StoreError> {
+        let mut s = self.state.lock().unwrap();
+        s.tenants.get_mut(id).ok_or(StoreError::NotFound)?.rate_limit_per_minute = per_minute;
+        Ok(())
+    }
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError> {
         let s = self.state.lock().unwrap();
         Ok(s.models.iter().filter(|((t, _), _)| t == tenant).map(|(_, m)| m.clone()).collect())
@@ -91,6 +96,33 @@ impl ControlStore for MemoryControlStore {
         meta.revoked = true;
         let hash = hash.clone();
         s.hashes.remove(&hash);
+        Ok(())
+    }
+    async fn get_api_key(&self, tenant: &str, id: &str) -> Result<Option<ApiKeyMeta>, StoreError> {
+        Ok(self.state.lock().unwrap().keys.get(&(tenant.to_owned(), id.to_owned())).map(|(m, _)| m.clone()))
+    }
+    async fn rotate_api_key(&self, old: &ApiKeyMeta, new: &ApiKeyMeta, new_hash: &str) -> Result<(), StoreError> {
+        let mut s = self.state.lock().unwrap();
+        let old_key = (old.tenant.clone(), old.id.clone());
+        let old_hash = match s.keys.get(&old_key) {
+            Some((m, h)) if !m.revoked && m.rotated_to.is_none() => h.clone(),
+            _ => return Err(StoreError::VersionConflict),
+        };
+        if s.hashes.contains_key(new_hash) || s.keys.contains_key(&(new.tenant.clone(), new.id.clone())) {
+            return Err(StoreError::AlreadyExists);
+        }
+        s.keys.insert(old_key, (old.clone(), old_hash.clone()));
+        if s.hashes.contains_key(&old_hash) {
+            s.hashes.insert(old_hash, old.clone());
+        }
+        s.hashes.insert(new_hash.to_owned(), new.clone());
+        s.keys.insert((new.tenant.clone(), new.id.clone()), (new.clone(), new_hash.to_owned()));
+        Ok(())
+    }
+    async fn touch_api_key(&self, tenant: &str, id: &str, at: &str) -> Result<(), StoreError> {
+        let mut s = self.state.lock().unwrap();
+        let (meta, _) = s.keys.get_mut(&(tenant.to_owned(), id.to_owned())).ok_or(StoreError::NotFound)?;
+        meta.last_used_at = Some(at.to_owned());
         Ok(())
     }
     async fn get_data_key(&self, tenant: &str) -> Result<Option<Vec<u8>>, StoreError> {

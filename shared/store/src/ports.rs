@@ -66,6 +66,8 @@ pub trait ControlStore: Send + Sync {
     /// Fails with `AlreadyExists` when the tenant exists.
     async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
     async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
+    /// Sets (or, with `None`, clears) the tenant's own rate limit; `NotFound` when there is no such tenant.
+    async fn set_tenant_rate_limit(&self, id: &str, per_minute: Option<u32>) -> Result<(), StoreError>;
 
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError>;
     async fn get_model(&self, tenant: &str, name: &str) -> Result<Option<Model>, StoreError>;
@@ -79,6 +81,13 @@ pub trait ControlStore: Send + Sync {
     async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKeyMeta>, StoreError>;
     /// Marks the key revoked and removes its lookup item, so it stops authenticating at once.
     async fn revoke_api_key(&self, tenant: &str, id: &str) -> Result<(), StoreError>;
+    async fn get_api_key(&self, tenant: &str, id: &str) -> Result<Option<ApiKeyMeta>, StoreError>;
+    /// Atomically stores the new key (`AlreadyExists` if its id or hash is taken) and the old key's updated
+    /// metadata (its new expiry and `rotated_to`) on both of its items; `VersionConflict` when the old key was
+    /// revoked or rotated meanwhile.
+    async fn rotate_api_key(&self, old: &ApiKeyMeta, new: &ApiKeyMeta, new_hash: &str) -> Result<(), StoreError>;
+    /// Records when the key was last used (on its metadata item only; the lookup item is not touched).
+    async fn touch_api_key(&self, tenant: &str, id: &str, at: &str) -> Result<(), StoreError>;
 
     /// The tenant's data key as wrapped by KMS, if it has one yet.
     async fn get_data_key(&self, tenant: &str) -> Result<Option<Vec<u8>>, StoreError>;

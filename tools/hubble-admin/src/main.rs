@@ -1,7 +1,8 @@
 //! `hubble-admin`: operator commands that work the same against AWS and the local emulator.
 //!
 //!   hubble-admin tenant create <id> [--name "Display name"]
-//!   hubble-admin key create <tenant> --name <name> [--scope <scope>]... [--expires-at <rfc3339>]
+//!   hubble-admin tenant limit <id> <requests per minute | default>
+//!   hubble-admin key create <tenant> --name <name> [--scope <scope>]... [--expires-at <rfc3339>] [--rate-limit <per minute>]
 //!
 //! Table names come from HUBBLE_CONTROL_TABLE, or from `--prefix <p>` (physical names `<p>-control`, as the CDK
 //! app and the local runner create them). Credentials, region and endpoint come from the standard AWS variables
@@ -16,7 +17,8 @@ use serde_json::json;
 
 const USAGE: &str = "usage:
   hubble-admin [--prefix P] tenant create <id> [--name NAME]
-  hubble-admin [--prefix P] key create <tenant> --name NAME [--scope SCOPE]... [--expires-at RFC3339]";
+  hubble-admin [--prefix P] tenant limit <id> <PER_MINUTE|default>
+  hubble-admin [--prefix P] key create <tenant> --name NAME [--scope SCOPE]... [--expires-at RFC3339] [--rate-limit PER_MINUTE]";
 
 #[tokio::main]
 async fn main() {
@@ -42,6 +44,14 @@ async fn run() -> Result<()> {
     let tenants = Tenants { control: Arc::new(DynamoControlStore::new(hw_aws::dynamo_client(&sdk), table)) };
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
+        ["tenant", "limit", id, value] => {
+            let per_minute = match *value {
+                "default" => None,
+                n => Some(n.parse::<u32>().with_context(|| format!("`{n}` is not a whole number or `default`"))?),
+            };
+            tenants.set_rate_limit(id, per_minute).await.context("setting the tenant's rate limit")?;
+            print(json!({"tenant": id, "rate_limit_per_minute": per_minute}));
+        }
         ["tenant", "create", id, ..] => {
             let id = id.to_string();
             let name = take_option(&mut args, "--name")?.unwrap_or_else(|| id.clone());
@@ -54,6 +64,9 @@ async fn run() -> Result<()> {
             let tenant = tenant.to_string();
             let name = take_option(&mut args, "--name")?.context("--name is required")?;
             let expires_at = take_option(&mut args, "--expires-at")?;
+            let rate_limit_per_minute = take_option(&mut args, "--rate-limit")?
+                .map(|v| v.parse::<u32>().with_context(|| format!("--rate-limit `{v}` is not a whole number")))
+                .transpose()?;
             let mut scopes = Vec::new();
             while let Some(s) = take_option(&mut args, "--scope")? {
                 scopes.push(s);
@@ -63,7 +76,8 @@ async fn run() -> Result<()> {
                     "give at least one --scope (admin, models:write, data:read, data:write, data:read:<entity>, data:write:<entity>)"
                 );
             }
-            let key = tenants.create_key(&tenant, &name, scopes, expires_at).await.context("creating the key")?;
+            let input = hw_store::tenants::NewKey { name, scopes, expires_at, rate_limit_per_minute };
+            let key = tenants.create_key(&tenant, input).await.context("creating the key")?;
             print(
                 json!({"api_key": {"id": key.meta.id, "tenant": key.meta.tenant, "scopes": key.meta.scopes, "secret": key.secret}}),
             );

@@ -1,0 +1,120 @@
+//! `Idempotency-Key` on POST and PATCH: the first request with a key runs and its response is kept for 24 hours;
+//! a retry with the same key and the same request gets that response again (`Idempotent-Replayed: true`); the
+//! same key with a different request is refused (422), and so is a retry while the first is still running (409).
+//! Keys belong to the client that sent them. Server errors release the key, so a retry runs again.
+
+use std::future::Future;
+
+use hw_domain::principal::Principal;
+use hw_store::ops::{IdempotencyClaim, IdempotencyScope, StoredResponse};
+use sha2::{Digest, Sha256};
+
+use crate::Deps;
+use crate::error::ApiError;
+use crate::http::{Request, Response};
+
+pub const HEADER: &str = "idempotency-key";
+pub const RETENTION_SECONDS: i64 = 24 * 3600;
+/// How long a claim protects a running request; beyond the function's timeout, so a live request never loses it.
+const LOCK_SECONDS: i64 = 60;
+/// Responses larger than this are not kept (a DynamoDB item holds 400 KB); the key is released instead.
+const MAX_KEPT_BODY: usize = 300 * 1024;
+/// Headers replayed with a kept response; rate-limit and request-id headers belong to the retry itself.
+const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag", "cache-control", "deprecation", "sunset", "link"];
+
+/// Runs `serve` (which renders its own errors) under the request's idempotency key, if it has one.
+pub async fn guard<F, Fut>(deps: &Deps, req: &Request, p: &Principal, now: i64, serve: F) -> Result<Response, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let applies = req.method == http::Method::POST || req.method == http::Method::PATCH;
+    let Some(key) = req.header(HEADER).filter(|_| applies) else { return Ok(serve().await) };
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Err(ApiError::new(
+            400,
+            "invalid-idempotency-key",
+            "Invalid Idempotency-Key",
+            "Idempotency-Key must be 1 to 255 printable ASCII characters, e.g. a UUID",
+        ));
+    }
+    let scope = IdempotencyScope { tenant: &p.tenant, client: &p.actor, key };
+    let fingerprint = fingerprint(req);
+    let claim = deps
+        .ops
+        .claim_idempotency_key(&scope, &fingerprint, now, now + LOCK_SECONDS, now + RETENTION_SECONDS)
+        .await
+        .map_err(ApiError::unavailable)?;
+    match claim {
+        IdempotencyClaim::Acquired => {}
+        IdempotencyClaim::Completed { fingerprint: kept, .. } | IdempotencyClaim::InFlight { fingerprint: kept }
+            if kept != fingerprint =>
+        {
+            return Err(ApiError::new(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was used for a different request; use a new key for a new request",
+            ));
+        }
+        IdempotencyClaim::InFlight { .. } => {
+            return Err(ApiError::new(
+                409,
+                "idempotency-key-in-use",
+                "Request in progress",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+            )
+            .with_header("retry-after", "1"));
+        }
+        IdempotencyClaim::Completed { response, .. } => return Ok(replay(response)),
+    }
+    let response = serve().await;
+    // Client errors are kept too: the same request would fail the same way. Server errors and conflicts release
+    // the key.
+    let settled = match kept(&response) {
+        Some(stored) => deps.ops.complete_idempotency_key(&scope, &stored).await,
+        None => deps.ops.release_idempotency_key(&scope).await,
+    };
+    if let Err(e) = settled {
+        tracing::warn!(error = %e, "could not settle the idempotency key");
+    }
+    Ok(response)
+}
+
+fn fingerprint(req: &Request) -> String {
+    let mut h = Sha256::new();
+    h.update(req.method.as_str());
+    h.update([0]);
+    h.update(&req.path);
+    h.update([0]);
+    for (k, v) in &req.query {
+        h.update(k);
+        h.update([1]);
+        h.update(v);
+        h.update([0]);
+    }
+    h.update(&req.body);
+    hex::encode(h.finalize())
+}
+
+fn kept(r: &Response) -> Option<StoredResponse> {
+    // 409 answers depend on what other requests did meanwhile (a concurrent write, a value taken): a retry should
+    // see the world as it is then.
+    if r.status >= 500 || r.status == 409 || r.body.as_ref().is_some_and(|b| b.len() > MAX_KEPT_BODY) {
+        return None;
+    }
+    Some(StoredResponse {
+        status: r.status,
+        headers: r.headers.iter().filter(|(k, _)| KEPT_HEADERS.contains(&k.as_str())).cloned().collect(),
+        body: r.body.clone(),
+    })
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let mut r = Response::new(stored.status);
+    for (k, v) in stored.headers {
+        r = r.header(&k, v);
+    }
+    r.body = stored.body;
+    r.header("idempotent-replayed", "true")
+}
