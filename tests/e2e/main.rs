@@ -9,6 +9,7 @@ mod models;
 mod operations;
 mod operator;
 mod platform;
+mod query;
 mod records;
 
 use hubble_e2e::Stack;

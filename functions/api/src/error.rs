@@ -122,6 +122,11 @@ impl ApiError {
     }
 
     fn json_api(&self, request_id: &str) -> Value {
+        json!({"jsonapi": {"version": "1.1"}, "errors": self.error_objects(request_id)})
+    }
+
+    /// The JSON:API error objects of this error (one per field error, else one).
+    pub fn error_objects(&self, request_id: &str) -> Vec<Value> {
         let p = &self.problem;
         let one = |code: &str, detail: &str, source: Option<Value>| {
             let mut e = json!({
@@ -137,13 +142,12 @@ impl ApiError {
             }
             e
         };
-        let errors: Vec<Value> = if self.field_errors.is_empty() {
+        if self.field_errors.is_empty() {
             let source = p.extensions.get("parameter").map(|param| json!({"parameter": param}));
             vec![one(p.slug(), p.detail.as_deref().unwrap_or(""), source)]
         } else {
             self.field_errors.iter().map(|f| one(f.code, &f.detail, Some(json!({"pointer": f.pointer})))).collect()
-        };
-        json!({"jsonapi": {"version": "1.1"}, "errors": errors})
+        }
     }
 }
 

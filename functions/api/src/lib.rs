@@ -316,6 +316,7 @@ pub fn route_template(segments: &[&str]) -> String {
         ["v1", "data", _] => vec!["v1", "data", "{entity}"],
         ["v1", "data", _, "_bulk"] => vec!["v1", "data", "{entity}", "_bulk"],
         ["v1", "data", _, _] => vec!["v1", "data", "{entity}", "{id}"],
+        ["v1", "data", _, _, "relationships", _] => vec!["v1", "data", "{entity}", "{id}", "relationships", "{field}"],
         ["v1", "models", _] => vec!["v1", "models", "{name}"],
         ["v1", "api-keys", _] => vec!["v1", "api-keys", "{id}"],
         ["v1", "api-keys", _, action] => vec!["v1", "api-keys", "{id}", action],

@@ -2,11 +2,13 @@
 //! record validation, API keys and the event envelope.
 
 pub mod apikey;
+pub mod cursor;
 pub mod event;
 pub mod ids;
 pub mod model;
 pub mod model_change;
 pub mod principal;
+pub mod query;
 pub mod record;
 pub mod tenant;
 pub mod validate;

@@ -106,3 +106,16 @@ impl FieldCipher {
         Ok(record)
     }
 }
+
+impl FieldCipher {
+    /// The tenant's key for signing page cursors: derived with HKDF-SHA256 (info `hubblewave cursor v1`) from the
+    /// tenant's data key, which itself never leaves this type. Signing with a derived key keeps the two uses apart.
+    pub async fn cursor_key(&self, tenant: &str) -> Result<[u8; 32], StoreError> {
+        let data_key = self.key(tenant).await?;
+        let mut out = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(None, &data_key)
+            .expand(b"hubblewave cursor v1", &mut out)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        Ok(out)
+    }
+}

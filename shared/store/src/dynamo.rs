@@ -677,4 +677,22 @@ impl DataStore for DynamoDataStore {
             .map(|_| ())
             .map_err(backend)
     }
+
+    async fn query_records(
+        &self,
+        tenant: &str,
+        entity: &str,
+        range: &IdRange,
+        limit: usize,
+    ) -> Result<(Vec<StoredRecord>, Option<String>), StoreError> {
+        self.query_range(tenant, entity, range, limit).await
+    }
+
+    async fn get_records(&self, tenant: &str, entity: &str, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError> {
+        self.batch_get_records(tenant, entity, ids).await
+    }
 }
+
+// Record queries (appended): ranges of the id-ordered partition and batched reads, in dynamo/query.rs.
+mod query;
+use crate::ports::IdRange;

@@ -9,7 +9,9 @@ pub mod memory;
 pub mod models;
 pub mod ops;
 pub mod ports;
+pub mod query;
 pub mod records;
 pub mod tenants;
 
+pub use ports::IdRange;
 pub use ports::{ControlStore, DataStore, RecordWrite, StoreError, StoredRecord, WriteKind};

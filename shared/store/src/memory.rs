@@ -258,4 +258,43 @@ impl DataStore for MemoryDataStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+    async fn query_records(
+        &self,
+        tenant: &str,
+        entity: &str,
+        range: &IdRange,
+        limit: usize,
+    ) -> Result<(Vec<StoredRecord>, Option<String>), StoreError> {
+        let s = self.state.lock().unwrap();
+        let Some(all) = s.records.get(&(tenant.to_owned(), entity.to_owned())) else {
+            return Ok((vec![], None));
+        };
+        if range.is_empty() || limit == 0 {
+            return Ok((vec![], None));
+        }
+        let admitted = all.values().filter(|r| range.admits(&r.record.id));
+        let mut page: Vec<StoredRecord> = if range.descending {
+            admitted.rev().take(limit + 1).cloned().collect()
+        } else {
+            admitted.take(limit + 1).cloned().collect()
+        };
+        let last = if page.len() > limit {
+            page.truncate(limit);
+            page.last().map(|r| r.record.id.clone())
+        } else {
+            None
+        };
+        Ok((page, last))
+    }
+    async fn get_records(&self, tenant: &str, entity: &str, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError> {
+        let s = self.state.lock().unwrap();
+        let Some(all) = s.records.get(&(tenant.to_owned(), entity.to_owned())) else {
+            return Ok(vec![]);
+        };
+        let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+        Ok(distinct.into_iter().filter_map(|id| all.get(id).cloned()).collect())
+    }
 }
+
+// Record queries (appended): ranges of the id-ordered partition and batched reads.
+use crate::ports::IdRange;

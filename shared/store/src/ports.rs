@@ -118,4 +118,53 @@ pub trait DataStore: Send + Sync {
     async fn outbox_pending(&self, older_than: &str, limit: usize) -> Result<Vec<Envelope>, StoreError>;
 
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Records whose ids lie in `range`, in id order (descending if asked), at most `limit` per call: a key
+    /// condition on the entity's partition, never a scan of the table. The second value is the last id the store
+    /// looked at when more may follow; continue by narrowing the range past it (exclusive).
+    async fn query_records(
+        &self,
+        tenant: &str,
+        entity: &str,
+        range: &IdRange,
+        limit: usize,
+    ) -> Result<(Vec<StoredRecord>, Option<String>), StoreError>;
+    /// The records among `ids` that exist, in no particular order. Ids are deduplicated and read in batches
+    /// (BatchGetItem, at most 100 keys per call), never one request per id.
+    async fn get_records(&self, tenant: &str, entity: &str, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError>;
+}
+
+use hw_domain::query::{IdBound, IdPlan};
+
+/// A range of record ids (the sort key of an entity's partition), walked ascending or descending.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IdRange {
+    pub lower: Option<IdBound>,
+    pub upper: Option<IdBound>,
+    pub descending: bool,
+}
+
+impl IdRange {
+    fn plan(&self) -> IdPlan {
+        IdPlan { lower: self.lower.clone(), upper: self.upper.clone(), ids: None }
+    }
+    /// True when no id lies in the range.
+    pub fn is_empty(&self) -> bool {
+        self.plan().is_empty()
+    }
+    pub fn admits(&self, id: &str) -> bool {
+        self.plan().admits(id)
+    }
+    /// Moves the range past `id` (exclusive) in its walking direction: how a walk continues.
+    pub fn continue_after(&mut self, id: &str) {
+        let mut plan = self.plan();
+        let bound = IdBound { id: id.to_owned(), inclusive: false };
+        if self.descending {
+            plan.lower_upper(bound);
+        } else {
+            plan.raise_lower(bound);
+        }
+        self.lower = plan.lower;
+        self.upper = plan.upper;
+    }
 }
