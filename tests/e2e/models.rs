@@ -106,3 +106,38 @@ async fn invalid_definitions_get_one_error_per_problem() {
         409
     );
 }
+
+#[tokio::test]
+async fn a_deprecated_entity_says_so_on_every_answer_of_its_routes() {
+    let s = stack().await;
+    let t = s.tenant().await;
+    t.define_crm().await;
+    let company = t.get("/v1/models/company").await.body;
+    let mut input = json!({"name": "company", "label": company["label"], "fields": company["fields"]});
+    let created = t.create("company", json!({"name": "Acme"}), None).await;
+    let id = created.body["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.header("deprecation"), "", "not deprecated yet");
+
+    input["deprecation"] = json!({"since": "2026-11-01T00:00:00Z", "sunset": "2027-06-30T00:00:00Z",
+                                              "link": "https://example.com/use-organisation"});
+    let put = t.put_json("/v1/models/company", &input).await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    assert_eq!(put.body["deprecation"]["sunset"], "2027-06-30T00:00:00Z");
+    for r in [t.get("/v1/data/company").await, t.get(&format!("/v1/data/company/{id}")).await] {
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("deprecation"), "@1793491200");
+        assert_eq!(r.header("sunset"), "Wed, 30 Jun 2027 00:00:00 GMT");
+        assert_eq!(r.header("link"), "<https://example.com/use-organisation>; rel=\"deprecation\"; type=\"text/html\"");
+    }
+    assert_eq!(t.get("/v1/data/contact").await.header("deprecation"), "", "other entities are not affected");
+    let spec = t.get("/v1/openapi.json").await;
+    assert_eq!(spec.body["paths"]["/v1/data/company"]["get"]["deprecated"], true);
+
+    input["deprecation"] = json!({"since": "2026-11-01T00:00:00Z", "sunset": "2026-01-01T00:00:00Z"});
+    let bad = t.put_json("/v1/models/company", &input).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["errors"][0]["pointer"], "/deprecation/sunset");
+    input.as_object_mut().unwrap().remove("deprecation");
+    assert_eq!(t.put_json("/v1/models/company", &input).await.status, 200);
+    assert_eq!(t.get("/v1/data/company").await.header("deprecation"), "", "cleared by an ordinary PUT");
+}

@@ -234,7 +234,8 @@ async fn sorted_pages_walk_every_record_exactly_once_in_order() {
     let (recent, _) = walk(&t, "/v1/data/row?filter[n][gte]=4&sort=-updated_at&page[size]=5").await;
     assert_eq!(recent.len(), (0..total).filter(|i| i % 9 >= 4).count());
     for pair in recent.windows(2) {
-        let at = |r: &Value| (r["meta"]["updated_at"].as_str().unwrap().to_owned(), r["id"].as_str().unwrap().to_owned());
+        let at =
+            |r: &Value| (r["meta"]["updated_at"].as_str().unwrap().to_owned(), r["id"].as_str().unwrap().to_owned());
         assert!(at(&pair[0]).0 >= at(&pair[1]).0, "updated_at descending");
     }
 
@@ -281,7 +282,10 @@ async fn cursors_are_tamper_proof_and_bound_to_their_query_and_tenant() {
     let r = get(&other, &format!("/v1/data/item?sort=-n&filter[n][gte]=1&page[size]=2&page[after]={cursor}")).await;
     assert_error(&r, 400, "page[after]", "other tenant");
     // the page size may change between pages
-    assert_eq!(get(&t, &format!("/v1/data/item?sort=-n&filter[n][gte]=1&page[size]=3&page[after]={cursor}")).await.status, 200);
+    assert_eq!(
+        get(&t, &format!("/v1/data/item?sort=-n&filter[n][gte]=1&page[size]=3&page[after]={cursor}")).await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -307,7 +311,8 @@ async fn compound_documents_include_nested_paths_once_in_batches() {
         .as_str()
         .unwrap()
         .to_owned();
-    let lone = t.create("person", json!({"email": "lone@x.io"}), None).await.body["data"]["id"].as_str().unwrap().to_owned();
+    let lone =
+        t.create("person", json!({"email": "lone@x.io"}), None).await.body["data"]["id"].as_str().unwrap().to_owned();
     let deals: Vec<Value> = [("d1", &ann), ("d2", &ann), ("d3", &boss), ("d4", &lone)]
         .iter()
         .map(|(title, p)| json!({"type": "deal", "attributes": {"title": title}, "relationships": {"person": rel("person", p)}}))
@@ -347,7 +352,8 @@ async fn compound_documents_include_nested_paths_once_in_batches() {
     assert_eq!(sorted(types.iter().map(|s| s.to_string()).collect()), ["company", "person", "person"]);
 
     // on a single record too, with sparse fieldsets on primary and included types
-    let r = get(&t, &format!("/v1/data/person/{ann}?include=company&fields[person]=email,company&fields[company]=")).await;
+    let r =
+        get(&t, &format!("/v1/data/person/{ann}?include=company&fields[person]=email,company&fields[company]=")).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["data"]["attributes"], json!({"email": "ann@x.io"}));
     let rels: Vec<&String> = r.body["data"]["relationships"].as_object().unwrap().keys().collect();
@@ -461,7 +467,10 @@ async fn bulk_upsert_updates_what_exists_and_creates_the_rest() {
     assert_eq!(status, [200, 201, 422, 422, 422]);
     assert_eq!(results[2]["errors"][0]["source"]["pointer"], "/data/2/id");
     assert_eq!(results[3]["errors"][0]["source"]["pointer"], "/data/3/id");
-    assert_eq!(results[4]["errors"][0]["source"]["pointer"], "/data/4/attributes/email", "a create needs required fields");
+    assert_eq!(
+        results[4]["errors"][0]["source"]["pointer"], "/data/4/attributes/email",
+        "a create needs required fields"
+    );
     assert_eq!((&r.body["meta"]["created"], &r.body["meta"]["updated"]), (&json!(1), &json!(1)));
     let updated = t.get(&format!("/v1/data/person/{id}")).await;
     assert_eq!(updated.body["data"]["attributes"], json!({"email": "old@x.io", "age": 2}), "merged like PATCH");
@@ -500,9 +509,12 @@ async fn bulk_requests_that_are_not_bulk_documents_are_refused_whole() {
 async fn every_bad_query_parameter_is_a_400_naming_it() {
     let t = stack().await.tenant().await;
     define_graph(&t).await;
-    define(&t, json!({"name": "doc", "fields": [
+    define(
+        &t,
+        json!({"name": "doc", "fields": [
         {"name": "body", "type": "json"}, {"name": "flag", "type": "boolean"}, {"name": "n", "type": "integer"},
-        {"name": "secret", "type": "string", "sensitive": true}]}))
+        {"name": "secret", "type": "string", "sensitive": true}]}),
+    )
     .await;
     let many = (0..101).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
     let deep = "person.manager.manager.company";

@@ -288,13 +288,12 @@ fn deprecated_models_mark_their_operations_deprecated() {
     let mut models = crm();
     let doc = tenant_document("acme", &models);
     assert!(doc["paths"]["/v1/data/company"]["get"].get("deprecated").is_none());
-    models[0].deprecation = Some(hw_domain::model::Deprecation {
-        since: "2026-01-01T00:00:00Z".into(),
-        sunset: None,
-        link: None,
-    });
+    models[0].deprecation =
+        Some(hw_domain::model::Deprecation { since: "2026-01-01T00:00:00Z".into(), sunset: None, link: None });
     let doc = tenant_document("acme", &models);
-    for (path, method) in [("/v1/data/company", "get"), ("/v1/data/company", "post"), ("/v1/data/company/{id}", "patch")] {
+    for (path, method) in
+        [("/v1/data/company", "get"), ("/v1/data/company", "post"), ("/v1/data/company/{id}", "patch")]
+    {
         assert_eq!(doc["paths"][path][method]["deprecated"], true, "{method} {path}");
     }
     assert!(doc["paths"]["/v1/data/contact"]["get"].get("deprecated").is_none());

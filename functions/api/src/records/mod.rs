@@ -7,12 +7,14 @@ mod params;
 mod render;
 
 use hw_domain::cursor;
+use hw_domain::model::Model;
 use hw_domain::principal::Principal;
 use hw_domain::query::Query;
 use hw_store::query::QueryError;
 use serde_json::{Value, json};
 
 use self::document::parse_document;
+pub use self::params::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use self::params::{ModelCache, invalid};
 use self::render::{document, included, relationship_links, resource, single};
 use crate::auth::require;
@@ -23,54 +25,53 @@ use crate::{Deps, method_not_allowed};
 pub async fn route(deps: &Deps, req: &Request, p: &Principal, rest: &[&str]) -> Result<Response, ApiError> {
     use http::Method as M;
     negotiate(req)?;
-    let read = |entity: &str| require(p, &format!("data:read:{entity}"));
-    let write = |entity: &str| require(p, &format!("data:write:{entity}"));
-    match (rest, &req.method) {
-        ([entity], &M::GET) => {
-            read(entity)?;
-            list(deps, req, p, entity).await
-        }
-        ([entity], &M::POST) => {
-            write(entity)?;
-            let model = deps.records.model(&p.tenant, entity).await?;
+    let (entity, writes) = match (rest, &req.method) {
+        ([e, "_bulk"], &M::POST) => (*e, true),
+        ([_, "_bulk"], _) => return Err(method_not_allowed(req, "POST")),
+        ([e], &M::GET) | ([e, _], &M::GET) | ([e, _, "relationships", _], &M::GET) => (*e, false),
+        ([e], &M::POST) | ([e, _], &M::PATCH) | ([e, _], &M::DELETE) => (*e, true),
+        ([_], _) => return Err(method_not_allowed(req, "GET, POST")),
+        ([_, _], _) => return Err(method_not_allowed(req, "GET, PATCH, DELETE")),
+        ([_, _, "relationships", _], _) => return Err(method_not_allowed(req, "GET")),
+        _ => return Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
+    };
+    require(p, &format!("data:{}:{entity}", if writes { "write" } else { "read" }))?;
+    // One read of the entity's model serves the whole request, deprecation headers included.
+    let model = deps.records.model(&p.tenant, entity).await?;
+    let response = match (rest, &req.method) {
+        ([_], &M::GET) => list(deps, req, p, &model).await?,
+        ([_], _) => {
             let doc = parse_document(deps, req, &model, None)?;
             let record = deps.records.create(p, &model, doc.id.clone(), &doc.attributes, &|f| doc.pointer(f)).await?;
             let location = format!("{}/v1/data/{entity}/{}", req.base_url, record.id);
-            Ok(single(201, &req.base_url, &model, &record).header("location", location))
+            single(201, &req.base_url, &model, &record).header("location", location)
         }
-        ([_], _) => Err(method_not_allowed(req, "GET, POST")),
-        ([entity, "_bulk"], &M::POST) => {
-            write(entity)?;
-            let model = deps.records.model(&p.tenant, entity).await?;
-            bulk::post(deps, req, p, &model).await
-        }
-        ([_, "_bulk"], _) => Err(method_not_allowed(req, "POST")),
-        ([entity, id], &M::GET) => {
-            read(entity)?;
-            get(deps, req, p, entity, id).await
-        }
-        ([entity, id], &M::PATCH) => {
-            write(entity)?;
+        ([_, "_bulk"], _) => bulk::post(deps, req, p, &model).await?,
+        ([_, id], &M::GET) => get(deps, req, p, &model, id).await?,
+        ([_, id], &M::PATCH) => {
             let if_match = req.if_match()?;
-            let model = deps.records.model(&p.tenant, entity).await?;
             let doc = parse_document(deps, req, &model, Some(id))?;
             let record = deps.records.update(p, &model, id, &doc.attributes, if_match, &|f| doc.pointer(f)).await?;
-            Ok(single(200, &req.base_url, &model, &record))
+            single(200, &req.base_url, &model, &record)
         }
-        ([entity, id], &M::DELETE) => {
-            write(entity)?;
-            let model = deps.records.model(&p.tenant, entity).await?;
+        ([_, id], _) => {
             deps.records.delete(p, &model, id, req.if_match()?).await?;
-            Ok(Response::new(204))
+            Response::new(204)
         }
-        ([_, _], _) => Err(method_not_allowed(req, "GET, PATCH, DELETE")),
-        ([entity, id, "relationships", field], &M::GET) => {
-            read(entity)?;
-            relationship(deps, req, p, entity, id, field).await
+        ([_, id, _, field], _) => relationship(deps, req, p, &model, id, field).await?,
+        _ => return Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
+    };
+    Ok(with_deprecation(&model, response))
+}
+
+/// A deprecated entity says so on every answer of its routes (RFC 9745 `Deprecation`, RFC 8594 `Sunset`, `Link`).
+fn with_deprecation(model: &Model, mut response: Response) -> Response {
+    if let Some(d) = &model.deprecation {
+        for (name, value) in d.headers() {
+            response = response.header(name, value);
         }
-        ([_, _, "relationships", _], _) => Err(method_not_allowed(req, "GET")),
-        _ => Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
     }
+    response
 }
 
 /// JSON:API content negotiation: when every `application/vnd.api+json` the client accepts carries media type
@@ -106,10 +107,10 @@ fn negotiate(req: &Request) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn list(deps: &Deps, req: &Request, p: &Principal, entity: &str) -> Result<Response, ApiError> {
+async fn list(deps: &Deps, req: &Request, p: &Principal, model: &Model) -> Result<Response, ApiError> {
     params::only(req, &params::is_list_parameter)?;
     let size = params::page_size(req)?;
-    let model = deps.records.model(&p.tenant, entity).await?;
+    let entity = model.name.as_str();
     let query = Query::parse(&model, &req.query)?;
     let mut models = ModelCache::new(deps, p, &model);
     let includes = params::includes(req, &mut models, &model).await?;
@@ -155,9 +156,8 @@ fn with_query(path: &str, query: &[(String, String)], after: Option<&str>) -> St
     if q.is_empty() { path.to_owned() } else { format!("{path}?{q}") }
 }
 
-async fn get(deps: &Deps, req: &Request, p: &Principal, entity: &str, id: &str) -> Result<Response, ApiError> {
+async fn get(deps: &Deps, req: &Request, p: &Principal, model: &Model, id: &str) -> Result<Response, ApiError> {
     params::only(req, &params::is_single_parameter)?;
-    let model = deps.records.model(&p.tenant, entity).await?;
     let mut models = ModelCache::new(deps, p, &model);
     let includes = params::includes(req, &mut models, &model).await?;
     let fields = params::fieldsets(req, &mut models).await?;
@@ -176,12 +176,12 @@ async fn relationship(
     deps: &Deps,
     req: &Request,
     p: &Principal,
-    entity: &str,
+    model: &Model,
     id: &str,
     field: &str,
 ) -> Result<Response, ApiError> {
     params::only(req, &|_| false)?;
-    let model = deps.records.model(&p.tenant, entity).await?;
+    let entity = model.name.as_str();
     let target = model
         .field(field)
         .and_then(|f| f.target.clone())
