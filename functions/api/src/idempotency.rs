@@ -28,8 +28,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Response>,
 {
-    let applies = req.method == http::Method::POST || req.method == http::Method::PATCH;
-    let Some(key) = req.header(HEADER).filter(|_| applies) else { return Ok(serve().await) };
+    let Some(key) = req.header(HEADER).filter(|_| applies(req)) else { return Ok(serve().await) };
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return Err(ApiError::new(
             400,
@@ -79,6 +78,24 @@ where
         tracing::warn!(error = %e, "could not settle the idempotency key");
     }
     Ok(response)
+}
+
+/// The routes that take a key: every POST and PATCH the API has. Other methods, and POST or PATCH where the route
+/// has no such method, run as they are (and get their 405), whatever key they carry.
+fn applies(req: &Request) -> bool {
+    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    match req.method {
+        http::Method::POST => matches!(
+            segs.as_slice(),
+            ["v1", "data", _]
+                | ["v1", "data", _, "_bulk"]
+                | ["v1", "models"]
+                | ["v1", "api-keys"]
+                | ["v1", "api-keys", _, "rotate"]
+        ),
+        http::Method::PATCH => matches!(segs.as_slice(), ["v1", "data", _, id] if *id != "_bulk"),
+        _ => false,
+    }
 }
 
 fn fingerprint(req: &Request) -> String {

@@ -47,8 +47,8 @@ fn time_param(req: &Request, name: &str) -> Result<Option<DateTime<Utc>>, ApiErr
 fn range(req: &Request, default_days: i64, max_days: i64) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
     let to = time_param(req, "to")?.unwrap_or_else(Utc::now);
     let from = time_param(req, "from")?.unwrap_or(to - Duration::days(default_days));
-    if from >= to {
-        return Err(ApiError::invalid_parameter("from", "`from` must be before `to`"));
+    if from > to {
+        return Err(ApiError::invalid_parameter("from", "`from` must not be after `to`"));
     }
     if to - from > Duration::days(max_days) {
         return Err(ApiError::invalid_parameter("from", format!("the range may span at most {max_days} days")));

@@ -265,6 +265,45 @@ fn operations(e: &Entity) -> (Value, Value, Value) {
     )
 }
 
+/// `GET .../{id}/relationships/{field}`: the linkage of a to-one relationship. `fields` are the entity's reference
+/// fields (`None`: any name, in the static document).
+fn relationship_op(e: &Entity, fields: Option<Vec<String>>) -> Value {
+    let n = &e.names;
+    let field_schema = match fields {
+        Some(names) => json!({"type": "string", "enum": names}),
+        None => json!({"type": "string", "pattern": NAME_PATTERN}),
+    };
+    let linkage = json!({
+        "type": "object",
+        "required": ["data", "links"],
+        "properties": {
+            "data": {"oneOf": [
+                {"type": "null"},
+                {"type": "object", "required": ["type", "id"],
+                 "properties": {"type": {"type": "string"}, "id": {"type": "string"}}}
+            ]},
+            "links": {"type": "object", "required": ["self"], "properties": {
+                "self": {"type": "string", "format": "uri"},
+                "related": {"type": "string", "format": "uri"}
+            }},
+            "jsonapi": {"type": "object"}
+        }
+    });
+    let op = Op::new(&n.op("getRelationship"), &n.tag, "Read a relationship")
+        .deprecated(e.deprecated)
+        .description("The resource identifier a to-one relationship points to (`null` when unset), with links.");
+    let op = match &e.entity_param {
+        Some(p) => op.param(p.clone()),
+        None => op,
+    };
+    op.param(id_param())
+        .param(json!({"name": "field", "in": "path", "required": true, "description": "A reference field.",
+                      "schema": field_schema}))
+        .ok(200, "The relationship's linkage.", Some((JSON_API, linkage)), &ok_headers(e.deprecated, &[]))
+        .errors(J, READ_ERRORS)
+        .build()
+}
+
 /// `/v1/data/{entity}`, `/v1/data/{entity}/{id}`, `/v1/data/{entity}/_bulk` for any entity.
 pub fn generic_paths() -> Map<String, Value> {
     let entity = json!({"name": "entity", "in": "path", "required": true, "description": "The model's name.",
@@ -299,6 +338,7 @@ pub fn generic_paths() -> Map<String, Value> {
     p.insert("/v1/data/{entity}".into(), collection);
     p.insert("/v1/data/{entity}/{id}".into(), single);
     p.insert("/v1/data/{entity}/_bulk".into(), bulk);
+    p.insert("/v1/data/{entity}/{id}/relationships/{field}".into(), json!({"get": relationship_op(&e, None)}));
     p
 }
 
@@ -351,6 +391,11 @@ pub fn tenant_paths(models: &[Model]) -> (Map<String, Value>, Map<String, Value>
         paths.insert(format!("/v1/data/{}", m.name), collection);
         paths.insert(format!("/v1/data/{}/{{id}}", m.name), single);
         paths.insert(format!("/v1/data/{}/_bulk", m.name), bulk);
+        let references: Vec<String> = m.references().map(|(f, _)| f.name.clone()).collect();
+        if !references.is_empty() {
+            let op = relationship_op(&e, Some(references));
+            paths.insert(format!("/v1/data/{}/{{id}}/relationships/{{field}}", m.name), json!({"get": op}));
+        }
         let included: Vec<Value> =
             included_types(m, models, &includes).iter().map(|t| schema_ref(&format!("{}Resource", stems[t]))).collect();
         entity_schemas(m, &stem, &included, &mut schemas);
@@ -421,7 +466,7 @@ fn sparse_fieldsets(m: &Model, models: &[Model], includes: &[String]) -> Vec<Val
             let names: Vec<String> = x.fields.iter().map(|f| f.name.clone()).collect();
             json!({"name": format!("fields[{}]", x.name), "in": "query", "required": false,
                    "description": format!("Only these attributes and relationships of `{}` resources.", x.name),
-                   "schema": {"type": "string", "pattern": fields::list_pattern(&names, false)}})
+                   "schema": {"type": "string", "pattern": fields::list_pattern_or_empty(&names)}})
         })
         .collect()
 }
@@ -540,8 +585,14 @@ fn entity_schemas(m: &Model, stem: &str, included: &[Value], out: &mut Map<Strin
     put(
         out,
         "BulkRequest",
+        // Items are checked one by one and fail alone (see `meta.results`), so their attributes are not constrained
+        // here: an upsert may send a partial record, and a bad item is a 422 in its result, not a rejected request.
         json!({"type": "object", "required": ["data"],
-               "properties": {"data": {"type": "array", "minItems": 1, "maxItems": MAX_BULK, "items": r("CreateResource")},
+               "properties": {"data": {"type": "array", "minItems": 1, "maxItems": MAX_BULK, "items": {
+                   "type": "object", "required": ["type"],
+                   "description": "A resource object of this entity; validated on its own.",
+                   "properties": {"type": {"type": "string"}, "id": {"type": "string"},
+                                  "attributes": {"type": "object"}, "relationships": {"type": "object"}}}},
                               "meta": schema_ref("BulkMeta")}}),
     );
     put(

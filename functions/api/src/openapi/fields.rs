@@ -134,8 +134,16 @@ fn operators(f: &FieldDef) -> Vec<(&'static str, Value)> {
     let plain = |f: &FieldDef| {
         let mut s =
             value_schema(&FieldDef { required: true, default: None, label: None, description: None, ..f.clone() });
+        // A filter value is compared, never stored: the field's length, range and pattern do not apply (a value out
+        // of range simply matches nothing). What the API does check is its type (numbers, dates, booleans, enum
+        // values), so only that is described.
         if let Some(o) = s.as_object_mut() {
-            o.remove("examples");
+            for k in ["examples", "minimum", "maximum", "maxLength", "minLength", "pattern"] {
+                o.remove(k);
+            }
+            if matches!(f.field_type, FieldType::String | FieldType::Text | FieldType::Email | FieldType::Url) {
+                o.remove("format");
+            }
         }
         s
     };
@@ -231,6 +239,12 @@ pub fn sort_keys(model: &Model) -> Vec<String> {
         model.fields.iter().filter(|f| !f.sensitive && f.field_type != FieldType::Json).map(|f| f.name.clone()),
     );
     keys
+}
+
+/// A list pattern that also takes the empty value (JSON:API: `fields[type]=` asks for no fields at all).
+pub fn list_pattern_or_empty(items: &[String]) -> String {
+    let alt = items.iter().map(|i| i.replace('.', "\\.")).collect::<Vec<_>>().join("|");
+    format!("^(|({alt})(,({alt}))*)$")
 }
 
 /// A pattern for a comma-separated list of `items` (each optionally prefixed by `-` when `signed`).

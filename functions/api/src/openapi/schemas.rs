@@ -120,6 +120,15 @@ pub fn shared() -> Value {
                 "link": {"type": "string", "format": "uri"}
             }
         },
+        "ModelDeprecationInput": {
+            "type": ["object", "null"], "required": ["since"],
+            "description": "Set to retire the entity; `null` or absent: not deprecated.",
+            "properties": {
+                "since": date_time(),
+                "sunset": {"type": ["string", "null"], "format": "date-time"},
+                "link": {"type": ["string", "null"], "format": "uri"}
+            }
+        },
         "ModelInput": {
             "type": "object",
             "required": ["name", "fields"],
@@ -129,7 +138,7 @@ pub fn shared() -> Value {
                 "label": {"type": ["string", "null"], "minLength": 1, "maxLength": 200},
                 "description": {"type": ["string", "null"]},
                 "fields": {"type": "array", "minItems": 1, "maxItems": MAX_FIELDS, "items": schema_ref("FieldDef")},
-                "deprecation": schema_ref("ModelDeprecation")
+                "deprecation": schema_ref("ModelDeprecationInput")
             }
         },
         "Model": {
