@@ -28,7 +28,9 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Response>,
 {
-    let Some(key) = req.header(HEADER).filter(|_| applies(req)) else { return Ok(serve().await) };
+    let Some(raw) = req.headers.get(HEADER).filter(|_| applies(req)) else { return Ok(serve().await) };
+    // Read from the raw bytes: a value with a control or non-ASCII byte is an invalid key, not an absent one.
+    let key = std::str::from_utf8(raw.as_bytes()).unwrap_or("\u{0}").trim();
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return Err(ApiError::new(
             400,

@@ -186,7 +186,7 @@ pub fn components() -> Value {
         "parameters": {
             "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": false,
                 "description": "Makes a retried POST/PATCH safe: a replay answers the first response again with `Idempotent-Replayed: true`; the same key with a different body is refused with 422, and a key whose first request is still running with 409.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]{1,255}$"}},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]*[!-~][ -~]*$"}},
             "IfMatch": {"name": "If-Match", "in": "header", "required": false,
                 "description": "Only change the resource at this version (an ETag this API returned, e.g. `\"3\"`); else 412. `*` or an empty value: no condition.",
                 "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]{1,19}\")?$"}}

@@ -237,7 +237,9 @@ pub fn shared() -> Value {
                 "error_rate": {"type": "number", "minimum": 0, "maximum": 1},
                 "rate_limited": {"type": "integer", "minimum": 0},
                 "auth_failures": {"type": "integer", "minimum": 0},
-                "latency_ms": {"type": "object", "required": ["p50", "p95", "p99"], "properties": {
+                "latency_ms": {"type": "object", "required": ["p50", "p95", "p99"],
+                    "description": "Percentiles from a histogram with 10 % buckets (within 5 %); all 0 when there were no requests.",
+                    "properties": {
                     "p50": {"type": "number", "minimum": 0}, "p95": {"type": "number", "minimum": 0},
                     "p99": {"type": "number", "minimum": 0}}}
             }

@@ -96,11 +96,12 @@ impl GroupBy {
     }
 }
 
+/// Latency percentiles in ms; all 0 when the group had no requests.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Percentiles {
-    pub p50: Option<f64>,
-    pub p95: Option<f64>,
-    pub p99: Option<f64>,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
 }
 
 /// Totals of a group of counters.
@@ -166,9 +167,9 @@ impl Acc {
             bytes_in: self.bytes_in,
             bytes_out: self.bytes_out,
             latency_ms: Percentiles {
-                p50: self.latency.quantile(0.50),
-                p95: self.latency.quantile(0.95),
-                p99: self.latency.quantile(0.99),
+                p50: self.latency.quantile(0.50).unwrap_or(0.0),
+                p95: self.latency.quantile(0.95).unwrap_or(0.0),
+                p99: self.latency.quantile(0.99).unwrap_or(0.0),
             },
         }
     }
