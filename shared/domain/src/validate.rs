@@ -155,6 +155,9 @@ pub fn check_value(field: &FieldDef, value: &Value, pointer: &str) -> Result<Val
             if !numbers_storable(value) {
                 return Err(unstorable(field, pointer));
             }
+            if let Some(problem) = json_shape_problem(value, 0) {
+                return Err(bad("unstorable-json", format!("`{}` {problem}", field.name)));
+            }
             value.clone()
         }
     };
@@ -199,6 +202,30 @@ pub fn numbers_storable(v: &Value) -> bool {
     }
 }
 
+/// Deepest nesting of a `json` value. DynamoDB stores at most 32 levels, and the record and its attribute map take
+/// two of them.
+pub const JSON_MAX_DEPTH: usize = 30;
+
+/// Why a `json` value cannot be stored as it is, if it cannot: DynamoDB refuses empty member names and nesting
+/// beyond its depth limit.
+fn json_shape_problem(v: &Value, depth: usize) -> Option<String> {
+    if depth > JSON_MAX_DEPTH {
+        return Some(format!("is nested deeper than {JSON_MAX_DEPTH} levels"));
+    }
+    match v {
+        Value::Array(a) => a.iter().find_map(|x| json_shape_problem(x, depth + 1)),
+        Value::Object(m) => {
+            if m.contains_key("") {
+                return Some(
+                    "has an object member with an empty name; member names need at least one character".into(),
+                );
+            }
+            m.values().find_map(|x| json_shape_problem(x, depth + 1))
+        }
+        _ => None,
+    }
+}
+
 fn unstorable(field: &FieldDef, pointer: &str) -> FieldError {
     FieldError::new(
         pointer,
@@ -234,6 +261,13 @@ pub fn unique_key(field: &FieldDef, value: &Value) -> String {
         (_, Value::String(s)) => s.clone(),
         (_, other) => other.to_string(),
     }
+}
+
+/// The key a unique value is claimed under: a SHA-256 of its canonical form, so claims never store the value
+/// itself (it may be sensitive) and keys stay short whatever the value's length.
+pub fn unique_claim(field: &FieldDef, value: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(unique_key(field, value).as_bytes()))
 }
 
 #[cfg(test)]
@@ -355,11 +389,19 @@ mod tests {
         assert!(check_value(m.field("code").unwrap(), &json!("ABCDE"), "").is_err());
         assert_eq!(unique_key(m.field("email").unwrap(), &json!("A@B.co")), "a@b.co");
     }
-}
 
-/// The key a unique value is claimed under: a SHA-256 of its canonical form, so claims never store the value
-/// itself (it may be sensitive) and keys stay short whatever the value's length.
-pub fn unique_claim(field: &FieldDef, value: &Value) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(unique_key(field, value).as_bytes()))
+    #[test]
+    fn json_values_must_be_storable() {
+        let m = model();
+        let field = m.fields.iter().find(|f| f.field_type == FieldType::Json).expect("the fixture has a json field");
+        let check = |v: Value| check_value(field, &v, "/p").map_err(|e| e.code);
+        assert!(check(json!({"a": [1, {"b": null}]})).is_ok());
+        assert_eq!(check(json!({"": 1})), Err("unstorable-json"));
+        assert_eq!(check(json!([{"ok": {"": true}}])), Err("unstorable-json"));
+        let mut deep = json!(1);
+        for _ in 0..=JSON_MAX_DEPTH {
+            deep = json!([deep]);
+        }
+        assert_eq!(check(deep), Err("unstorable-json"));
+    }
 }

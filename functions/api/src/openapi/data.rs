@@ -589,10 +589,8 @@ fn entity_schemas(m: &Model, stem: &str, included: &[Value], out: &mut Map<Strin
         // here: an upsert may send a partial record, and a bad item is a 422 in its result, not a rejected request.
         json!({"type": "object", "required": ["data"],
                "properties": {"data": {"type": "array", "minItems": 1, "maxItems": MAX_BULK, "items": {
-                   "type": "object", "required": ["type"],
-                   "description": "A resource object of this entity; validated on its own.",
-                   "properties": {"type": {"type": "string"}, "id": {"type": "string"},
-                                  "attributes": {"type": "object"}, "relationships": {"type": "object"}}}},
+                   "description": "A resource object of this entity (`type`, `id`, `attributes`, `relationships`); \
+                                   validated on its own, so anything here gets a result of its own."}},
                               "meta": schema_ref("BulkMeta")}}),
     );
     put(
