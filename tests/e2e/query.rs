@@ -321,6 +321,9 @@ async fn compound_documents_include_nested_paths_once_in_batches() {
 
     let r = get(&t, "/v1/data/deal?include=person,person.company,person.manager").await;
     assert_eq!(r.status, 200, "{:?}", r.body);
+    let repeated = format!("/v1/data/deal?include={}", vec!["person"; 30].join(","));
+    let again = get(&t, &repeated).await;
+    assert_eq!(again.status, 200, "a path named many times counts once: {:?}", again.body);
     let included: Vec<(String, String)> = r.body["included"]
         .as_array()
         .unwrap()

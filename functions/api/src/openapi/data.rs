@@ -374,7 +374,7 @@ pub fn tenant_paths(models: &[Model]) -> (Map<String, Value>, Map<String, Value>
         let mut read_params = sparse_fieldsets(m, models, &includes);
         if !includes.is_empty() {
             read_params.push(json!({"name": "include", "in": "query", "required": false,
-                "description": "Related records to include in `included` (relationship paths, comma-separated).",
+                "description": "Related records to include in `included` (relationship paths, comma-separated; at most 20 distinct).",
                 "schema": {"type": "string", "pattern": fields::list_pattern(&includes, false)}}));
         }
         list_params.extend(read_params.iter().cloned());

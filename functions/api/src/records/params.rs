@@ -133,9 +133,12 @@ pub async fn includes(req: &Request, models: &mut ModelCache<'_>, primary: &Mode
     let mut root = Includes::default();
     let Some(raw) = once(req, "include")? else { return Ok(root) };
     let bad = |code: &str, detail: String| invalid("include", code, detail);
-    let paths: Vec<&str> = raw.split(',').collect();
+    // A path named twice is included once; what costs reads is the number of distinct paths.
+    let mut paths: Vec<&str> = raw.split(',').collect();
+    paths.sort_unstable();
+    paths.dedup();
     if paths.len() > MAX_INCLUDE_PATHS {
-        return Err(bad("invalid-parameter", format!("`include` takes at most {MAX_INCLUDE_PATHS} paths")));
+        return Err(bad("invalid-parameter", format!("`include` takes at most {MAX_INCLUDE_PATHS} distinct paths")));
     }
     for path in paths {
         let segments: Vec<&str> = path.split('.').collect();
