@@ -156,10 +156,10 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, prefix: &str, t: &hw_re
 
 async fn ensure_key(kms: &aws_sdk_kms::Client, alias: &str, description: &str) -> Result<String> {
     let aliases = kms.list_aliases().send().await?;
-    if let Some(a) = aliases.aliases().iter().find(|a| a.alias_name() == Some(alias)) {
-        if let Some(id) = a.target_key_id() {
-            return Ok(id.to_owned());
-        }
+    if let Some(a) = aliases.aliases().iter().find(|a| a.alias_name() == Some(alias))
+        && let Some(id) = a.target_key_id()
+    {
+        return Ok(id.to_owned());
     }
     let key = kms.create_key().description(description).send().await?;
     let id = key.key_metadata().map(|k| k.key_id().to_owned()).context("created key has no id")?;

@@ -82,10 +82,10 @@ pub async fn run(scheduler: aws_sdk_scheduler::Client, sqs: aws_sdk_sqs::Client,
     let mut tracked: HashMap<String, Tracked> = HashMap::new();
     let mut ticks = 0u64;
     loop {
-        if ticks % 5 == 0 {
-            if let Err(e) = refresh(&scheduler, &prefix, &mut tracked).await {
-                tracing::warn!(error = %e, "could not read schedules");
-            }
+        if ticks.is_multiple_of(5)
+            && let Err(e) = refresh(&scheduler, &prefix, &mut tracked).await
+        {
+            tracing::warn!(error = %e, "could not read schedules");
         }
         ticks += 1;
         let now = Utc::now();

@@ -49,10 +49,10 @@ async fn tenant_with_key(deps: &api::Deps, tenant: &str, name: &str, previous_ke
         let (_, key) = deps.tenants.create_tenant(tenant, name).await?;
         return Ok(key.secret);
     }
-    if let Some(key) = previous_key {
-        if deps.tenants.authenticate(key).await.is_ok_and(|p| p.tenant == tenant) {
-            return Ok(key.to_owned());
-        }
+    if let Some(key) = previous_key
+        && deps.tenants.authenticate(key).await.is_ok_and(|p| p.tenant == tenant)
+    {
+        return Ok(key.to_owned());
     }
     Ok(deps.tenants.create_key(tenant, NewKey::named("local demo key", vec!["admin".into()])).await?.secret)
 }

@@ -281,10 +281,10 @@ pub fn check_definition(input: &ModelInput) -> Vec<FieldError> {
     } else if RESERVED_MODEL_NAMES.contains(&input.name.as_str()) {
         errors.push(FieldError::new("/name", "reserved-name", format!("`{}` is reserved", input.name)));
     }
-    if let Some(label) = &input.label {
-        if label.trim().is_empty() || label.chars().count() > 200 {
-            errors.push(FieldError::new("/label", "invalid-label", "label must be 1 to 200 characters"));
-        }
+    if let Some(label) = &input.label
+        && (label.trim().is_empty() || label.chars().count() > 200)
+    {
+        errors.push(FieldError::new("/label", "invalid-label", "label must be 1 to 200 characters"));
     }
     if let Some(d) = &input.deprecation {
         d.check(&mut errors);
@@ -388,10 +388,10 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
             ));
         }
     }
-    if let (Some(min), Some(max)) = (f.min, f.max) {
-        if min > max {
-            errors.push(FieldError::new(at("/min"), "invalid-limit", "`min` is greater than `max`"));
-        }
+    if let (Some(min), Some(max)) = (f.min, f.max)
+        && min > max
+    {
+        errors.push(FieldError::new(at("/min"), "invalid-limit", "`min` is greater than `max`"));
     }
     if let Some(len) = f.max_length {
         let hard = if t == FieldType::Text { TEXT_HARD_MAX } else { STRING_HARD_MAX };
@@ -403,14 +403,14 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
             ));
         }
     }
-    if let Some(p) = &f.pattern {
-        if p.len() > PATTERN_MAX_LEN || compile_pattern(p).is_none() {
-            errors.push(FieldError::new(
-                at("/pattern"),
-                "invalid-pattern",
-                format!("`pattern` must be a valid regular expression of at most {PATTERN_MAX_LEN} characters"),
-            ));
-        }
+    if let Some(p) = &f.pattern
+        && (p.len() > PATTERN_MAX_LEN || compile_pattern(p).is_none())
+    {
+        errors.push(FieldError::new(
+            at("/pattern"),
+            "invalid-pattern",
+            format!("`pattern` must be a valid regular expression of at most {PATTERN_MAX_LEN} characters"),
+        ));
     }
     if let Some(default) = &f.default {
         if f.unique {
@@ -421,14 +421,14 @@ fn check_field_options(f: &FieldDef, at: &dyn Fn(&str) -> String, errors: &mut V
             ));
         } else if t == FieldType::Reference {
             errors.push(FieldError::new(at("/default"), "option-not-allowed", "a reference cannot have a default"));
-        } else if !default.is_null() {
-            if let Err(e) = crate::validate::check_value(f, default, "") {
-                errors.push(FieldError::new(
-                    at("/default"),
-                    "invalid-default",
-                    format!("default does not fit the field: {}", e.detail),
-                ));
-            }
+        } else if !default.is_null()
+            && let Err(e) = crate::validate::check_value(f, default, "")
+        {
+            errors.push(FieldError::new(
+                at("/default"),
+                "invalid-default",
+                format!("default does not fit the field: {}", e.detail),
+            ));
         }
     }
 }

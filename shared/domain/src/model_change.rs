@@ -79,12 +79,11 @@ fn tightenings(old: &FieldDef, new: &FieldDef) -> Vec<(&'static str, String)> {
     if lowered(old.max, new.max) {
         out.push(("/max", "`max` cannot be lowered or added".to_owned()));
     }
-    if old.field_type == new.field_type {
-        if let (Some(o), Some(n)) = (old.effective_max_length(), new.effective_max_length()) {
-            if n < o {
-                out.push(("/max_length", format!("`max_length` cannot shrink from {o} to {n}")));
-            }
-        }
+    if old.field_type == new.field_type
+        && let (Some(o), Some(n)) = (old.effective_max_length(), new.effective_max_length())
+        && n < o
+    {
+        out.push(("/max_length", format!("`max_length` cannot shrink from {o} to {n}")));
     }
     if new.pattern.is_some() && new.pattern != old.pattern {
         out.push(("/pattern", "`pattern` cannot be added or changed".to_owned()));

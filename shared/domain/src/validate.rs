@@ -166,17 +166,13 @@ pub fn check_value(field: &FieldDef, value: &Value, pointer: &str) -> Result<Val
         if len > max as usize {
             return Err(bad("too-long", format!("`{}` has {len} characters; at most {max} are allowed", field.name)));
         }
-        if let Some(re) = field.compiled_pattern() {
-            if !re.is_match(s) {
-                return Err(bad(
-                    "pattern-mismatch",
-                    format!(
-                        "`{}` does not match the pattern {}",
-                        field.name,
-                        field.pattern.as_deref().unwrap_or_default()
-                    ),
-                ));
-            }
+        if let Some(re) = field.compiled_pattern()
+            && !re.is_match(s)
+        {
+            return Err(bad(
+                "pattern-mismatch",
+                format!("`{}` does not match the pattern {}", field.name, field.pattern.as_deref().unwrap_or_default()),
+            ));
         }
     }
     Ok(normalised)

@@ -83,7 +83,7 @@ impl Records {
         pointer: Pointer<'_>,
     ) -> Result<Record, RecordError> {
         let entity = model.name.as_str();
-        let validated = validate_attributes(&model, input, Mode::Create, pointer);
+        let validated = validate_attributes(model, input, Mode::Create, pointer);
         let id = match id {
             Some(id) if !ids::is_valid_record_id(&id) => {
                 let mut errors = validated.err().unwrap_or_default();
@@ -112,20 +112,20 @@ impl Records {
             created_by: p.actor.clone(),
             updated_by: p.actor.clone(),
         };
-        let claims = claims_of(&model, &record.attributes);
+        let claims = claims_of(model, &record.attributes);
         let event = Envelope::new(
             "record.created",
             &p.tenant,
-            json!({"entity": entity, "id": record.id, "record": redact(&model, &record)}),
+            json!({"entity": entity, "id": record.id, "record": redact(model, &record)}),
         );
-        let stored = self.cipher.seal_record(&p.tenant, &model, &record).await?;
+        let stored = self.cipher.seal_record(&p.tenant, model, &record).await?;
         let write = RecordWrite {
             kind: WriteKind::Create,
             record: &stored,
             take_claims: claims.clone().into_iter().collect(),
             claims,
             release_claims: vec![],
-            references: references_of(&model, &record.attributes, |_| true),
+            references: references_of(model, &record.attributes, |_| true),
             event: &event,
         };
         self.data.write_record(write).await.map_err(|e| explain(e, entity, &record.id, pointer))?;
@@ -145,9 +145,9 @@ impl Records {
         pointer: Pointer<'_>,
     ) -> Result<Record, RecordError> {
         let entity = model.name.as_str();
-        let validated = validate_attributes(&model, input, Mode::Patch, pointer).map_err(RecordError::Invalid)?;
+        let validated = validate_attributes(model, input, Mode::Patch, pointer).map_err(RecordError::Invalid)?;
         for _ in 0..UPDATE_ATTEMPTS {
-            let current = self.current(p, &model, id).await?;
+            let current = self.current(p, model, id).await?;
             check_precondition(if_match, current.record.version)?;
             let mut attributes = current.record.attributes.clone();
             attributes.extend(validated.set.clone());
@@ -165,11 +165,11 @@ impl Records {
                 updated_by: p.actor.clone(),
                 ..current.record.clone()
             };
-            let claims = claims_of(&model, &record.attributes);
+            let claims = claims_of(model, &record.attributes);
             let event = Envelope::new(
                 "record.updated",
                 &p.tenant,
-                json!({"entity": entity, "id": id, "record": redact(&model, &record), "changes": redact_changes(&model, changes.clone())}),
+                json!({"entity": entity, "id": id, "record": redact(model, &record), "changes": redact_changes(model, changes.clone())}),
             );
             let write = RecordWrite {
                 kind: WriteKind::Update { expected_version: current.record.version },
@@ -186,7 +186,7 @@ impl Records {
                     .map(|(f, h)| (f.clone(), h.clone()))
                     .collect(),
                 claims,
-                references: references_of(&model, &record.attributes, |f| changes.contains_key(f)),
+                references: references_of(model, &record.attributes, |f| changes.contains_key(f)),
                 event: &event,
             };
             match self.data.write_record(write).await {
@@ -196,7 +196,7 @@ impl Records {
                 }
                 Err(StoreError::VersionConflict) if if_match.is_none() => continue,
                 Err(StoreError::VersionConflict) => {
-                    let now = self.current(p, &model, id).await?.record.version;
+                    let now = self.current(p, model, id).await?.record.version;
                     return Err(RecordError::PreconditionFailed { current: now });
                 }
                 Err(e) => return Err(explain(e, entity, id, pointer)),
@@ -214,12 +214,12 @@ impl Records {
     ) -> Result<(), RecordError> {
         let entity = model.name.as_str();
         for _ in 0..UPDATE_ATTEMPTS {
-            let current = self.current(p, &model, id).await?;
+            let current = self.current(p, model, id).await?;
             check_precondition(if_match, current.record.version)?;
             let event = Envelope::new(
                 "record.deleted",
                 &p.tenant,
-                json!({"entity": entity, "id": id, "record": redact(&model, &current.record), "deleted_by": p.actor}),
+                json!({"entity": entity, "id": id, "record": redact(model, &current.record), "deleted_by": p.actor}),
             );
             let write = RecordWrite {
                 kind: WriteKind::Delete { expected_version: current.record.version },

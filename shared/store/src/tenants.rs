@@ -99,13 +99,13 @@ impl Tenants {
                 return Err(TenantError::InvalidKey("expires_at is in the past".into()));
             }
         }
-        if let Some(limit) = input.rate_limit_per_minute {
-            if !(1..=apikey::MAX_RATE_LIMIT_PER_MINUTE).contains(&limit) {
-                return Err(TenantError::InvalidKey(format!(
-                    "rate_limit_per_minute must be from 1 to {}",
-                    apikey::MAX_RATE_LIMIT_PER_MINUTE
-                )));
-            }
+        if let Some(limit) = input.rate_limit_per_minute
+            && !(1..=apikey::MAX_RATE_LIMIT_PER_MINUTE).contains(&limit)
+        {
+            return Err(TenantError::InvalidKey(format!(
+                "rate_limit_per_minute must be from 1 to {}",
+                apikey::MAX_RATE_LIMIT_PER_MINUTE
+            )));
         }
         let minted = apikey::mint();
         let meta = ApiKeyMeta {
@@ -201,10 +201,10 @@ impl Tenants {
         if meta.revoked {
             return Err(AuthError::Invalid);
         }
-        if let Some(exp) = &meta.expires_at {
-            if chrono::DateTime::parse_from_rfc3339(exp).is_ok_and(|t| t <= chrono::Utc::now()) {
-                return Err(AuthError::Expired { tenant: meta.tenant });
-            }
+        if let Some(exp) = &meta.expires_at
+            && chrono::DateTime::parse_from_rfc3339(exp).is_ok_and(|t| t <= chrono::Utc::now())
+        {
+            return Err(AuthError::Expired { tenant: meta.tenant });
         }
         let mut p = Principal::new(meta.tenant, format!("apikey:{}", meta.id), meta.scopes);
         p.rate_limit_per_minute = meta.rate_limit_per_minute;

@@ -111,9 +111,9 @@ async fn list(deps: &Deps, req: &Request, p: &Principal, model: &Model) -> Resul
     params::only(req, &params::is_list_parameter)?;
     let size = params::page_size(req)?;
     let entity = model.name.as_str();
-    let query = Query::parse(&model, &req.query)?;
-    let mut models = ModelCache::new(deps, p, &model);
-    let includes = params::includes(req, &mut models, &model).await?;
+    let query = Query::parse(model, &req.query)?;
+    let mut models = ModelCache::new(deps, p, model);
+    let includes = params::includes(req, &mut models, model).await?;
     let fields = params::fieldsets(req, &mut models).await?;
     let fingerprint = query.fingerprint(&model.name);
     let after = match params::page_after(req)? {
@@ -123,12 +123,12 @@ async fn list(deps: &Deps, req: &Request, p: &Principal, model: &Model) -> Resul
             Some(params::position(&key, token, &query, &fingerprint)?)
         }
     };
-    let page = deps.records.query(p, &model, &query, size, after.as_ref()).await.map_err(|e| match e {
+    let page = deps.records.query(p, model, &query, size, after.as_ref()).await.map_err(|e| match e {
         QueryError::TooManyToSort { .. } => invalid("sort", "query-too-broad", e.to_string()),
         QueryError::Store(s) => s.into(),
     })?;
     let base = &req.base_url;
-    let data: Vec<Value> = page.records.iter().map(|r| resource(base, &model, r, fields.get(&model.name))).collect();
+    let data: Vec<Value> = page.records.iter().map(|r| resource(base, model, r, fields.get(&model.name))).collect();
     let self_link = format!("{base}/v1/data/{entity}");
     let mut links = json!({"self": with_query(&self_link, &req.query, None)});
     if let Some((values, id)) = page.next {
@@ -138,7 +138,7 @@ async fn list(deps: &Deps, req: &Request, p: &Principal, model: &Model) -> Resul
     }
     let mut body = json!({"data": data, "links": links});
     if !includes.is_empty() {
-        body["included"] = json!(included(deps, p, base, &model, &page.records, &includes, &fields).await?);
+        body["included"] = json!(included(deps, p, base, model, &page.records, &includes, &fields).await?);
     }
     Ok(document(200, body))
 }
@@ -158,15 +158,15 @@ fn with_query(path: &str, query: &[(String, String)], after: Option<&str>) -> St
 
 async fn get(deps: &Deps, req: &Request, p: &Principal, model: &Model, id: &str) -> Result<Response, ApiError> {
     params::only(req, &params::is_single_parameter)?;
-    let mut models = ModelCache::new(deps, p, &model);
-    let includes = params::includes(req, &mut models, &model).await?;
+    let mut models = ModelCache::new(deps, p, model);
+    let includes = params::includes(req, &mut models, model).await?;
     let fields = params::fieldsets(req, &mut models).await?;
-    let record = deps.records.get(p, &model, id).await?;
+    let record = deps.records.get(p, model, id).await?;
     let base = &req.base_url;
-    let mut body = json!({"data": resource(base, &model, &record, fields.get(&model.name))});
+    let mut body = json!({"data": resource(base, model, &record, fields.get(&model.name))});
     if !includes.is_empty() {
         let primary = std::slice::from_ref(&record);
-        body["included"] = json!(included(deps, p, base, &model, primary, &includes, &fields).await?);
+        body["included"] = json!(included(deps, p, base, model, primary, &includes, &fields).await?);
     }
     Ok(document(200, body).header("etag", format!("\"{}\"", record.version)))
 }
@@ -186,7 +186,7 @@ async fn relationship(
         .field(field)
         .and_then(|f| f.target.clone())
         .ok_or_else(|| ApiError::not_found(format!("`{field}` is not a relationship of `{entity}`")))?;
-    let record = deps.records.get(p, &model, id).await?;
+    let record = deps.records.get(p, model, id).await?;
     let to = record.attributes.get(field).and_then(Value::as_str);
     let data = to.map(|to| json!({"type": target, "id": to})).unwrap_or(Value::Null);
     let links = relationship_links(&req.base_url, entity, id, field, &target, to);
