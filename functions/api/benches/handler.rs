@@ -84,7 +84,8 @@ async fn setup(records: usize) -> (Arc<Deps>, Vec<String>) {
         let attrs: Map<String, Value> =
             serde_json::from_value(json!({"email": format!("c{i}@example.com"), "name": "Ada", "age": i % 90}))
                 .expect("attributes");
-        let r = deps.records.create(&p, &model, None, &attrs, &|f| format!("/data/attributes/{f}")).await.expect("record");
+        let r =
+            deps.records.create(&p, &model, None, &attrs, &|f| format!("/data/attributes/{f}")).await.expect("record");
         ids.push(r.id);
     }
     (Arc::new(deps), ids)
