@@ -150,28 +150,24 @@ impl DynamoOpsStore {
         page_size: Option<usize>,
         mut each: impl FnMut(&[Item]) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(&range.pk))
-                .expression_attribute_values(":from", s(range.from))
-                .expression_attribute_values(":to", s(range.to))
-                .scan_index_forward(direction == Direction::Forward)
-                .set_limit(page_size.map(|n| n as i32))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            let stop = each(out.items())?;
-            start = out.last_evaluated_key;
-            if stop || start.is_none() {
-                return Ok(());
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(&range.pk))
+            .expression_attribute_values(":from", s(range.from))
+            .expression_attribute_values(":to", s(range.to))
+            .scan_index_forward(direction == Direction::Forward)
+            .set_limit(page_size.map(|n| n as i32))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            if each(page.map_err(backend)?.items())? {
+                break;
             }
         }
+        Ok(())
     }
 
     fn idem_key(scope: &IdempotencyScope<'_>) -> Item {
