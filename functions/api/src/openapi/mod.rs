@@ -106,7 +106,12 @@ pub fn serve_static(req: &Request) -> Result<Response, ApiError> {
     if req.method != http::Method::GET {
         return Err(crate::method_not_allowed(req, "GET"));
     }
-    Ok(Response::json(200, JSON, &static_document())
+    // The static document depends on nothing but this build: rendered once per cold start.
+    static RENDERED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = RENDERED.get_or_init(|| static_document().to_string());
+    Ok(Response::new(200)
+        .header("content-type", JSON)
+        .body(body.clone())
         .header("cache-control", "public, max-age=300")
         .header("vary", "authorization, x-api-key"))
 }
