@@ -84,8 +84,12 @@ impl ApiError {
     pub fn validation(detail: impl Into<String>) -> Self {
         Self::new(422, "validation-failed", "Validation failed", detail)
     }
+    /// A query parameter that is present but wrong; `code` says how.
+    pub fn parameter(parameter: &str, code: &str, detail: impl Into<String>) -> Self {
+        Self::new(400, code, "Invalid query parameter", detail).with_parameter(parameter)
+    }
     pub fn invalid_parameter(parameter: &str, detail: impl Into<String>) -> Self {
-        Self::new(400, "invalid-parameter", "Invalid query parameter", detail).with_parameter(parameter)
+        Self::parameter(parameter, "invalid-parameter", detail)
     }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");

@@ -66,6 +66,20 @@ impl Request {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Refuses (400 `unsupported-parameter`) the first query parameter `allowed` does not take.
+    pub fn only_params(&self, allowed: &dyn Fn(&str) -> bool) -> Result<(), crate::error::ApiError> {
+        match self.query.iter().find(|(k, _)| !allowed(k)) {
+            None => Ok(()),
+            Some((k, _)) => Err(crate::error::ApiError::new(
+                400,
+                "unsupported-parameter",
+                "Unsupported query parameter",
+                format!("`{k}` is not a query parameter of this endpoint"),
+            )
+            .with_parameter(k)),
+        }
+    }
+
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }

@@ -1,6 +1,6 @@
 //! `/v1/api-keys`: a tenant's API keys. Creating or rotating one is the only time its secret is shown.
 
-use hw_domain::apikey::{ApiKeyMeta, DEFAULT_ROTATION_OVERLAP_SECONDS};
+use hw_domain::apikey::DEFAULT_ROTATION_OVERLAP_SECONDS;
 use hw_domain::principal::{Principal, scope};
 use hw_store::tenants::{IssuedKey, NewKey};
 use serde::Deserialize;
@@ -46,7 +46,10 @@ pub async fn route(deps: &Deps, req: &Request, p: &Principal, rest: &[&str]) -> 
             Ok(issued(&req.base_url, deps.tenants.create_key(&p.tenant, new).await?))
         }
         ([], _) => Err(method_not_allowed(req, "GET, POST")),
-        ([id], &M::GET) => Ok(render(200, &deps.tenants.get_key(&p.tenant, id).await?)),
+        ([id], &M::GET) => {
+            let meta = deps.tenants.get_key(&p.tenant, id).await?;
+            Ok(Response::json(200, JSON, &serde_json::to_value(meta).expect("serialises")))
+        }
         ([id], &M::DELETE) => {
             deps.tenants.revoke_key(&p.tenant, id).await?;
             Ok(Response::new(204))
@@ -67,10 +70,6 @@ pub async fn route(deps: &Deps, req: &Request, p: &Principal, rest: &[&str]) -> 
 fn parse<T: DeserializeOwned>(deps: &Deps, req: &Request, shape: &str) -> Result<T, ApiError> {
     serde_json::from_value(body::json(deps, req, &[JSON])?)
         .map_err(|e| ApiError::validation(format!("expected {shape}: {e}")))
-}
-
-fn render(status: u16, meta: &ApiKeyMeta) -> Response {
-    Response::json(status, JSON, &serde_json::to_value(meta).expect("serialises"))
 }
 
 fn issued(base: &str, key: IssuedKey) -> Response {

@@ -17,19 +17,6 @@ pub const DEFAULT_AUDIT_DAYS: i64 = 30;
 pub const DEFAULT_AUDIT_PAGE: usize = 50;
 pub const MAX_AUDIT_PAGE: usize = 200;
 
-fn only_params(req: &Request, allowed: &[&str]) -> Result<(), ApiError> {
-    match req.query.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-        Some((k, _)) => Err(ApiError::new(
-            400,
-            "unsupported-parameter",
-            "Unsupported query parameter",
-            format!("`{k}` is not a query parameter of this endpoint; it takes {}", allowed.join(", ")),
-        )
-        .with_parameter(k)),
-        None => Ok(()),
-    }
-}
-
 fn time_param(req: &Request, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
     req.query_param(name)
         .map(|v| {
@@ -65,7 +52,7 @@ pub async fn usage(deps: &Deps, req: &Request, p: &Principal) -> Result<Response
         return Err(method_not_allowed(req, "GET"));
     }
     require(p, scope::ADMIN)?;
-    only_params(req, &["from", "to", "group_by"])?;
+    req.only_params(&|k| matches!(k, "from" | "to" | "group_by"))?;
     let group_by = match req.query_param("group_by") {
         None => GroupBy::Route,
         Some(g) => GroupBy::parse(g)
@@ -104,7 +91,7 @@ pub async fn audit(deps: &Deps, req: &Request, p: &Principal) -> Result<Response
         return Err(method_not_allowed(req, "GET"));
     }
     require(p, scope::ADMIN)?;
-    only_params(req, &["from", "to", "actor", "page[size]", "page[after]"])?;
+    req.only_params(&|k| matches!(k, "from" | "to" | "actor" | "page[size]" | "page[after]"))?;
     let (from, to) = range(req, DEFAULT_AUDIT_DAYS, i64::from(deps.config.limits.audit_days))?;
     let size = match req.query_param("page[size]") {
         None => DEFAULT_AUDIT_PAGE,

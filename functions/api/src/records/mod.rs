@@ -14,8 +14,8 @@ use hw_store::query::QueryError;
 use serde_json::{Value, json};
 
 use self::document::parse_document;
+use self::params::ModelCache;
 pub use self::params::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use self::params::{ModelCache, invalid};
 use self::render::{document, included, relationship_links, resource, single};
 use crate::auth::require;
 use crate::error::ApiError;
@@ -108,7 +108,7 @@ fn negotiate(req: &Request) -> Result<(), ApiError> {
 }
 
 async fn list(deps: &Deps, req: &Request, p: &Principal, model: &Model) -> Result<Response, ApiError> {
-    params::only(req, &params::is_list_parameter)?;
+    req.only_params(&params::is_list_parameter)?;
     let size = params::page_size(req)?;
     let entity = model.name.as_str();
     let query = Query::parse(model, &req.query)?;
@@ -124,7 +124,7 @@ async fn list(deps: &Deps, req: &Request, p: &Principal, model: &Model) -> Resul
         }
     };
     let page = deps.records.query(p, model, &query, size, after.as_ref()).await.map_err(|e| match e {
-        QueryError::TooManyToSort { .. } => invalid("sort", "query-too-broad", e.to_string()),
+        QueryError::TooManyToSort { .. } => ApiError::parameter("sort", "query-too-broad", e.to_string()),
         QueryError::Store(s) => s.into(),
     })?;
     let base = &req.base_url;
@@ -157,7 +157,7 @@ fn with_query(path: &str, query: &[(String, String)], after: Option<&str>) -> St
 }
 
 async fn get(deps: &Deps, req: &Request, p: &Principal, model: &Model, id: &str) -> Result<Response, ApiError> {
-    params::only(req, &params::is_single_parameter)?;
+    req.only_params(&params::is_single_parameter)?;
     let mut models = ModelCache::new(deps, p, model);
     let includes = params::includes(req, &mut models, model).await?;
     let fields = params::fieldsets(req, &mut models).await?;
@@ -180,7 +180,7 @@ async fn relationship(
     id: &str,
     field: &str,
 ) -> Result<Response, ApiError> {
-    params::only(req, &|_| false)?;
+    req.only_params(&|_| false)?;
     let entity = model.name.as_str();
     let target = model
         .field(field)

@@ -19,30 +19,13 @@ pub const MAX_INCLUDE_DEPTH: usize = 3;
 /// Most include paths in one request.
 const MAX_INCLUDE_PATHS: usize = 20;
 
-pub fn invalid(parameter: &str, code: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(400, code, "Invalid query parameter", detail).with_parameter(parameter)
-}
-
 impl From<QueryError> for ApiError {
     fn from(e: QueryError) -> Self {
-        invalid(&e.parameter, e.code, e.detail)
+        ApiError::parameter(&e.parameter, e.code, e.detail)
     }
 }
 
 /// Refuses parameters the route does not know (JSON:API: a server must answer 400 to unknown families).
-pub fn only(req: &Request, allowed: &dyn Fn(&str) -> bool) -> Result<(), ApiError> {
-    match req.query.iter().find(|(k, _)| !allowed(k)) {
-        None => Ok(()),
-        Some((k, _)) => Err(ApiError::new(
-            400,
-            "unsupported-parameter",
-            "Unsupported query parameter",
-            format!("`{k}` is not a query parameter of this endpoint"),
-        )
-        .with_parameter(k)),
-    }
-}
-
 pub fn is_list_parameter(k: &str) -> bool {
     k == "sort"
         || k == "include"
@@ -59,7 +42,7 @@ pub fn is_single_parameter(k: &str) -> bool {
 
 fn once<'a>(req: &'a Request, name: &str) -> Result<Option<&'a str>, ApiError> {
     if req.query.iter().filter(|(k, _)| k == name).count() > 1 {
-        return Err(invalid(name, "invalid-parameter", format!("`{name}` may be given once")));
+        return Err(ApiError::parameter(name, "invalid-parameter", format!("`{name}` may be given once")));
     }
     Ok(req.query_param(name))
 }
@@ -68,7 +51,7 @@ pub fn page_size(req: &Request) -> Result<usize, ApiError> {
     match once(req, "page[size]")? {
         None => Ok(DEFAULT_PAGE_SIZE),
         Some(s) => s.parse::<usize>().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(|| {
-            invalid(
+            ApiError::parameter(
                 "page[size]",
                 "invalid-parameter",
                 format!("page[size] must be a whole number from 1 to {MAX_PAGE_SIZE}"),
@@ -83,7 +66,7 @@ pub fn page_after(req: &Request) -> Result<Option<&str>, ApiError> {
 
 /// Verifies a `page[after]` cursor against the tenant's cursor key and the query, and turns it into a position.
 pub fn position(key: &[u8; 32], token: &str, query: &Query, fingerprint: &str) -> Result<Position, ApiError> {
-    let bad = |detail: &str| invalid("page[after]", "invalid-parameter", detail);
+    let bad = |detail: &str| ApiError::parameter("page[after]", "invalid-parameter", detail);
     let c = cursor::decode(key, token, fingerprint).map_err(|e| match e {
         CursorError::Malformed | CursorError::Forged => bad("page[after] is not a cursor this API returned"),
         CursorError::OtherQuery => bad(
@@ -132,7 +115,7 @@ impl Includes {
 pub async fn includes(req: &Request, models: &mut ModelCache<'_>, primary: &Model) -> Result<Includes, ApiError> {
     let mut root = Includes::default();
     let Some(raw) = once(req, "include")? else { return Ok(root) };
-    let bad = |code: &str, detail: String| invalid("include", code, detail);
+    let bad = |code: &str, detail: String| ApiError::parameter("include", code, detail);
     // A path named twice is included once; what costs reads is the number of distinct paths.
     let mut paths: Vec<&str> = raw.split(',').collect();
     paths.sort_unstable();
@@ -186,19 +169,22 @@ pub async fn fieldsets(req: &Request, models: &mut ModelCache<'_>) -> Result<Fie
     for (k, v) in req.query.iter().filter(|(k, _)| k.starts_with("fields[")) {
         let Some(ty) = k.strip_prefix("fields[").and_then(|r| r.strip_suffix(']')).filter(|t| !t.contains(['[', ']']))
         else {
-            return Err(invalid(k, "invalid-parameter", format!("`{k}` is not a fieldset; use fields[type]=a,b")));
+            return Err(ApiError::parameter(
+                k,
+                "invalid-parameter",
+                format!("`{k}` is not a fieldset; use fields[type]=a,b"),
+            ));
         };
         if out.contains_key(ty) {
-            return Err(invalid(k, "invalid-parameter", format!("`{k}` may be given once")));
+            return Err(ApiError::parameter(k, "invalid-parameter", format!("`{k}` may be given once")));
         }
-        let model = models
-            .get(ty)
-            .await?
-            .ok_or_else(|| invalid(k, "unknown-type", format!("`{ty}` is not a resource type of this API")))?;
+        let model = models.get(ty).await?.ok_or_else(|| {
+            ApiError::parameter(k, "unknown-type", format!("`{ty}` is not a resource type of this API"))
+        })?;
         let mut names = HashSet::new();
         for name in v.split(',').filter(|n| !n.is_empty()) {
             if model.field(name).is_none() {
-                return Err(invalid(k, "unknown-field", format!("`{name}` is not a field of `{ty}`")));
+                return Err(ApiError::parameter(k, "unknown-field", format!("`{name}` is not a field of `{ty}`")));
             }
             names.insert(name.to_owned());
         }
