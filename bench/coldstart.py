@@ -36,6 +36,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from report import emit
+
 NEXT = "/2018-06-01/runtime/invocation/next"
 
 
@@ -391,12 +393,7 @@ def main():
     if event is not None:
         result["with_event"] = measure(args, event, args.log)
     result["network_during_init"] = {"checked": False, "reason": "--no-strace"} if args.no_strace else verify_no_network(args)
-    text = json.dumps(result, indent=2)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    else:
-        print(text)
+    emit(result, args.out)
     bad = result["init_only"]["failures"] or (event is not None and result["with_event"]["failures"])
     sys.exit(1 if bad else 0)
 

@@ -36,6 +36,8 @@ import time
 import urllib.parse
 import uuid
 
+from report import emit
+
 
 # ---------------------------------------------------------------------------------------------------------- stats
 
@@ -464,12 +466,7 @@ def main():
         result["ratio_raw"] = {
             f"{op}_{k}": ratio(r[op], er[eop], k) for op, eop in (("create", "put"), ("get", "get")) for k in ("p50", "p95")
         }
-    text = json.dumps(result, indent=2)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    else:
-        print(text)
+    emit(result, args.out)
     failed = [f"{section}.{name}: {p['errors']}" for section in ("runner", "emulator", "emulator_raw") for name, p in result.get(section, {}).items() if p.get("errors")]
     if failed:  # reported, not fatal: see docs/BENCHMARKS.md on the emulator's errors under concurrent transactions
         log("requests that failed: " + ", ".join(failed))

@@ -41,6 +41,8 @@ import aiohttp
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import records  # noqa: E402  -- the recorder helpers (stdlib only at import)
 
+from report import emit
+
 TICK = os.sysconf("SC_CLK_TCK")
 AUTH = (
     "AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/dynamodb/aws4_request, "
@@ -555,12 +557,7 @@ def main():
     result = asyncio.run(main_async(args))
     result["total_s"] = time.time() - started
     result["problems"] = checks(result)
-    text = json.dumps(result, indent=2)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    else:
-        print(text)
+    emit(result, args.out)
     if result["problems"]:
         log("FAILED: " + "; ".join(result["problems"]))
         sys.exit(1)
