@@ -108,6 +108,27 @@ impl FieldCipher {
 }
 
 impl FieldCipher {
+    /// Seals a secret the platform must be able to read back (a webhook signing secret), bound to `context`
+    /// (e.g. `webhook/<endpoint id>`) and the tenant; base64 of nonce || ciphertext.
+    pub async fn seal_secret(&self, tenant: &str, context: &str, secret: &[u8]) -> Result<String, StoreError> {
+        let key = self.key(tenant).await?;
+        let sealed = seal(&key, format!("{tenant}/{context}").as_bytes(), secret)
+            .map_err(|_| StoreError::Backend("sealing a secret failed".into()))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+    }
+
+    /// Opens what `seal_secret` sealed for the same tenant and context.
+    pub async fn open_secret(&self, tenant: &str, context: &str, sealed: &str) -> Result<Vec<u8>, StoreError> {
+        let key = self.key(tenant).await?;
+        base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .ok()
+            .and_then(|b| open(&key, format!("{tenant}/{context}").as_bytes(), &b).ok())
+            .ok_or_else(|| StoreError::Backend(format!("the secret of {context} does not decrypt")))
+    }
+}
+
+impl FieldCipher {
     /// The tenant's key for signing page cursors: derived with HKDF-SHA256 (info `hubblewave cursor v1`) from the
     /// tenant's data key, which itself never leaves this type. Signing with a derived key keeps the two uses apart.
     pub async fn cursor_key(&self, tenant: &str) -> Result<[u8; 32], StoreError> {

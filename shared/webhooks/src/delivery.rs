@@ -78,10 +78,26 @@ impl Delivery {
         }
     }
 
+    /// Makes a finished delivery pending again with a new retry cycle, its next attempt due now.
+    pub fn reopen(&mut self, now: &str) {
+        self.status = DeliveryStatus::Pending;
+        self.cycle_start = self.attempts;
+        self.next_attempt = self.attempts + 1;
+        self.next_attempt_at = Some(now.to_owned());
+        self.lease_until = None;
+        self.updated_at = now.to_owned();
+    }
+
     /// Attempt number within the current cycle (1-based) of the next attempt.
     pub fn cycle_attempt(&self) -> u32 {
         self.next_attempt.saturating_sub(self.cycle_start)
     }
+}
+
+/// The smallest delivery id of an event at or after `since`: ids are `msg_<ulid>` and ULIDs begin with their
+/// time, so a time bound is an id bound.
+pub fn id_floor(since: chrono::DateTime<chrono::Utc>) -> String {
+    format!("msg_{}", ulid::Ulid::from_parts(since.timestamp_millis().max(0) as u64, 0))
 }
 
 /// One HTTP request made for a delivery, as the delivery log shows it.

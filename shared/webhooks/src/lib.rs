@@ -5,3 +5,6 @@
 pub mod delivery;
 pub mod endpoint;
 pub mod policy;
+pub mod dynamo;
+pub mod memory;
+pub mod ports;
