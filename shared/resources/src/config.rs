@@ -17,6 +17,12 @@ pub struct Config {
     pub data_table: String,
     /// Rate-limit windows, request and audit logs, usage counters, idempotency records.
     pub ops_table: String,
+    /// Webhook endpoints, deliveries and attempts.
+    pub webhooks_table: String,
+    /// Where delivery jobs go (functions that enqueue them).
+    pub webhook_queue_url: String,
+    /// The deliveries queue's dead-letter queue (functions that dead-letter deliveries).
+    pub webhook_dead_letter_url: String,
     pub event_bus: String,
     pub event_source: String,
     /// KMS key that wraps per-tenant data keys; only functions that handle sensitive fields get it.
@@ -43,11 +49,13 @@ pub struct Limits {
     pub request_log_days: u32,
     /// How long audit entries are kept (`HUBBLE_AUDIT_RETENTION_DAYS`).
     pub audit_days: u32,
+    /// How long webhook deliveries and their attempts are kept (`HUBBLE_WEBHOOK_LOG_RETENTION_DAYS`).
+    pub webhook_log_days: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { client_per_minute: 6_000, tenant_per_minute: 30_000, request_log_days: 30, audit_days: 400 }
+        Self { client_per_minute: 6_000, tenant_per_minute: 30_000, request_log_days: 30, audit_days: 400, webhook_log_days: 30 }
     }
 }
 
@@ -59,6 +67,7 @@ impl Limits {
             tenant_per_minute: number(get, "HUBBLE_RATE_LIMIT_TENANT_PER_MINUTE", d.tenant_per_minute)?,
             request_log_days: number(get, "HUBBLE_REQUEST_LOG_RETENTION_DAYS", d.request_log_days)?,
             audit_days: number(get, "HUBBLE_AUDIT_RETENTION_DAYS", d.audit_days)?,
+            webhook_log_days: number(get, "HUBBLE_WEBHOOK_LOG_RETENTION_DAYS", d.webhook_log_days)?,
         })
     }
 }
@@ -96,12 +105,22 @@ impl Config {
         let table = |id: &str| {
             if f.tables.iter().any(|t| t == id) { required(&m.tables[id].env) } else { Ok(String::new()) }
         };
+        let queue = |id: &str| {
+            if f.queues.iter().any(|q| q == id) { required(&m.queues[id].env) } else { Ok(String::new()) }
+        };
+        let dead_letters = |id: &str| match (&m.queues[id].dlq_env, f.dead_letter_queues.iter().any(|q| q == id)) {
+            (Some(env), true) => required(env),
+            _ => Ok(String::new()),
+        };
         let max_body_bytes = number(&get, "HUBBLE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
         let limits = Limits::from_lookup(&get)?;
         Ok(Self {
             control_table: table("control")?,
             data_table: table("data")?,
             ops_table: table("ops")?,
+            webhooks_table: table("webhooks")?,
+            webhook_queue_url: queue("webhook-deliveries")?,
+            webhook_dead_letter_url: dead_letters("webhook-deliveries")?,
             event_bus: if f.event_bus { required(&m.event_bus.env)? } else { String::new() },
             event_source: get("HUBBLE_EVENT_SOURCE").unwrap_or_else(|| m.event_bus.source.clone()),
             data_key_id: if f.kms_keys.iter().any(|k| k == "data") {
@@ -123,6 +142,10 @@ impl Config {
             control_table: Manifest::physical(prefix, &m.tables["control"].name),
             data_table: Manifest::physical(prefix, &m.tables["data"].name),
             ops_table: Manifest::physical(prefix, &m.tables["ops"].name),
+            webhooks_table: Manifest::physical(prefix, &m.tables["webhooks"].name),
+            // Queue URLs are only known once the queues exist: the local runner fills them in after bootstrapping.
+            webhook_queue_url: String::new(),
+            webhook_dead_letter_url: String::new(),
             event_bus: Manifest::physical(prefix, &m.event_bus.name),
             event_source: m.event_bus.source.clone(),
             data_key_id: Some(Manifest::kms_alias(prefix, &m.kms_keys["data"])),
@@ -143,6 +166,9 @@ mod tests {
             "HUBBLE_CONTROL_TABLE" => Some("p-control".to_owned()),
             "HUBBLE_DATA_TABLE" => Some("p-data".to_owned()),
             "HUBBLE_OPS_TABLE" => Some("p-ops".to_owned()),
+            "HUBBLE_WEBHOOKS_TABLE" => Some("p-webhooks".to_owned()),
+            "HUBBLE_WEBHOOK_QUEUE_URL" => Some("https://sqs/p-webhook-deliveries".to_owned()),
+            "HUBBLE_WEBHOOK_DEAD_LETTER_QUEUE_URL" => Some("https://sqs/p-webhook-deliveries-dlq".to_owned()),
             "HUBBLE_RATE_LIMIT_CLIENT_PER_MINUTE" => Some("120".to_owned()),
             "HUBBLE_EVENT_BUS" => Some("p-events".to_owned()),
             "HUBBLE_DATA_KEY_ID" => Some("arn:aws:kms:eu-west-1:1:key/k".to_owned()),
@@ -157,6 +183,11 @@ mod tests {
         assert_eq!(c.limits.client_per_minute, 120);
         assert_eq!(c.limits.tenant_per_minute, Limits::default().tenant_per_minute);
         assert!(!c.local_mode);
+        assert_eq!(c.webhook_queue_url, "https://sqs/p-webhook-deliveries");
+        assert_eq!(c.webhook_dead_letter_url, "", "the API does not dead-letter");
+        let dispatcher = Config::from_lookup("webhook-dispatcher", env).unwrap();
+        assert_eq!(dispatcher.webhook_dead_letter_url, "https://sqs/p-webhook-deliveries-dlq");
+        assert_eq!(dispatcher.data_table, "", "the dispatcher does not read records");
         assert_eq!(
             Config::from_lookup("api", |_| None).unwrap_err().to_string(),
             "environment variable HUBBLE_CONTROL_TABLE is not set"

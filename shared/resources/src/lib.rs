@@ -24,6 +24,7 @@ pub struct Manifest {
     pub kms_keys: BTreeMap<String, KmsKey>,
     pub queues: BTreeMap<String, Queue>,
     pub schedules: BTreeMap<String, Schedule>,
+    pub rules: BTreeMap<String, Rule>,
     pub functions: BTreeMap<String, Function>,
 }
 
@@ -78,6 +79,9 @@ pub struct Queue {
     pub visibility_timeout_seconds: u32,
     pub max_receive_count: u32,
     pub dlq_retention_seconds: u32,
+    /// The variable carrying the dead-letter queue's URL, for queues whose consumers dead-letter on purpose.
+    #[serde(default)]
+    pub dlq_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -89,6 +93,15 @@ pub struct Schedule {
     pub input: serde_json::Value,
 }
 
+/// An EventBridge rule on the bus that sends matching events to a queue.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rule {
+    pub description: String,
+    /// An EventBridge event pattern.
+    pub pattern: serde_json::Value,
+    pub target_queue: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Function {
     pub description: String,
@@ -97,7 +110,11 @@ pub struct Function {
     pub tables: Vec<String>,
     pub event_bus: bool,
     pub kms_keys: Vec<String>,
+    /// Queues the function sends to.
     pub queues: Vec<String>,
+    /// Queues whose dead-letter queue the function sends to (each must declare `dlq_env`).
+    #[serde(default)]
+    pub dead_letter_queues: Vec<String>,
     pub trigger: Trigger,
 }
 
@@ -142,6 +159,12 @@ mod tests {
             for q in &f.queues {
                 assert!(m.queues.contains_key(q), "function {name} uses unknown queue {q}");
             }
+            for q in &f.dead_letter_queues {
+                assert!(
+                    m.queues.get(q).is_some_and(|q| q.dlq_env.is_some()),
+                    "function {name} dead-letters to {q}, which has no dlq_env"
+                );
+            }
             if let Trigger::Sqs { queue, .. } = &f.trigger {
                 assert!(m.queues.contains_key(queue), "function {name} is triggered by unknown queue {queue}");
             }
@@ -149,11 +172,16 @@ mod tests {
         for (name, s) in &m.schedules {
             assert!(m.queues.contains_key(&s.target_queue), "schedule {name} targets unknown queue");
         }
+        for (name, r) in &m.rules {
+            assert!(m.queues.contains_key(&r.target_queue), "rule {name} targets unknown queue");
+            assert!(r.pattern.is_object(), "rule {name} has no event pattern");
+        }
         let envs: Vec<&str> = m
             .tables
             .values()
             .map(|t| t.env.as_str())
             .chain(m.queues.values().map(|q| q.env.as_str()))
+            .chain(m.queues.values().filter_map(|q| q.dlq_env.as_deref()))
             .chain(m.kms_keys.values().map(|k| k.env.as_str()))
             .chain([m.event_bus.env.as_str()])
             .collect();
