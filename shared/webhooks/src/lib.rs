@@ -5,3 +5,4 @@
 pub mod delivery;
 pub mod endpoint;
 pub mod policy;
+pub mod signing;
