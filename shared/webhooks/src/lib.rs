@@ -4,5 +4,6 @@
 
 pub mod delivery;
 pub mod endpoint;
+pub mod matching;
 pub mod policy;
 pub mod signing;
