@@ -7,3 +7,4 @@ pub mod endpoint;
 pub mod matching;
 pub mod policy;
 pub mod signing;
+pub mod template;
