@@ -17,14 +17,56 @@ pub const MAX_DEPTH: usize = 5;
 /// Longest path in a filter or template.
 pub const MAX_PATH_LEN: usize = 256;
 
+/// Why an event type pattern, a path or a payload filter is refused; the messages are shown to users.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error("an event type pattern must not be empty; use `*` for every event")]
+    EmptyPattern,
+    #[error("an event type pattern has at most {MAX_PATTERN_LEN} characters")]
+    PatternTooLong,
+    #[error(
+        "`{0}` is not a valid event type pattern: use `*`, an exact type such as `record.created`, or a prefix \
+         followed by `.*` such as `record.*` (segments are a lowercase letter followed by lowercase letters, digits \
+         or underscores; `*` may only stand alone or as the last segment)"
+    )]
+    InvalidPattern(String),
+    #[error("the path is empty")]
+    EmptyPath,
+    #[error("the path is longer than {MAX_PATH_LEN} characters")]
+    PathTooLong,
+    #[error(
+        "`{0}` is not a valid path: use dot-separated names or array indexes from the envelope root, such as \
+         `type`, `data.entity` or `data.record.attributes.status`"
+    )]
+    InvalidPath(String),
+    #[error("a filter holds at most {MAX_CONDITIONS} conditions, not {0}")]
+    TooManyConditions(usize),
+    #[error("filters nest at most {MAX_DEPTH} levels deep")]
+    TooDeep,
+    #[error("a filter is an object of `\"<path>\": {{\"<operator>\": value}}` conditions")]
+    NotAnObject,
+    #[error("unknown combinator `{0}`: use `$or`, `$and` or `$not`")]
+    UnknownCombinator(String),
+    #[error("`{0}` takes a non-empty array of filters")]
+    NotAFilterList(String),
+    #[error("the conditions on `{0}` must be an object such as {{\"eq\": \"value\"}}")]
+    NotConditions(String),
+    #[error("no condition is given for `{0}`")]
+    NoCondition(String),
+    #[error("unknown operator `{0}`: use eq, ne, gt, gte, lt, lte, in, contains, startsWith or exists")]
+    UnknownOperator(String),
+    #[error("`{operator}` takes {expected}")]
+    WrongOperand { operator: String, expected: &'static str },
+}
+
 /// Checks an event type pattern: `*`, an exact dotted type (`record.created`) or a prefix followed by `.*`
 /// (`record.*`). Segments are a lowercase letter followed by lowercase letters, digits or underscores.
 pub fn validate_pattern(p: &str) -> Result<(), String> {
     if p.is_empty() {
-        return Err("an event type pattern must not be empty; use `*` for every event".into());
+        return Err(FilterError::EmptyPattern.to_string());
     }
     if p.len() > MAX_PATTERN_LEN {
-        return Err(format!("an event type pattern has at most {MAX_PATTERN_LEN} characters"));
+        return Err(FilterError::PatternTooLong.to_string());
     }
     if p == "*" {
         return Ok(());
@@ -32,11 +74,7 @@ pub fn validate_pattern(p: &str) -> Result<(), String> {
     let prefix = p.strip_suffix(".*").unwrap_or(p);
     for segment in prefix.split('.') {
         if !is_type_segment(segment) {
-            return Err(format!(
-                "`{p}` is not a valid event type pattern: use `*`, an exact type such as `record.created`, or a \
-                 prefix followed by `.*` such as `record.*` (segments are a lowercase letter followed by \
-                 lowercase letters, digits or underscores; `*` may only stand alone or as the last segment)"
-            ));
+            return Err(FilterError::InvalidPattern(p.to_owned()).to_string());
         }
     }
     Ok(())
@@ -62,19 +100,19 @@ pub fn type_matches(pattern: &str, event_type: &str) -> bool {
 
 /// Checks a dotted path into the event (`data.record.status`, `data.items.0.id`).
 pub fn validate_path(path: &str) -> Result<(), String> {
+    check_path(path).map_err(|e| e.to_string())
+}
+
+fn check_path(path: &str) -> Result<(), FilterError> {
     if path.is_empty() {
-        return Err("the path is empty".into());
+        return Err(FilterError::EmptyPath);
     }
     if path.len() > MAX_PATH_LEN {
-        return Err(format!("the path is longer than {MAX_PATH_LEN} characters"));
+        return Err(FilterError::PathTooLong);
     }
-    let ok =
-        path.split('.').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
-    if !ok {
-        return Err(format!(
-            "`{path}` is not a valid path: use dot-separated names or array indexes from the envelope root, such \
-             as `type`, `data.entity` or `data.record.attributes.status`"
-        ));
+    let segment_ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !path.split('.').all(segment_ok) {
+        return Err(FilterError::InvalidPath(path.to_owned()));
     }
     Ok(())
 }
@@ -124,10 +162,7 @@ impl PayloadFilter {
         let mut p = Parser { errors: Vec::new(), conditions: 0 };
         let root = p.filter(v, "", 1);
         if p.conditions > MAX_CONDITIONS {
-            p.errors.push((
-                String::new(),
-                format!("a filter holds at most {MAX_CONDITIONS} conditions, not {}", p.conditions),
-            ));
+            p.errors.push((String::new(), FilterError::TooManyConditions(p.conditions).to_string()));
         }
         if p.errors.is_empty() { Ok(PayloadFilter { root }) } else { Err(p.errors) }
     }
@@ -147,18 +182,22 @@ fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+fn wrong(operator: &str, expected: &'static str) -> FilterError {
+    FilterError::WrongOperand { operator: operator.to_owned(), expected }
+}
+
 impl Parser {
-    fn err(&mut self, at: &str, msg: impl Into<String>) -> Node {
-        self.errors.push((at.to_owned(), msg.into()));
+    fn err(&mut self, at: &str, e: FilterError) -> Node {
+        self.errors.push((at.to_owned(), e.to_string()));
         Node::All(vec![])
     }
 
     fn filter(&mut self, v: &Value, at: &str, depth: usize) -> Node {
         if depth > MAX_DEPTH {
-            return self.err(at, format!("filters nest at most {MAX_DEPTH} levels deep"));
+            return self.err(at, FilterError::TooDeep);
         }
         let Value::Object(m) = v else {
-            return self.err(at, "a filter is an object of `\"<path>\": {\"<operator>\": value}` conditions");
+            return self.err(at, FilterError::NotAnObject);
         };
         let mut all = Vec::new();
         for (key, value) in m {
@@ -166,9 +205,7 @@ impl Parser {
             let node = match key.as_str() {
                 "$or" | "$and" => self.list(key, value, &here, depth),
                 "$not" => Node::Not(Box::new(self.filter(value, &here, depth + 1))),
-                k if k.starts_with('$') => {
-                    self.err(&here, format!("unknown combinator `{k}`: use `$or`, `$and` or `$not`"))
-                }
+                k if k.starts_with('$') => self.err(&here, FilterError::UnknownCombinator(k.to_owned())),
                 path => self.conditions(path, value, &here),
             };
             all.push(node);
@@ -183,82 +220,53 @@ impl Parser {
                 let nodes = nodes.collect();
                 if key == "$or" { Node::Any(nodes) } else { Node::All(nodes) }
             }
-            _ => self.err(at, format!("`{key}` takes a non-empty array of filters")),
+            _ => self.err(at, FilterError::NotAFilterList(key.to_owned())),
         }
     }
 
     fn conditions(&mut self, path: &str, value: &Value, at: &str) -> Node {
-        if let Err(e) = validate_path(path) {
+        if let Err(e) = check_path(path) {
             return self.err(at, e);
         }
         let Value::Object(ops) = value else {
-            return self.err(at, format!("the conditions on `{path}` must be an object such as {{\"eq\": \"value\"}}"));
+            return self.err(at, FilterError::NotConditions(path.to_owned()));
         };
         if ops.is_empty() {
-            return self.err(at, format!("no condition is given for `{path}`"));
+            return self.err(at, FilterError::NoCondition(path.to_owned()));
         }
         let mut all = Vec::new();
         for (name, operand) in ops {
             self.conditions += 1;
-            let here = format!("{at}/{}", escape(name));
-            if let Some(op) = self.operator(name, operand, &here) {
-                all.push(Node::Cond { path: path.to_owned(), op });
+            match operator(name, operand) {
+                Ok(op) => all.push(Node::Cond { path: path.to_owned(), op }),
+                Err(e) => {
+                    self.err(&format!("{at}/{}", escape(name)), e);
+                }
             }
         }
         Node::All(all)
     }
+}
 
-    fn operator(&mut self, name: &str, operand: &Value, at: &str) -> Option<Op> {
-        let comparable = operand.is_number() || operand.is_string();
-        let op = match name {
-            "eq" => Op::Eq(operand.clone()),
-            "ne" => Op::Ne(operand.clone()),
-            "gt" | "gte" | "lt" | "lte" if comparable => {
-                let order = if name.starts_with('g') { Ordering::Greater } else { Ordering::Less };
-                Op::Cmp(order, name.ends_with('e'), operand.clone())
-            }
-            "gt" | "gte" | "lt" | "lte" => {
-                self.err(at, format!("`{name}` compares with a number or a string"));
-                return None;
-            }
-            "in" => match operand {
-                Value::Array(a) => Op::In(a.clone()),
-                _ => {
-                    self.err(at, "`in` takes an array of values");
-                    return None;
-                }
-            },
-            "contains" if !operand.is_null() => Op::Contains(operand.clone()),
-            "contains" => {
-                self.err(at, "`contains` takes a substring or an array element, not null");
-                return None;
-            }
-            "startsWith" => match operand {
-                Value::String(s) => Op::StartsWith(s.clone()),
-                _ => {
-                    self.err(at, "`startsWith` takes a string");
-                    return None;
-                }
-            },
-            "exists" => match operand {
-                Value::Bool(b) => Op::Exists(*b),
-                _ => {
-                    self.err(at, "`exists` takes true or false");
-                    return None;
-                }
-            },
-            other => {
-                self.err(
-                    at,
-                    format!(
-                        "unknown operator `{other}`: use eq, ne, gt, gte, lt, lte, in, contains, startsWith or exists"
-                    ),
-                );
-                return None;
-            }
-        };
-        Some(op)
-    }
+fn operator(name: &str, operand: &Value) -> Result<Op, FilterError> {
+    Ok(match (name, operand) {
+        ("eq", x) => Op::Eq(x.clone()),
+        ("ne", x) => Op::Ne(x.clone()),
+        ("gt" | "gte" | "lt" | "lte", x @ (Value::Number(_) | Value::String(_))) => {
+            let order = if name.starts_with('g') { Ordering::Greater } else { Ordering::Less };
+            Op::Cmp(order, name.ends_with('e'), x.clone())
+        }
+        ("gt" | "gte" | "lt" | "lte", _) => return Err(wrong(name, "a number or a string")),
+        ("in", Value::Array(a)) => Op::In(a.clone()),
+        ("in", _) => return Err(wrong(name, "an array of values")),
+        ("contains", Value::Null) => return Err(wrong(name, "a substring or an array element, not null")),
+        ("contains", x) => Op::Contains(x.clone()),
+        ("startsWith", Value::String(s)) => Op::StartsWith(s.clone()),
+        ("startsWith", _) => return Err(wrong(name, "a string")),
+        ("exists", Value::Bool(b)) => Op::Exists(*b),
+        ("exists", _) => return Err(wrong(name, "true or false")),
+        (other, _) => return Err(FilterError::UnknownOperator(other.to_owned())),
+    })
 }
 
 impl Node {
@@ -470,6 +478,8 @@ mod tests {
         assert_eq!(locations(json!([1])), [""]);
         let (_, msg) = &PayloadFilter::parse(&json!({"t": {"like": 1}})).unwrap_err()[0];
         assert!(msg.contains("unknown operator `like`"), "{msg}");
+        let (_, msg) = &PayloadFilter::parse(&json!({"t": {"in": 1}})).unwrap_err()[0];
+        assert_eq!(msg, "`in` takes an array of values");
     }
 
     #[test]
