@@ -7,4 +7,5 @@ pub mod endpoint;
 pub mod matching;
 pub mod policy;
 pub mod signing;
+pub mod target;
 pub mod template;
