@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod endpoint;
 pub mod matching;
 pub mod policy;
+pub mod sender;
 pub mod signing;
 pub mod target;
 pub mod template;

@@ -31,15 +31,15 @@ pub enum TargetError {
     #[error("the URL must not contain a username or password; use custom headers for credentials")]
     Credentials,
     #[error(
-        "the target address {0} is not allowed: private, loopback, link-local and other internal addresses cannot \
-         receive webhooks; use a public address"
+        "target address not allowed: {0} is a private, loopback, link-local or otherwise internal address; use a \
+         public address"
     )]
     ForbiddenAddress(IpAddr),
-    #[error("the host `{0}` is not allowed: it names a local or internal service; use a public host name")]
+    #[error("target address not allowed: `{0}` names a local or internal service; use a public host name")]
     ForbiddenHost(String),
     #[error(
-        "the host `{host}` resolves to {ip}, which is not allowed: private, loopback, link-local and other \
-         internal addresses cannot receive webhooks"
+        "target address not allowed: `{host}` resolves to {ip}, a private, loopback, link-local or otherwise \
+         internal address; use a public host"
     )]
     ResolvesToForbidden { host: String, ip: IpAddr },
     #[error("target address not allowed: every address of `{0}` is private or internal")]
