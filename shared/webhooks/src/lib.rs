@@ -3,8 +3,13 @@
 //! the `webhook-dispatcher` function share.
 
 pub mod delivery;
-pub mod endpoint;
-pub mod policy;
 pub mod dynamo;
+pub mod endpoint;
+pub mod matching;
 pub mod memory;
+pub mod policy;
 pub mod ports;
+pub mod sender;
+pub mod signing;
+pub mod target;
+pub mod template;
