@@ -94,6 +94,27 @@ pub async fn bootstrap(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Reso
             put_schedule!(create_schedule);
         }
     }
+    for (id, rule) in &m.rules {
+        let name = Manifest::physical(prefix, id);
+        let (_, arn) = &queues[&rule.target_queue];
+        events
+            .put_rule()
+            .name(&name)
+            .event_bus_name(&bus)
+            .event_pattern(rule.pattern.to_string())
+            .description(&rule.description)
+            .send()
+            .await
+            .with_context(|| format!("rule {name}"))?;
+        events
+            .put_targets()
+            .rule(&name)
+            .event_bus_name(&bus)
+            .targets(aws_sdk_eventbridge::types::Target::builder().id(&rule.target_queue).arn(arn).build()?)
+            .send()
+            .await
+            .with_context(|| format!("target of rule {name}"))?;
+    }
     Ok(Resources { prefix: prefix.to_owned(), queues, dlqs, data_key_id })
 }
 

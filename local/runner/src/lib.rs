@@ -80,10 +80,16 @@ pub async fn start(opts: &Options) -> Result<Running> {
         .with_context(|| format!("bootstrapping resources in the emulator at {}", opts.endpoint))?;
     // The same limit variables as in AWS; checked here so a typo fails the start instead of falling back quietly.
     hw_resources::Limits::from_lookup(&|k: &str| std::env::var(k).ok())?;
-    let config = Config::for_prefix(&opts.prefix);
+    let mut config = Config::for_prefix(&opts.prefix);
+    let (deliveries_url, _) = &resources.queues["webhook-deliveries"];
+    let (dead_letter_url, _) = &resources.dlqs["webhook-deliveries"];
+    config.webhook_queue_url = deliveries_url.clone();
+    config.webhook_dead_letter_url = dead_letter_url.clone();
 
     let api_deps = Arc::new(api::Deps::from_aws(config.clone(), &sdk));
     let relay_deps = Arc::new(outbox_relay::Deps::from_aws(&config, &sdk));
+    let fanout_deps = Arc::new(webhook_fanout::Deps::from_aws(&config, &sdk));
+    let dispatcher_deps = Arc::new(webhook_dispatcher::Deps::from_aws(&config, &sdk));
 
     let mut http: HashMap<&str, HttpHandler> = HashMap::new();
     let deps = api_deps.clone();
@@ -101,6 +107,22 @@ pub async fn start(opts: &Options) -> Result<Running> {
         Arc::new(move |event| {
             let deps = deps.clone();
             Box::pin(async move { outbox_relay::handle(&deps, event).await })
+        }),
+    );
+    let deps = fanout_deps.clone();
+    queue_handlers.insert(
+        "webhook-fanout",
+        Arc::new(move |event| {
+            let deps = deps.clone();
+            Box::pin(async move { webhook_fanout::handle(&deps, event).await })
+        }),
+    );
+    let deps = dispatcher_deps.clone();
+    queue_handlers.insert(
+        "webhook-dispatcher",
+        Arc::new(move |event| {
+            let deps = deps.clone();
+            Box::pin(async move { webhook_dispatcher::handle(&deps, event).await })
         }),
     );
 

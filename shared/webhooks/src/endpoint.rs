@@ -71,6 +71,34 @@ pub struct SealedSecret {
 }
 
 impl Endpoint {
+    /// An enabled endpoint with every optional setting at its default and no secret yet.
+    pub fn new(tenant: &str, id: &str, url: &str, event_types: Vec<String>, now: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            tenant: tenant.to_owned(),
+            url: url.to_owned(),
+            description: String::new(),
+            event_types,
+            entities: vec![],
+            payload_filter: None,
+            headers: BTreeMap::new(),
+            transform: None,
+            enabled: true,
+            disabled_reason: None,
+            disabled_at: None,
+            failing_since: None,
+            rate_limit_per_second: None,
+            max_concurrency: None,
+            timeout_seconds: DEFAULT_TIMEOUT_SECONDS,
+            disable_after_seconds: DEFAULT_DISABLE_AFTER_SECONDS,
+            retry_policy: RetryPolicy::default(),
+            secrets: vec![],
+            version: 1,
+            created_at: now.to_owned(),
+            updated_at: now.to_owned(),
+        }
+    }
+
     /// Secrets that still sign at `now` (RFC 3339 strings compare chronologically).
     pub fn live_secrets(&self, now: &str) -> impl Iterator<Item = &SealedSecret> {
         self.secrets.iter().filter(move |s| s.expires_at.as_deref().is_none_or(|t| t > now))

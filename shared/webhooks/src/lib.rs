@@ -3,12 +3,15 @@
 //! the `webhook-dispatcher` function share.
 
 pub mod delivery;
+pub mod dispatch;
 pub mod dynamo;
 pub mod endpoint;
+pub mod fanout;
 pub mod matching;
 pub mod memory;
 pub mod policy;
 pub mod ports;
+pub mod queue;
 pub mod sender;
 pub mod signing;
 pub mod target;
