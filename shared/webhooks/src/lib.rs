@@ -2,6 +2,7 @@
 //! payload templates, retry policies, the SSRF-guarded sender, and the dispatch step that the API's test ping and
 //! the `webhook-dispatcher` function share.
 
+pub mod catalog;
 pub mod delivery;
 pub mod dispatch;
 pub mod dynamo;
