@@ -3,6 +3,7 @@
  * derived here from the JSON. Returns one message per divergence (empty = the template deploys exactly what
  * resources.json declares).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { Resources } from '../lib/resources';
 import { CfnTemplate, allows, asArray, findOne, isRef, mentions, ofType, statementsOfRole } from './helpers';
 
@@ -176,6 +177,67 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     const trust = asArray<any>(role[1].Properties.AssumeRolePolicyDocument.Statement);
     expectEq(`${w} role trusts scheduler.amazonaws.com`, trust.some((st) => st.Principal?.Service === 'scheduler.amazonaws.com'), true);
     expectEq(`${w} role may sqs:SendMessage to its queue`, allows(statementsOfRole(tpl, role[0]), 'sqs:SendMessage', queueId), true);
+  }
+
+  // ---------------------------------------------------------------- rules
+  const ruleIds: Record<string, string> = {};
+  expectEq('number of EventBridge rules', ofType(tpl, 'AWS::Events::Rule').length, Object.keys(res.rules).length);
+  for (const [key, rule] of Object.entries(res.rules)) {
+    const w = `rule ${key}`;
+    const found = findOne(tpl, 'AWS::Events::Rule', (p) => p.Name === name(key));
+    if (!found) {
+      errors.push(`${w}: no rule named ${name(key)}`);
+      continue;
+    }
+    const [ruleId, r] = found;
+    ruleIds[key] = ruleId;
+    const p = r.Properties;
+    expectEq(`${w} Description`, p.Description ?? null, rule.description ?? null);
+    expectEq(`${w} is on the bus`, isRef(p.EventBusName, busId) || isRef(p.EventBusName, busId, 'Name'), true);
+    // exactly the pattern of resources.json (key order aside)
+    if (!isDeepStrictEqual(p.EventPattern, rule.pattern)) {
+      errors.push(`${w} EventPattern: expected ${JSON.stringify(rule.pattern)}, template has ${JSON.stringify(p.EventPattern)}`);
+    }
+    expectEq(`${w} State`, p.State, 'ENABLED');
+    const targets = asArray<any>(p.Targets);
+    expectEq(`${w} number of targets`, targets.length, 1);
+    expectEq(`${w} target is queue ${rule.target_queue}`, isRef(targets[0]?.Arn, queueIds[rule.target_queue], 'Arn'), true);
+    // the event is delivered as published: no input, input path or transformer
+    expectEq(`${w} target fields`, Object.keys(targets[0] ?? {}).sort(), ['Arn', 'Id']);
+  }
+
+  // queue policies: events.amazonaws.com may send to a queue exactly for the rules that target it
+  const policyStatements = (queueId: string) =>
+    ofType(tpl, 'AWS::SQS::QueuePolicy')
+      .filter(([, qp]) => asArray(qp.Properties.Queues).some((q) => isRef(q, queueId)))
+      .flatMap(([, qp]) => asArray<any>(qp.Properties.PolicyDocument.Statement));
+  const sendingRules = (queueId: string) =>
+    policyStatements(queueId)
+      .filter(
+        (st) =>
+          st.Effect === 'Allow' &&
+          asArray(st.Principal?.Service).includes('events.amazonaws.com') &&
+          asArray(st.Action).some((a) => a === 'sqs:SendMessage' || a === 'sqs:*') &&
+          asArray(st.Resource).some((r) => isRef(r, queueId, 'Arn')),
+      )
+      .map((st) => {
+        const source = st.Condition?.ArnEquals?.['aws:SourceArn'];
+        const rule = Object.entries(ruleIds).find(([, id]) => isRef(source, id, 'Arn'));
+        return rule ? rule[0] : `<not scoped to a rule: ${JSON.stringify(st.Condition ?? null)}>`;
+      })
+      .sort();
+  for (const [q, queueId] of Object.entries(queueIds)) {
+    expectEq(
+      `queue ${q}: rules for which events.amazonaws.com may sqs:SendMessage`,
+      sendingRules(queueId),
+      Object.entries(res.rules)
+        .filter(([, r]) => r.target_queue === q)
+        .map(([k]) => k)
+        .sort(),
+    );
+  }
+  for (const [q, dlqId] of Object.entries(dlqIds)) {
+    expectEq(`queue ${q} DLQ: rules for which events.amazonaws.com may sqs:SendMessage`, sendingRules(dlqId), []);
   }
 
   // ---------------------------------------------------------------- functions

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
@@ -59,6 +60,14 @@ describe('cargo-lambda functions', () => {
     expect(app.node.tryGetContext('aws:cdk:bundling-stacks')).toEqual([]);
     expect(createApp({ context: { ...cdkJsonContext(), skipBundling: 'true' } }).stack.bundlingRequired).toBe(false);
     // (without the flag, constructing the stack already runs `cargo lambda build` or Docker: not done here)
+  });
+});
+
+describe('rules', () => {
+  test('the stack exposes one events.Rule per manifest rule (shapes: test/parity.ts)', () => {
+    const { stack } = synth();
+    expect(Object.keys(stack.messaging.rules).sort()).toEqual(Object.keys(resources.rules).sort());
+    for (const rule of Object.values(stack.messaging.rules)) expect(rule).toBeInstanceOf(events.Rule);
   });
 });
 
