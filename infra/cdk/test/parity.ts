@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Resources } from '../lib/resources';
-import { CfnTemplate, allows, asArray, findOne, isRef, mentions, ofType, statementsOfRole } from './helpers';
+import { CfnTemplate, actionsOn, allows, asArray, findOne, isRef, mentions, ofType, statementsOfRole } from './helpers';
 
 type Key = { name: string; type: string };
 
@@ -272,6 +272,11 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     }
     for (const k of f.kms_keys) expected[res.kms_keys[k].env] = (v) => isRef(v, keyIds[k], 'Arn');
     for (const q of f.queues) expected[res.queues[q].env] = (v) => isRef(v, queueIds[q]);
+    for (const q of f.dead_letter_queues ?? []) {
+      const dlqEnv = res.queues[q].dlq_env;
+      if (dlqEnv === undefined) errors.push(`${w}: dead-letters to queue ${q}, which declares no dlq_env`);
+      else expected[dlqEnv] = (v) => isRef(v, dlqIds[q]);
+    }
     expectEq(`${w} environment variable names`, Object.keys(vars).sort(), Object.keys(expected).sort());
     for (const [k, ok] of Object.entries(expected)) {
       if (k in vars && !ok(vars[k])) errors.push(`${w} environment ${k} has an unexpected value ${JSON.stringify(vars[k])}`);
@@ -297,6 +302,10 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     }
     for (const [q, queueId] of Object.entries(queueIds)) {
       expectEq(`${w} sqs:SendMessage on queue ${q}`, allows(st, 'sqs:SendMessage', queueId), f.queues.includes(q));
+    }
+    // dead-letter queues: sqs:SendMessage and nothing else, only where the function dead-letters on purpose
+    for (const [q, dlqId] of Object.entries(dlqIds)) {
+      expectEq(`${w} actions on dead-letter queue ${q}`, actionsOn(st, dlqId), (f.dead_letter_queues ?? []).includes(q) ? ['sqs:SendMessage'] : []);
     }
 
     // trigger

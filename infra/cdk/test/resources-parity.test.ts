@@ -26,6 +26,8 @@ describe('template matches resources.json', () => {
     expect(Object.keys(resources.queues).length).toBeGreaterThan(0);
     expect(Object.keys(resources.schedules).length).toBeGreaterThan(0);
     expect(Object.keys(resources.rules).length).toBeGreaterThan(0);
+    expect(Object.values(resources.queues).some((q) => q.dlq_env !== undefined)).toBe(true);
+    expect(Object.values(resources.functions).some((f) => (f.dead_letter_queues ?? []).length > 0)).toBe(true);
     expect(Object.keys(resources.functions).length).toBeGreaterThan(0);
   });
 });
@@ -143,5 +145,48 @@ describe('the parity check detects divergence of rules', () => {
     expect(checkParity(json, changed, 'hubble')).toEqual([]);
     const [, deployed] = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::Events::Rule')!;
     expect(deployed.Properties.EventPattern).toEqual(changed.rules[ruleKey].pattern);
+  });
+});
+
+describe('the parity check detects divergence of dead-letter queue access', () => {
+  const [fnKey, fn] = Object.entries(resources.functions).find(([, f]) => (f.dead_letter_queues ?? []).length > 0)!;
+  const queue = fn.dead_letter_queues![0];
+  const dlqEnv = resources.queues[queue].dlq_env!;
+  const otherFn = Object.keys(resources.functions).find((k) => !(resources.functions[k].dead_letter_queues ?? []).includes(queue))!;
+
+  test.each<[string, (r: any) => void, string[]]>([
+    [
+      'a function that no longer dead-letters',
+      (r) => delete r.functions[fnKey].dead_letter_queues,
+      [`function ${fnKey} environment variable names`, `function ${fnKey} actions on dead-letter queue ${queue}`],
+    ],
+    [
+      'another function that dead-letters',
+      (r) => (r.functions[otherFn].dead_letter_queues = [queue]),
+      [`function ${otherFn} environment variable names`, `function ${otherFn} actions on dead-letter queue ${queue}`],
+    ],
+    ['a renamed dlq_env', (r) => (r.queues[queue].dlq_env = `${dlqEnv}_RENAMED`), [`function ${fnKey} environment variable names`]],
+  ])('%s is reported', (_what, mutate, messages) => {
+    const changed = clone(resources);
+    mutate(changed);
+    const report = checkParity(synth({}, changed).json, resources, 'hubble').join('\n');
+    for (const m of messages) expect(report).toContain(m);
+  });
+
+  test('an environment variable pointing at the main queue, or more than SendMessage on the DLQ, is reported', () => {
+    const json = clone(synth().json);
+    const [, lambda] = Object.entries(json.Resources).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === `hubble-${fnKey}`,
+    )!;
+    const vars = lambda.Properties.Environment.Variables;
+    vars[dlqEnv] = vars[resources.queues[queue].env];
+    for (const p of Object.values(json.Resources).filter((r) => r.Type === 'AWS::IAM::Policy')) {
+      for (const st of p.Properties.PolicyDocument.Statement) {
+        if (st.Action === 'sqs:SendMessage') st.Action = ['sqs:ReceiveMessage', 'sqs:SendMessage'];
+      }
+    }
+    const report = checkParity(json, resources, 'hubble').join('\n');
+    expect(report).toContain(`function ${fnKey} environment ${dlqEnv} has an unexpected value`);
+    expect(report).toContain(`function ${fnKey} actions on dead-letter queue ${queue}: expected ["sqs:SendMessage"]`);
   });
 });
