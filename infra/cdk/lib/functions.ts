@@ -43,6 +43,8 @@ export function functionEnvironment(spec: FunctionSpec, props: FunctionsProps): 
   }
   for (const k of spec.kms_keys) env[resources.kms_keys[k].env] = data.keys[k].keyArn;
   for (const q of spec.queues) env[resources.queues[q].env] = messaging.queues[q].queue.queueUrl;
+  // the loader checked that each of these queues declares dlq_env
+  for (const q of spec.dead_letter_queues ?? []) env[resources.queues[q].dlq_env!] = messaging.queues[q].dlq.queueUrl;
   return env;
 }
 
@@ -84,6 +86,8 @@ export function createFunctions(scope: Construct, props: FunctionsProps): Record
     }
     for (const k of spec.kms_keys) data.keys[k].grant(fn, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');
     for (const q of spec.queues) messaging.queues[q].queue.grantSendMessages(fn);
+    // dead-lettering on purpose: send to the DLQ, nothing else on it
+    for (const q of spec.dead_letter_queues ?? []) messaging.queues[q].dlq.grant(fn, 'sqs:SendMessage');
 
     if (spec.trigger.type === 'sqs') {
       fn.addEventSource(

@@ -1,14 +1,16 @@
 /**
- * The event bus, SQS queues with their dead-letter queues, and EventBridge Scheduler schedules from resources.json.
+ * The event bus, SQS queues with their dead-letter queues, EventBridge Scheduler schedules and the bus rules that
+ * feed queues, from resources.json.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { constructId } from './data';
-import { Resources, dlqName, physicalName } from './resources';
+import { EventPatternSpec, Resources, dlqName, physicalName } from './resources';
 
 export interface QueuePair {
   readonly queue: sqs.Queue;
@@ -19,6 +21,18 @@ export interface MessagingResources {
   readonly bus: events.EventBus;
   readonly queues: Record<string, QueuePair>;
   readonly schedules: Record<string, scheduler.CfnSchedule>;
+  readonly rules: Record<string, events.Rule>;
+}
+
+/**
+ * The pattern of resources.json as CDK's `EventPattern`. CDK renders its fields verbatim except `detailType`, which
+ * it writes as `detail-type`; so the one field spelled differently is renamed and the synthesized pattern is exactly
+ * the one in resources.json (the loader refuses a literal `detailType` field).
+ */
+export function eventPattern(spec: EventPatternSpec): events.EventPattern {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(spec)) out[k === 'detail-type' ? 'detailType' : k] = v;
+  return out as events.EventPattern;
 }
 
 export function createMessaging(scope: Construct, resources: Resources, prefix: string): MessagingResources {
@@ -75,5 +89,17 @@ export function createMessaging(scope: Construct, resources: Resources, prefix: 
     schedules[key] = schedule;
   }
 
-  return { bus, queues, schedules };
+  const rules: Record<string, events.Rule> = {};
+  for (const [key, spec] of Object.entries(resources.rules)) {
+    rules[key] = new events.Rule(scope, constructId('Rule', key), {
+      ruleName: physicalName(prefix, key),
+      description: spec.description,
+      eventBus: bus,
+      eventPattern: eventPattern(spec.pattern),
+      // also adds a statement to the queue policy: events.amazonaws.com may send, for this rule's ARN only
+      targets: [new targets.SqsQueue(queues[spec.target_queue].queue)],
+    });
+  }
+
+  return { bus, queues, schedules, rules };
 }

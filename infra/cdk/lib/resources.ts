@@ -62,6 +62,11 @@ export interface QueueSpec {
   readonly visibility_timeout_seconds: number;
   readonly max_receive_count: number;
   readonly dlq_retention_seconds: number;
+  /**
+   * For queues whose consumers send to the dead-letter queue on purpose: the environment variable that carries the
+   * DLQ's URL to the functions listing the queue in `dead_letter_queues`.
+   */
+  readonly dlq_env?: string;
 }
 
 export interface ScheduleSpec {
@@ -70,6 +75,16 @@ export interface ScheduleSpec {
   readonly target_queue: string;
   /** sent as the message body (JSON) */
   readonly input: unknown;
+}
+
+/** An EventBridge pattern as written in resources.json (`source`, `detail-type`, `detail`, ...). */
+export type EventPatternSpec = Record<string, unknown>;
+
+/** An EventBridge rule on the platform's bus (named `<prefix>-<id>`) that sends matching events to a queue. */
+export interface RuleSpec {
+  readonly description?: string;
+  readonly pattern: EventPatternSpec;
+  readonly target_queue: string;
 }
 
 export interface HttpTriggerSpec {
@@ -94,7 +109,10 @@ export interface FunctionSpec {
   readonly tables: string[];
   readonly event_bus: boolean;
   readonly kms_keys: string[];
+  /** queues the function sends to */
   readonly queues: string[];
+  /** queues whose dead-letter queue the function sends to (each declares `dlq_env`) */
+  readonly dead_letter_queues?: string[];
   readonly trigger: TriggerSpec;
 }
 
@@ -104,6 +122,7 @@ export interface Resources {
   readonly kms_keys: Record<string, KmsKeySpec>;
   readonly queues: Record<string, QueueSpec>;
   readonly schedules: Record<string, ScheduleSpec>;
+  readonly rules: Record<string, RuleSpec>;
   readonly functions: Record<string, FunctionSpec>;
 }
 
@@ -210,6 +229,26 @@ class Checker {
     if (!['S', 'N', 'B'].includes(o.type as string)) this.fail(`${where}.type`, 'expected "S", "N" or "B"');
   }
 
+  /**
+   * An EventBridge event pattern: a non-empty object whose fields are arrays (the values to match) or nested
+   * objects. Top-level `detailType` is refused: CDK would render it as `detail-type`, so the deployed pattern would
+   * differ from what resources.json says.
+   */
+  eventPattern(where: string, v: unknown): void {
+    const o = this.object(where, v);
+    if (!o) return;
+    if (Object.keys(o).length === 0) this.fail(where, 'an event pattern needs at least one field');
+    if ('detailType' in o) this.fail(where, 'the event field is spelled "detail-type"');
+    const walk = (w: string, x: Record<string, unknown>) => {
+      for (const [k, val] of Object.entries(x)) {
+        if (Array.isArray(val)) continue;
+        if (typeof val === 'object' && val !== null && Object.keys(val).length > 0) walk(`${w}.${k}`, val as Record<string, unknown>);
+        else this.fail(`${w}.${k}`, 'event pattern fields are arrays of values to match or non-empty objects');
+      }
+    };
+    walk(where, o);
+  }
+
   done(): void {
     if (this.errors.length > 0) {
       throw new Error(`${this.source} is not valid for the CDK app:\n  - ${this.errors.join('\n  - ')}`);
@@ -219,7 +258,7 @@ class Checker {
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const ENV = /^[A-Z][A-Z0-9_]*$/;
-const SECTIONS = ['tables', 'event_bus', 'kms_keys', 'queues', 'schedules', 'functions'];
+const SECTIONS = ['tables', 'event_bus', 'kms_keys', 'queues', 'schedules', 'rules', 'functions'];
 
 /** Validates the parsed JSON and returns it typed; throws one error listing every problem. */
 export function validateResources(raw: unknown, source = 'resources.json'): Resources {
@@ -291,8 +330,9 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
     const w = `queues.${id}`;
     const q = c.object(w, v);
     if (!q) continue;
-    c.fields(w, q, ['env', 'name', 'visibility_timeout_seconds', 'max_receive_count', 'dlq_retention_seconds'], ['description']);
+    c.fields(w, q, ['env', 'name', 'visibility_timeout_seconds', 'max_receive_count', 'dlq_retention_seconds'], ['description', 'dlq_env']);
     c.string(`${w}.env`, q.env, ENV);
+    if (q.dlq_env !== undefined) c.string(`${w}.dlq_env`, q.dlq_env, ENV);
     c.string(`${w}.name`, q.name, NAME);
     c.int(`${w}.visibility_timeout_seconds`, q.visibility_timeout_seconds, 0, 43200);
     c.int(`${w}.max_receive_count`, q.max_receive_count, 1, 1000);
@@ -308,18 +348,40 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
     c.refs(`${w}.target_queue`, [s.target_queue], sections.queues, 'queue');
   }
 
+  for (const [id, v] of Object.entries(sections.rules ?? {})) {
+    const w = `rules.${id}`;
+    // the physical rule name is `<prefix>-<id>`
+    if (!NAME.test(id)) c.fail(w, 'rule keys are names: lowercase letters, digits and "-"');
+    const r = c.object(w, v);
+    if (!r) continue;
+    c.fields(w, r, ['pattern', 'target_queue'], ['description']);
+    if (r.description !== undefined) c.string(`${w}.description`, r.description);
+    c.eventPattern(`${w}.pattern`, r.pattern);
+    c.refs(`${w}.target_queue`, [r.target_queue], sections.queues, 'queue');
+  }
+
   for (const [id, v] of Object.entries(sections.functions ?? {})) {
     const w = `functions.${id}`;
     if (!NAME.test(id)) c.fail(w, 'function keys are binary names: lowercase letters, digits and "-"');
     const f = c.object(w, v);
     if (!f) continue;
-    c.fields(w, f, ['memory_mb', 'timeout_seconds', 'tables', 'event_bus', 'kms_keys', 'queues', 'trigger'], ['description']);
+    c.fields(w, f, ['memory_mb', 'timeout_seconds', 'tables', 'event_bus', 'kms_keys', 'queues', 'trigger'], ['description', 'dead_letter_queues']);
     c.int(`${w}.memory_mb`, f.memory_mb, 128, 10240);
     c.int(`${w}.timeout_seconds`, f.timeout_seconds, 1, 900);
     c.refs(`${w}.tables`, f.tables, sections.tables, 'table');
     c.bool(`${w}.event_bus`, f.event_bus);
     c.refs(`${w}.kms_keys`, f.kms_keys, sections.kms_keys, 'kms key');
     c.refs(`${w}.queues`, f.queues, sections.queues, 'queue');
+    if (f.dead_letter_queues !== undefined) {
+      const dw = `${w}.dead_letter_queues`;
+      for (const q of c.stringArray(dw, f.dead_letter_queues)) {
+        const queue = sections.queues?.[q] as Record<string, unknown> | undefined;
+        if (!queue) c.fail(dw, `unknown queue "${q}"`);
+        else if (queue.dlq_env === undefined) {
+          c.fail(dw, `queue "${q}" declares no "dlq_env": add one to queues.${q} so the function gets its dead-letter queue's URL`);
+        }
+      }
+    }
     const trig = c.object(`${w}.trigger`, f.trigger);
     if (!trig) continue;
     const tw = `${w}.trigger`;
@@ -378,7 +440,10 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
   claim(bus?.env, 'event_bus');
   claim(EVENT_SOURCE_ENV, 'the event source');
   for (const [id, k] of Object.entries(sections.kms_keys ?? {})) claim((k as any)?.env, `kms_keys.${id}`);
-  for (const [id, q] of Object.entries(sections.queues ?? {})) claim((q as any)?.env, `queues.${id}`);
+  for (const [id, q] of Object.entries(sections.queues ?? {})) {
+    claim((q as any)?.env, `queues.${id}`);
+    claim((q as any)?.dlq_env, `queues.${id}.dlq_env`);
+  }
 
   c.done();
   return root as unknown as Resources;

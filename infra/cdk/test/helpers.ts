@@ -99,6 +99,14 @@ export function allows(statements: any[], action: string, resourceId: string, re
   );
 }
 
+/** every action some Allow statement grants on a resource expression mentioning `resourceId` (sorted, unique) */
+export function actionsOn(statements: any[], resourceId: string): string[] {
+  const actions = statements
+    .filter((s) => s.Effect === 'Allow' && asArray(s.Resource).some((r) => mentions(r, resourceId)))
+    .flatMap((s) => asArray<string>(s.Action));
+  return [...new Set(actions)].sort();
+}
+
 export function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }

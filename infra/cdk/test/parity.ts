@@ -3,8 +3,9 @@
  * derived here from the JSON. Returns one message per divergence (empty = the template deploys exactly what
  * resources.json declares).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { Resources } from '../lib/resources';
-import { CfnTemplate, allows, asArray, findOne, isRef, mentions, ofType, statementsOfRole } from './helpers';
+import { CfnTemplate, actionsOn, allows, asArray, findOne, isRef, mentions, ofType, statementsOfRole } from './helpers';
 
 type Key = { name: string; type: string };
 
@@ -178,6 +179,67 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     expectEq(`${w} role may sqs:SendMessage to its queue`, allows(statementsOfRole(tpl, role[0]), 'sqs:SendMessage', queueId), true);
   }
 
+  // ---------------------------------------------------------------- rules
+  const ruleIds: Record<string, string> = {};
+  expectEq('number of EventBridge rules', ofType(tpl, 'AWS::Events::Rule').length, Object.keys(res.rules).length);
+  for (const [key, rule] of Object.entries(res.rules)) {
+    const w = `rule ${key}`;
+    const found = findOne(tpl, 'AWS::Events::Rule', (p) => p.Name === name(key));
+    if (!found) {
+      errors.push(`${w}: no rule named ${name(key)}`);
+      continue;
+    }
+    const [ruleId, r] = found;
+    ruleIds[key] = ruleId;
+    const p = r.Properties;
+    expectEq(`${w} Description`, p.Description ?? null, rule.description ?? null);
+    expectEq(`${w} is on the bus`, isRef(p.EventBusName, busId) || isRef(p.EventBusName, busId, 'Name'), true);
+    // exactly the pattern of resources.json (key order aside)
+    if (!isDeepStrictEqual(p.EventPattern, rule.pattern)) {
+      errors.push(`${w} EventPattern: expected ${JSON.stringify(rule.pattern)}, template has ${JSON.stringify(p.EventPattern)}`);
+    }
+    expectEq(`${w} State`, p.State, 'ENABLED');
+    const targets = asArray<any>(p.Targets);
+    expectEq(`${w} number of targets`, targets.length, 1);
+    expectEq(`${w} target is queue ${rule.target_queue}`, isRef(targets[0]?.Arn, queueIds[rule.target_queue], 'Arn'), true);
+    // the event is delivered as published: no input, input path or transformer
+    expectEq(`${w} target fields`, Object.keys(targets[0] ?? {}).sort(), ['Arn', 'Id']);
+  }
+
+  // queue policies: events.amazonaws.com may send to a queue exactly for the rules that target it
+  const policyStatements = (queueId: string) =>
+    ofType(tpl, 'AWS::SQS::QueuePolicy')
+      .filter(([, qp]) => asArray(qp.Properties.Queues).some((q) => isRef(q, queueId)))
+      .flatMap(([, qp]) => asArray<any>(qp.Properties.PolicyDocument.Statement));
+  const sendingRules = (queueId: string) =>
+    policyStatements(queueId)
+      .filter(
+        (st) =>
+          st.Effect === 'Allow' &&
+          asArray(st.Principal?.Service).includes('events.amazonaws.com') &&
+          asArray(st.Action).some((a) => a === 'sqs:SendMessage' || a === 'sqs:*') &&
+          asArray(st.Resource).some((r) => isRef(r, queueId, 'Arn')),
+      )
+      .map((st) => {
+        const source = st.Condition?.ArnEquals?.['aws:SourceArn'];
+        const rule = Object.entries(ruleIds).find(([, id]) => isRef(source, id, 'Arn'));
+        return rule ? rule[0] : `<not scoped to a rule: ${JSON.stringify(st.Condition ?? null)}>`;
+      })
+      .sort();
+  for (const [q, queueId] of Object.entries(queueIds)) {
+    expectEq(
+      `queue ${q}: rules for which events.amazonaws.com may sqs:SendMessage`,
+      sendingRules(queueId),
+      Object.entries(res.rules)
+        .filter(([, r]) => r.target_queue === q)
+        .map(([k]) => k)
+        .sort(),
+    );
+  }
+  for (const [q, dlqId] of Object.entries(dlqIds)) {
+    expectEq(`queue ${q} DLQ: rules for which events.amazonaws.com may sqs:SendMessage`, sendingRules(dlqId), []);
+  }
+
   // ---------------------------------------------------------------- functions
   const fnIds: Record<string, string> = {};
   expectEq('number of Lambda functions', ofType(tpl, 'AWS::Lambda::Function').length, Object.keys(res.functions).length);
@@ -210,6 +272,11 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     }
     for (const k of f.kms_keys) expected[res.kms_keys[k].env] = (v) => isRef(v, keyIds[k], 'Arn');
     for (const q of f.queues) expected[res.queues[q].env] = (v) => isRef(v, queueIds[q]);
+    for (const q of f.dead_letter_queues ?? []) {
+      const dlqEnv = res.queues[q].dlq_env;
+      if (dlqEnv === undefined) errors.push(`${w}: dead-letters to queue ${q}, which declares no dlq_env`);
+      else expected[dlqEnv] = (v) => isRef(v, dlqIds[q]);
+    }
     expectEq(`${w} environment variable names`, Object.keys(vars).sort(), Object.keys(expected).sort());
     for (const [k, ok] of Object.entries(expected)) {
       if (k in vars && !ok(vars[k])) errors.push(`${w} environment ${k} has an unexpected value ${JSON.stringify(vars[k])}`);
@@ -235,6 +302,10 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     }
     for (const [q, queueId] of Object.entries(queueIds)) {
       expectEq(`${w} sqs:SendMessage on queue ${q}`, allows(st, 'sqs:SendMessage', queueId), f.queues.includes(q));
+    }
+    // dead-letter queues: sqs:SendMessage and nothing else, only where the function dead-letters on purpose
+    for (const [q, dlqId] of Object.entries(dlqIds)) {
+      expectEq(`${w} actions on dead-letter queue ${q}`, actionsOn(st, dlqId), (f.dead_letter_queues ?? []).includes(q) ? ['sqs:SendMessage'] : []);
     }
 
     // trigger

@@ -25,6 +25,9 @@ describe('template matches resources.json', () => {
     expect(Object.keys(resources.kms_keys).length).toBeGreaterThan(0);
     expect(Object.keys(resources.queues).length).toBeGreaterThan(0);
     expect(Object.keys(resources.schedules).length).toBeGreaterThan(0);
+    expect(Object.keys(resources.rules).length).toBeGreaterThan(0);
+    expect(Object.values(resources.queues).some((q) => q.dlq_env !== undefined)).toBe(true);
+    expect(Object.values(resources.functions).some((f) => (f.dead_letter_queues ?? []).length > 0)).toBe(true);
     expect(Object.keys(resources.functions).length).toBeGreaterThan(0);
   });
 });
@@ -55,6 +58,8 @@ describe('the parity check detects divergence', () => {
     const sqsFn = Object.values(r.functions).find((f: any) => f.trigger.type === 'sqs') as any;
     sqsFn.trigger.batch_size += 1;
     sqsFn.event_bus = !sqsFn.event_bus;
+    const rule = Object.values(r.rules)[0] as any;
+    rule.pattern = { ...rule.pattern, 'detail-type': ['record.created'] };
   };
   mutate(changed);
 
@@ -77,8 +82,111 @@ describe('the parity check detects divergence', () => {
       'environment variable names',
       'BatchSize',
       'events:PutEvents on the bus',
+      'EventPattern',
     ]) {
       expect(report).toContain(expected);
     }
+  });
+});
+
+describe('the parity check detects divergence of rules', () => {
+  const [ruleKey, rule] = Object.entries(resources.rules)[0];
+  const otherQueue = Object.keys(resources.queues).find((q) => q !== rule.target_queue)!;
+
+  test.each<[string, (r: any) => void, string[]]>([
+    ['a changed pattern', (r) => (r.rules[ruleKey].pattern = { source: ['elsewhere'] }), [`rule ${ruleKey} EventPattern`]],
+    ['a pattern with one more field', (r) => (r.rules[ruleKey].pattern.detail = { kind: ['x'] }), [`rule ${ruleKey} EventPattern`]],
+    ['a changed description', (r) => (r.rules[ruleKey].description = 'something else'), [`rule ${ruleKey} Description`]],
+    [
+      'another target queue',
+      (r) => (r.rules[ruleKey].target_queue = otherQueue),
+      [
+        `rule ${ruleKey} target is queue ${rule.target_queue}`,
+        `queue ${rule.target_queue}: rules for which events.amazonaws.com may sqs:SendMessage`,
+        `queue ${otherQueue}: rules for which events.amazonaws.com may sqs:SendMessage`,
+      ],
+    ],
+    ['a missing rule', (r) => delete r.rules[ruleKey], ['number of EventBridge rules', `rule ${ruleKey}: no rule named hubble-${ruleKey}`]],
+    ['an extra rule', (r) => (r.rules[`${ruleKey}-copy`] = clone(rule)), ['number of EventBridge rules']],
+  ])('%s is reported', (_what, mutate, messages) => {
+    const changed = clone(resources);
+    mutate(changed);
+    const report = checkParity(synth({}, changed).json, resources, 'hubble').join('\n');
+    for (const m of messages) expect(report).toContain(m);
+  });
+
+  test('a disabled rule, an input transformer and a queue policy not scoped to the rule are reported', () => {
+    const json = clone(synth().json);
+    const [, deployed] = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::Events::Rule')!;
+    deployed.Properties.State = 'DISABLED';
+    deployed.Properties.Targets[0].InputPath = '$.detail';
+    for (const r of Object.values(json.Resources).filter((x) => x.Type === 'AWS::SQS::QueuePolicy')) {
+      for (const st of r.Properties.PolicyDocument.Statement) {
+        if (st.Principal?.Service === 'events.amazonaws.com') delete st.Condition;
+      }
+    }
+    const report = checkParity(json, resources, 'hubble').join('\n');
+    expect(report).toContain(`rule ${ruleKey} State`);
+    expect(report).toContain(`rule ${ruleKey} target fields`);
+    expect(report).toContain('<not scoped to a rule');
+  });
+
+  test('a pattern using detail-type, nested detail and content filters is deployed as written', () => {
+    const changed = clone(resources);
+    changed.rules[ruleKey] = {
+      ...rule,
+      pattern: {
+        source: ['hubblewave'],
+        'detail-type': ['record.created', 'record.updated'],
+        detail: { tenant_id: [{ prefix: 't-' }], data: { status: [{ 'anything-but': 'draft' }] } },
+      },
+    };
+    const { json } = synth({}, changed);
+    expect(checkParity(json, changed, 'hubble')).toEqual([]);
+    const [, deployed] = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::Events::Rule')!;
+    expect(deployed.Properties.EventPattern).toEqual(changed.rules[ruleKey].pattern);
+  });
+});
+
+describe('the parity check detects divergence of dead-letter queue access', () => {
+  const [fnKey, fn] = Object.entries(resources.functions).find(([, f]) => (f.dead_letter_queues ?? []).length > 0)!;
+  const queue = fn.dead_letter_queues![0];
+  const dlqEnv = resources.queues[queue].dlq_env!;
+  const otherFn = Object.keys(resources.functions).find((k) => !(resources.functions[k].dead_letter_queues ?? []).includes(queue))!;
+
+  test.each<[string, (r: any) => void, string[]]>([
+    [
+      'a function that no longer dead-letters',
+      (r) => delete r.functions[fnKey].dead_letter_queues,
+      [`function ${fnKey} environment variable names`, `function ${fnKey} actions on dead-letter queue ${queue}`],
+    ],
+    [
+      'another function that dead-letters',
+      (r) => (r.functions[otherFn].dead_letter_queues = [queue]),
+      [`function ${otherFn} environment variable names`, `function ${otherFn} actions on dead-letter queue ${queue}`],
+    ],
+    ['a renamed dlq_env', (r) => (r.queues[queue].dlq_env = `${dlqEnv}_RENAMED`), [`function ${fnKey} environment variable names`]],
+  ])('%s is reported', (_what, mutate, messages) => {
+    const changed = clone(resources);
+    mutate(changed);
+    const report = checkParity(synth({}, changed).json, resources, 'hubble').join('\n');
+    for (const m of messages) expect(report).toContain(m);
+  });
+
+  test('an environment variable pointing at the main queue, or more than SendMessage on the DLQ, is reported', () => {
+    const json = clone(synth().json);
+    const [, lambda] = Object.entries(json.Resources).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === `hubble-${fnKey}`,
+    )!;
+    const vars = lambda.Properties.Environment.Variables;
+    vars[dlqEnv] = vars[resources.queues[queue].env];
+    for (const p of Object.values(json.Resources).filter((r) => r.Type === 'AWS::IAM::Policy')) {
+      for (const st of p.Properties.PolicyDocument.Statement) {
+        if (st.Action === 'sqs:SendMessage') st.Action = ['sqs:ReceiveMessage', 'sqs:SendMessage'];
+      }
+    }
+    const report = checkParity(json, resources, 'hubble').join('\n');
+    expect(report).toContain(`function ${fnKey} environment ${dlqEnv} has an unexpected value`);
+    expect(report).toContain(`function ${fnKey} actions on dead-letter queue ${queue}: expected ["sqs:SendMessage"]`);
   });
 });

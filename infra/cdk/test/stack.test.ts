@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
@@ -59,6 +60,14 @@ describe('cargo-lambda functions', () => {
     expect(app.node.tryGetContext('aws:cdk:bundling-stacks')).toEqual([]);
     expect(createApp({ context: { ...cdkJsonContext(), skipBundling: 'true' } }).stack.bundlingRequired).toBe(false);
     // (without the flag, constructing the stack already runs `cargo lambda build` or Docker: not done here)
+  });
+});
+
+describe('rules', () => {
+  test('the stack exposes one events.Rule per manifest rule (shapes: test/parity.ts)', () => {
+    const { stack } = synth();
+    expect(Object.keys(stack.messaging.rules).sort()).toEqual(Object.keys(resources.rules).sort());
+    for (const rule of Object.values(stack.messaging.rules)) expect(rule).toBeInstanceOf(events.Rule);
   });
 });
 
@@ -141,6 +150,23 @@ describe('resources.json loader', () => {
     expect(() => validateResources(raw())).not.toThrow();
   });
 
+  test('dlq_env and dead_letter_queues are optional', () => {
+    const r = raw();
+    for (const q of Object.values(r.queues) as any[]) delete q.dlq_env;
+    for (const f of Object.values(r.functions) as any[]) delete f.dead_letter_queues;
+    expect(() => validateResources(r)).not.toThrow();
+  });
+
+  test('a rule may match any event field, nested detail and content filters', () => {
+    const r = raw();
+    (Object.values(r.rules)[0] as any).pattern = {
+      source: ['hubblewave'],
+      'detail-type': ['record.created', 'record.updated'],
+      detail: { tenant_id: [{ prefix: 't-' }], data: { status: [{ 'anything-but': 'draft' }] } },
+    };
+    expect(() => validateResources(r)).not.toThrow();
+  });
+
   test.each([
     ['an unknown section', (r: any) => (r.buckets = {}), /unknown field "buckets"/],
     ['an unknown table field', (r: any) => (Object.values(r.tables)[0] as any).stream = 'NEW_IMAGE', /unknown field "stream"/],
@@ -156,6 +182,39 @@ describe('resources.json loader', () => {
       },
       /visibility timeout/,
     ],
+    ['a missing rules section', (r: any) => delete r.rules, /missing field "rules"/],
+    ['a rule targeting an unknown queue', (r: any) => (Object.values(r.rules)[0] as any).target_queue = 'nope', /rules\.[a-z0-9-]+\.target_queue: unknown queue "nope"/],
+    ['a rule without a pattern', (r: any) => delete (Object.values(r.rules)[0] as any).pattern, /missing field "pattern"/],
+    ['a rule pattern that is not an object', (r: any) => ((Object.values(r.rules)[0] as any).pattern = ['hubblewave']), /pattern: expected an object/],
+    ['an empty rule pattern', (r: any) => ((Object.values(r.rules)[0] as any).pattern = {}), /needs at least one field/],
+    ['a rule pattern field that is not an array', (r: any) => ((Object.values(r.rules)[0] as any).pattern = { source: 'hubblewave' }), /pattern\.source: event pattern fields are arrays/],
+    ['a rule pattern spelling detailType', (r: any) => ((Object.values(r.rules)[0] as any).pattern.detailType = ['x']), /spelled "detail-type"/],
+    ['an unknown rule field', (r: any) => ((Object.values(r.rules)[0] as any).input = {}), /unknown field "input"/],
+    ['a rule key that is not a name', (r: any) => (r.rules.Bad_Rule = Object.values(r.rules)[0]), /rules\.Bad_Rule: rule keys are names/],
+    ['a malformed dlq_env', (r: any) => ((Object.values(r.queues)[0] as any).dlq_env = 'dlq_url'), /dlq_env: "dlq_url" does not match/],
+    [
+      'a dlq_env colliding with another variable',
+      (r: any) => ((Object.values(r.queues)[0] as any).dlq_env = (Object.values(r.tables)[0] as any).env),
+      /environment variable HUBBLE_[A-Z_]+ is also used by tables\./,
+    ],
+    [
+      'a dlq_env equal to its own queue variable',
+      (r: any) => {
+        const q = Object.values(r.queues)[0] as any;
+        q.dlq_env = q.env;
+      },
+      /queues\.[a-z0-9-]+\.dlq_env: environment variable [A-Z_]+ is also used by queues\./,
+    ],
+    ['dead_letter_queues naming an unknown queue', (r: any) => ((Object.values(r.functions)[0] as any).dead_letter_queues = ['nope']), /dead_letter_queues: unknown queue "nope"/],
+    [
+      'dead_letter_queues naming a queue without dlq_env',
+      (r: any) => {
+        const plain = Object.keys(r.queues).find((k) => r.queues[k].dlq_env === undefined);
+        (Object.values(r.functions)[0] as any).dead_letter_queues = [plain];
+      },
+      /dead_letter_queues: queue "[a-z0-9-]+" declares no "dlq_env"/,
+    ],
+    ['dead_letter_queues that is not an array', (r: any) => ((Object.values(r.functions)[0] as any).dead_letter_queues = 'x'), /dead_letter_queues: expected an array of strings/],
   ])('rejects %s', (_what, mutate, message) => {
     const r = raw();
     mutate(r);
