@@ -8,6 +8,7 @@ emulator such as moto), idempotently: running it again converges the resources a
   queues   SQS queues with <name>-dlq dead-letter queues, redrive policy, visibility timeout, DLQ retention
   roles    IAM role <prefix>-scheduler that EventBridge Scheduler assumes to send to the queues
   schedules EventBridge Scheduler schedules targeting the queues with the JSON input
+  rules    EventBridge rules on the bus, each sending matching events to its queue
 
 Physical names are <prefix>-<name>, as the CDK app (infra/cdk) deploys them.
 
@@ -82,6 +83,7 @@ class Bootstrap:
         self.iam = client("iam")
         self.scheduler = client("scheduler")
         self.queue_urls: Dict[str, str] = {}
+        self.dlq_urls: Dict[str, str] = {}
         self.queue_arns: Dict[str, str] = {}
         self.key_arns: Dict[str, str] = {}
         self.errors: List[str] = []
@@ -267,6 +269,7 @@ class Bootstrap:
             },
         )
         self.queue_urls[key] = url
+        self.dlq_urls[key] = dlq_url
         self.queue_arns[key] = self.queue_arn(url)
 
     # ------------------------------------------------------------------------------------------------ scheduler
@@ -336,6 +339,23 @@ class Bootstrap:
                     raise
                 self.scheduler.update_schedule(**args)
 
+    # ------------------------------------------------------------------------------------------------ rules
+
+    def rule(self, key: str, spec: Dict[str, Any]) -> None:
+        """put_rule and put_targets are upserts: running again converges."""
+        name = physical(self.prefix, key)
+        bus = physical(self.prefix, self.res["event_bus"]["name"])
+        if spec["target_queue"] not in self.queue_arns:
+            raise ClientError({"Error": {"Code": "MissingTarget",
+                                         "Message": f"queue {spec['target_queue']} was not created"}}, "PutRule")
+        args = {"Name": name, "EventBusName": bus, "EventPattern": json.dumps(spec["pattern"]), "State": "ENABLED"}
+        if spec.get("description"):
+            args["Description"] = spec["description"]
+        self.events.put_rule(**args)
+        self.events.put_targets(Rule=name, EventBusName=bus,
+                                Targets=[{"Id": spec["target_queue"], "Arn": self.queue_arns[spec["target_queue"]]}])
+        log(f"rule {name}: put")
+
     # ------------------------------------------------------------------------------------------------ run
 
     def run(self) -> None:
@@ -350,6 +370,8 @@ class Bootstrap:
             self.step("scheduler role", self.scheduler_role)
         for key, spec in self.res["schedules"].items():
             self.step(f"schedule {key}", lambda key=key, spec=spec: self.schedule(key, spec))
+        for key, spec in self.res.get("rules", {}).items():
+            self.step(f"rule {key}", lambda key=key, spec=spec: self.rule(key, spec))
 
     def environment(self) -> Dict[str, str]:
         """What CDK puts in a function's environment, for every resource (a function gets a subset)."""
@@ -366,6 +388,8 @@ class Bootstrap:
         for key, q in self.res["queues"].items():
             if key in self.queue_urls:
                 env[q["env"]] = self.queue_urls[key]
+            if q.get("dlq_env") and key in self.dlq_urls:
+                env[q["dlq_env"]] = self.dlq_urls[key]
         return env
 
 

@@ -189,11 +189,27 @@ class Checker:
                 "scheduler role exists",
                 self.c["iam"].get_role(RoleName=self.name("scheduler"))["Role"]["RoleName"], self.name("scheduler")))
 
+    def rules(self, queue_arns: Dict[str, str]) -> None:
+        bus = self.name(self.res["event_bus"]["name"])
+        for key, r in self.res.get("rules", {}).items():
+            n = self.name(key)
+
+            def check(r=r, n=n) -> None:
+                d = self.c["events"].describe_rule(Name=n, EventBusName=bus)
+                self.expect(f"rule {n} pattern", json.loads(d["EventPattern"]), r["pattern"])
+                self.expect(f"rule {n} state", d.get("State"), "ENABLED")
+                targets = self.c["events"].list_targets_by_rule(Rule=n, EventBusName=bus)["Targets"]
+                self.expect(f"rule {n} targets", [t["Arn"] for t in targets], [queue_arns.get(r["target_queue"])])
+
+            self.guarded(f"rule {key}", check)
+
     def shapes(self) -> None:
         self.tables()
         self.bus()
         self.keys()
-        self.schedules(self.queues())
+        arns = self.queues()
+        self.schedules(arns)
+        self.rules(arns)
 
 
 def run_bootstrap(args: argparse.Namespace, run: int) -> bool:

@@ -24,10 +24,8 @@ pub struct Deps {
 impl Deps {
     pub fn from_aws(config: &hw_resources::Config, sdk: &aws_config::SdkConfig) -> Self {
         let dynamo = hw_aws::dynamo_client(sdk);
-        let keyring = Arc::new(KmsKeyring::new(
-            aws_sdk_kms::Client::new(sdk),
-            config.data_key_id.clone().unwrap_or_default(),
-        ));
+        let keyring =
+            Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), config.data_key_id.clone().unwrap_or_default()));
         let control = Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table));
         let retention = chrono::Duration::days(config.limits.webhook_log_days as i64);
         Self {

@@ -174,7 +174,11 @@ impl Dispatcher {
     /// A job whose attempt is no longer due: make sure the delivery's successor job exists.
     async fn repair(&self, job: &Job, d: &Delivery) -> Result<(), DispatchError> {
         if d.status == DeliveryStatus::Pending && d.next_attempt > job.attempt {
-            let next = Job { attempt: d.next_attempt, not_before: d.next_attempt_at.clone().unwrap_or_default(), ..job.clone() };
+            let next = Job {
+                attempt: d.next_attempt,
+                not_before: d.next_attempt_at.clone().unwrap_or_default(),
+                ..job.clone()
+            };
             let wait = parse_time(&next.not_before)
                 .and_then(|t| (t - Utc::now()).to_std().ok())
                 .unwrap_or_default()
@@ -240,7 +244,12 @@ impl Dispatcher {
     }
 
     /// The signed request of a delivery as it is sent now.
-    pub async fn request(&self, ep: &Endpoint, d: &Delivery, now: DateTime<Utc>) -> Result<OutboundRequest, DispatchError> {
+    pub async fn request(
+        &self,
+        ep: &Endpoint,
+        d: &Delivery,
+        now: DateTime<Utc>,
+    ) -> Result<OutboundRequest, DispatchError> {
         let mut keys = Vec::new();
         for s in ep.live_secrets(&rfc3339(now)) {
             let opened = self
@@ -252,7 +261,8 @@ impl Dispatcher {
             keys.push(signing::decode_secret(&text).map_err(|e| DispatchError::Secret(e.to_string()))?);
         }
         let timestamp = now.timestamp();
-        let mut headers: BTreeMap<String, String> = ep.headers.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
+        let mut headers: BTreeMap<String, String> =
+            ep.headers.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
         headers.insert("content-type".into(), "application/json".into());
         headers.insert("webhook-id".into(), d.id.clone());
         headers.insert("webhook-timestamp".into(), timestamp.to_string());

@@ -13,6 +13,7 @@ pub mod memory;
 pub mod policy;
 pub mod ports;
 pub mod queue;
+pub mod redrive;
 pub mod sender;
 pub mod signing;
 pub mod target;

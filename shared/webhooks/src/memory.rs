@@ -8,9 +8,7 @@ use async_trait::async_trait;
 
 use crate::delivery::{Attempt, DeadLetter, Delivery, DeliveryStatus, Job};
 use crate::endpoint::Endpoint;
-use crate::ports::{
-    Claim, DeliveryPage, DeliveryQuery, JobQueue, QueueError, Reopen, WebhookStore, WebhookStoreError,
-};
+use crate::ports::{Claim, DeliveryPage, DeliveryQuery, JobQueue, QueueError, Reopen, WebhookStore, WebhookStoreError};
 
 type Key = (String, String);
 

@@ -72,17 +72,18 @@ pub trait WebhookStore: Send + Sync {
     /// Records a success: ends the failing period.
     async fn note_success(&self, tenant: &str, id: &str) -> Result<(), WebhookStoreError>;
     /// Disables an enabled endpoint; `true` when this call did it (so the event is published once).
-    async fn disable_endpoint(&self, tenant: &str, id: &str, reason: &str, now: &str)
-    -> Result<bool, WebhookStoreError>;
+    async fn disable_endpoint(
+        &self,
+        tenant: &str,
+        id: &str,
+        reason: &str,
+        now: &str,
+    ) -> Result<bool, WebhookStoreError>;
 
     /// Creates the delivery unless it exists; `false` when it did (a duplicate fan-out).
     async fn create_delivery(&self, delivery: &Delivery) -> Result<bool, WebhookStoreError>;
-    async fn get_delivery(
-        &self,
-        tenant: &str,
-        endpoint: &str,
-        id: &str,
-    ) -> Result<Option<Delivery>, WebhookStoreError>;
+    async fn get_delivery(&self, tenant: &str, endpoint: &str, id: &str)
+    -> Result<Option<Delivery>, WebhookStoreError>;
     async fn list_deliveries(
         &self,
         tenant: &str,

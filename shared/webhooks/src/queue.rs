@@ -24,6 +24,14 @@ impl SqsJobQueue {
     pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>, dead_letter_url: impl Into<String>) -> Self {
         Self { client, queue_url: queue_url.into(), dead_letter_url: dead_letter_url.into() }
     }
+
+    pub fn client(&self) -> &aws_sdk_sqs::Client {
+        &self.client
+    }
+
+    pub fn dead_letter_url(&self) -> &str {
+        &self.dead_letter_url
+    }
 }
 
 #[async_trait]

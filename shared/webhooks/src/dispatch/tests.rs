@@ -60,10 +60,8 @@ async fn world() -> World {
     let queue = Arc::new(MemoryJobQueue::default());
     let script = Arc::new(Script::default());
     let publisher = Arc::new(RecordingPublisher::default());
-    let cipher = Arc::new(FieldCipher::new(
-        Arc::new(MemoryControlStore::default()),
-        Arc::new(StaticKeyring::new([9u8; 32])),
-    ));
+    let cipher =
+        Arc::new(FieldCipher::new(Arc::new(MemoryControlStore::default()), Arc::new(StaticKeyring::new([9u8; 32]))));
     let dispatcher = Dispatcher {
         store: store.clone(),
         queue: queue.clone(),
