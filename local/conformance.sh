@@ -27,16 +27,7 @@ pending_operations="${HUBBLE_CONFORMANCE_PENDING_OPERATIONS-}"
 pending_parameters="${HUBBLE_CONFORMANCE_PENDING_PARAMETERS-}"
 pending_properties="${HUBBLE_CONFORMANCE_PENDING_PROPERTIES-}"
 
-venv="$here/.venv-test"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-want="$(sha256sum "$here/requirements-test.txt" | cut -d' ' -f1)"
-if [ "$(cat "$venv/.requirements.sha" 2>/dev/null)" != "$want" ]; then
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements-test.txt"
-  echo "$want" > "$venv/.requirements.sha"
-fi
-py="$venv/bin/python"
+py="$("$here/test_venv.sh")"
 
 echo "== Conformance: OpenAPI 3.1 documents, schemathesis against the stack"
 work="$(mktemp -d)"

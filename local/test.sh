@@ -19,8 +19,10 @@ emulator_port="$(free_port)"
 runner_port="$(free_port)"
 prefix="hwtest$(date +%s)"
 runner_pid=""
+receiver_pid=""
 cleanup() {
   [ -n "$runner_pid" ] && kill "$runner_pid" 2>/dev/null || true
+  [ -n "$receiver_pid" ] && kill "$receiver_pid" 2>/dev/null || true
   local/emulator.sh stop "$emulator_port" || true
   rm -rf "$work"
 }
@@ -31,6 +33,13 @@ cargo build --workspace --all-targets --locked
 
 echo "== emulator on 127.0.0.1:$emulator_port"
 local/emulator.sh start "$emulator_port"
+
+echo "== webhook receiver (verifies with the standardwebhooks reference library)"
+receiver_port="$(free_port)"
+test_python="$(local/test_venv.sh)"
+"$test_python" tests/webhooks/receiver.py --port "$receiver_port" > "$work/receiver.log" 2>&1 &
+receiver_pid=$!
+wait_http "http://127.0.0.1:$receiver_port/_health" 30
 
 echo "== local runner on 127.0.0.1:$runner_port (prefix $prefix)"
 AWS_ENDPOINT_URL="http://127.0.0.1:$emulator_port" HUBBLE_PORT="$runner_port" HUBBLE_RESOURCE_PREFIX="$prefix" \
@@ -46,6 +55,7 @@ echo "== Rust: unit, handler and end-to-end tests"
 status=0
 HUBBLE_E2E_BASE_URL="http://127.0.0.1:$runner_port" HUBBLE_E2E_ENDPOINT="http://127.0.0.1:$emulator_port" \
   HUBBLE_E2E_PREFIX="$prefix" HUBBLE_E2E_STATE_DIR="$work/state" HUBBLE_E2E_ADMIN_BIN="$CARGO_TARGET_DIR/debug/hubble-admin" \
+  HUBBLE_E2E_RECEIVER_URL="http://127.0.0.1:$receiver_port" \
   cargo test --locked "${selection[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "---- runner log (last 80 lines)" >&2

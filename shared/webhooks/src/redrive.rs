@@ -1,7 +1,7 @@
 //! Redrive: moves what waits in the deliveries' dead-letter queue back into delivery. Each dead letter names a
 //! delivery; that delivery is reopened with a new retry cycle and its job enqueued. A dead letter whose delivery
 //! is pending again already (a replay got there first) or has expired is simply removed. Messages that are not
-//! dead letters stay where they are, for a person to look at.
+//! dead letters, and dead letters of other tenants when one tenant's are redriven, stay where they are.
 
 use std::time::Duration;
 
@@ -20,11 +20,20 @@ pub struct RedriveReport {
     pub dropped: usize,
     /// Messages that are not dead letters, left in the queue.
     pub unreadable: usize,
+    /// Dead letters of other tenants, left in the queue (when redriving one tenant's).
+    pub skipped: usize,
 }
 
-/// Redrives at most `max` dead letters.
-pub async fn redrive(queue: &SqsJobQueue, store: &dyn WebhookStore, max: usize) -> Result<RedriveReport, QueueError> {
+/// Redrives at most `max` dead letters, only those of `tenant` when one is given.
+pub async fn redrive(
+    queue: &SqsJobQueue,
+    store: &dyn WebhookStore,
+    tenant: Option<&str>,
+    max: usize,
+) -> Result<RedriveReport, QueueError> {
     let mut report = RedriveReport::default();
+    // Messages left in the queue come back; once a batch holds nothing new, everything has been seen.
+    let mut seen = std::collections::HashSet::new();
     let now = hw_domain::event::now_rfc3339();
     while report.redriven + report.dropped < max {
         let out = queue
@@ -42,12 +51,22 @@ pub async fn redrive(queue: &SqsJobQueue, store: &dyn WebhookStore, max: usize) 
         if messages.is_empty() {
             break;
         }
-        let mut unreadable_in_batch = 0;
+        let new = messages.iter().filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned())).count();
+        if new == 0 {
+            release(queue, &messages).await?;
+            break;
+        }
         for m in &messages {
             let Some(job) = m.body().and_then(|b| serde_json::from_str::<Job>(b).ok()) else {
-                unreadable_in_batch += 1;
+                report.unreadable += 1;
+                release(queue, std::slice::from_ref(m)).await?;
                 continue;
             };
+            if tenant.is_some_and(|t| t != job.tenant) {
+                report.skipped += 1;
+                release(queue, std::slice::from_ref(m)).await?;
+                continue;
+            }
             let reopened = store
                 .reopen_delivery(&job.tenant, &job.endpoint_id, &job.delivery_id, &now)
                 .await
@@ -71,11 +90,24 @@ pub async fn redrive(queue: &SqsJobQueue, store: &dyn WebhookStore, max: usize) 
                     .map_err(|e| QueueError(DisplayErrorContext(&e).to_string()))?;
             }
         }
-        report.unreadable += unreadable_in_batch;
-        if unreadable_in_batch == messages.len() {
-            // Only unreadable messages came back; they will keep coming back. Stop rather than spin.
-            break;
-        }
     }
     Ok(report)
+}
+
+/// Makes messages we leave in the queue visible again at once.
+async fn release(queue: &SqsJobQueue, messages: &[aws_sdk_sqs::types::Message]) -> Result<(), QueueError> {
+    for m in messages {
+        if let Some(receipt) = m.receipt_handle() {
+            queue
+                .client()
+                .change_message_visibility()
+                .queue_url(queue.dead_letter_url())
+                .receipt_handle(receipt)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .map_err(|e| QueueError(DisplayErrorContext(&e).to_string()))?;
+        }
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //!   hubble-admin tenant create <id> [--name "Display name"]
 //!   hubble-admin tenant limit <id> <requests per minute | default>
 //!   hubble-admin key create <tenant> --name <name> [--scope <scope>]... [--expires-at <rfc3339>] [--rate-limit <per minute>]
-//!   hubble-admin webhooks redrive [--max N]
+//!   hubble-admin webhooks redrive [--tenant T] [--max N]
 //!
 //! Table names come from HUBBLE_CONTROL_TABLE (and HUBBLE_WEBHOOKS_TABLE), or from `--prefix <p>` (physical names
 //! `<p>-control`, as the CDK app and the local runner create them); queues are found by name under the prefix or
@@ -23,7 +23,7 @@ const USAGE: &str = "usage:
   hubble-admin [--prefix P] tenant create <id> [--name NAME]
   hubble-admin [--prefix P] tenant limit <id> <PER_MINUTE|default>
   hubble-admin [--prefix P] key create <tenant> --name NAME [--scope SCOPE]... [--expires-at RFC3339] [--rate-limit PER_MINUTE]
-  hubble-admin [--prefix P] webhooks redrive [--max N]      (dead-lettered deliveries back into delivery; default 1000)";
+  hubble-admin [--prefix P] webhooks redrive [--tenant T] [--max N]   (dead-lettered deliveries back into delivery; default 1000)";
 
 #[tokio::main]
 async fn main() {
@@ -97,6 +97,7 @@ async fn run() -> Result<()> {
 
 /// `webhooks ...` commands: they need the webhooks table and the deliveries queues instead of the control table.
 async fn webhooks(sdk: &aws_config::SdkConfig, prefix: Option<&str>, args: &mut Vec<String>) -> Result<()> {
+    let tenant = take_option(args, "--tenant")?;
     let max = take_option(args, "--max")?
         .map(|v| v.parse::<usize>().with_context(|| format!("--max `{v}` is not a whole number")))
         .transpose()?
@@ -139,7 +140,7 @@ async fn webhooks(sdk: &aws_config::SdkConfig, prefix: Option<&str>, args: &mut 
     let retention = chrono::Duration::days(hw_resources::Limits::default().webhook_log_days as i64);
     let store = DynamoWebhookStore::new(hw_aws::dynamo_client(sdk), table, retention);
     let queue = SqsJobQueue::new(sqs, queue_url, dlq_url);
-    let report = hw_webhooks::redrive::redrive(&queue, &store, max).await.context("redriving")?;
+    let report = hw_webhooks::redrive::redrive(&queue, &store, tenant.as_deref(), max).await.context("redriving")?;
     print(serde_json::to_value(report).expect("serialises"));
     Ok(())
 }
