@@ -11,6 +11,7 @@ mod operator;
 mod platform;
 mod query;
 mod records;
+mod webhooks;
 
 use hubble_e2e::Stack;
 

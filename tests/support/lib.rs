@@ -1,6 +1,9 @@
 //! Test support for the end-to-end suite: where the stack is, isolated tenants, an HTTP client, and a tap on the
 //! event bus. Every test makes its own tenant (random id), so tests run in parallel without seeing each other.
 
+mod receiver;
+pub use receiver::Receiver;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -147,6 +150,9 @@ impl Tenant {
     }
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
         self.send(reqwest::Method::POST, path, Some("application/json"), Some(body.to_string()), &[]).await
+    }
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Reply {
+        self.send(reqwest::Method::PATCH, path, Some("application/json"), Some(body.to_string()), &[]).await
     }
     pub async fn put_json(&self, path: &str, body: &Value) -> Reply {
         self.send(reqwest::Method::PUT, path, Some("application/json"), Some(body.to_string()), &[]).await
