@@ -298,3 +298,5 @@ fn if_match_takes_quoted_versions_star_or_nothing() {
     let opaque = crate::http::Request::from_event(event).unwrap().if_match().map_err(|e| e.problem.status);
     assert_eq!(opaque, Err(400), "a value that is not visible ASCII is not an ETag");
 }
+
+mod webhooks;
