@@ -188,29 +188,7 @@ pub async fn replay(deps: &Deps, req: &Request, p: &Principal, id: &str) -> Resu
     let (since, until) = input::replay(&body::json(deps, req, &[JSON])?)?;
     ensure_enabled(&ep)?;
     let store = &deps.webhooks.store;
-    // Delivery ids begin with their event's time: reading starts below `until` and stops at `since`.
-    let upper = until.map(id_floor);
-    let mut query =
-        DeliveryQuery { status: Some(DeliveryStatus::Failed), since: Some(since), cursor: upper.clone(), limit: 100 };
-    let mut ids = Vec::new();
-    let mut more = false;
-    'pages: loop {
-        let page = store.list_deliveries(&p.tenant, &ep.id, &query).await?;
-        for d in page.items {
-            if upper.as_ref().is_some_and(|u| d.id >= *u) || d.status != DeliveryStatus::Failed {
-                continue;
-            }
-            if ids.len() == MAX_REPLAY {
-                more = true;
-                break 'pages;
-            }
-            ids.push(d.id);
-        }
-        match page.next {
-            Some(next) => query.cursor = Some(next),
-            None => break,
-        }
-    }
+    let (ids, more) = failed_in_window(deps, p, &ep, since, until).await?;
     let now = stamp(now());
     let reopened: Vec<_> = futures::stream::iter(ids)
         .map(|d| {
@@ -228,6 +206,41 @@ pub async fn replay(deps: &Deps, req: &Request, p: &Principal, id: &str) -> Resu
     }
     enqueue(deps, &jobs).await?;
     Ok(Response::json(202, JSON, &json!({"replayed": jobs.len(), "more": more})))
+}
+
+/// The failed deliveries of events in `[since, until)`, newest first, at most `MAX_REPLAY`; `true` when more are left.
+async fn failed_in_window(
+    deps: &Deps,
+    p: &Principal,
+    ep: &Endpoint,
+    since: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+) -> Result<(Vec<String>, bool), ApiError> {
+    // Delivery ids begin with their event's time: reading starts below `until` and stops at `since`.
+    let upper = until.map(id_floor);
+    // Times before 1970 share the lowest id: such a window holds nothing (and its bound is no start key).
+    if upper.as_ref().is_some_and(|u| *u <= id_floor(since)) {
+        return Ok((vec![], false));
+    }
+    let mut query =
+        DeliveryQuery { status: Some(DeliveryStatus::Failed), since: Some(since), cursor: upper.clone(), limit: 100 };
+    let mut ids = Vec::new();
+    loop {
+        let page = deps.webhooks.store.list_deliveries(&p.tenant, &ep.id, &query).await?;
+        for d in page.items {
+            if upper.as_ref().is_some_and(|u| d.id >= *u) || d.status != DeliveryStatus::Failed {
+                continue;
+            }
+            if ids.len() == MAX_REPLAY {
+                return Ok((ids, true));
+            }
+            ids.push(d.id);
+        }
+        match page.next {
+            Some(next) => query.cursor = Some(next),
+            None => return Ok((ids, false)),
+        }
+    }
 }
 
 /// `POST /v1/webhooks/{id}/test`: a `webhook.ping` sent now, once, recorded in the delivery log. Answers 200

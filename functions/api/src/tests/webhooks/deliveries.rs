@@ -200,3 +200,41 @@ async fn webhook_writes_are_audited_logged_by_template_and_idempotent() {
     assert!(routes.contains(&"/v1/webhooks/{id}/deliveries/{delivery_id}/resend".to_owned()), "{routes:?}");
     assert!(routes.contains(&"/v1/webhooks/{id}/rotate-secret".to_owned()));
 }
+
+#[tokio::test]
+async fn a_replay_stops_at_a_thousand_and_says_there_is_more() {
+    let w = world().await;
+    let (id, _) = create(&w, json!({})).await;
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z").unwrap().to_utc();
+    for i in 0..1001 {
+        let at = start + chrono::Duration::milliseconds(i);
+        let d = Delivery {
+            id: id_floor(at),
+            tenant: "acme".into(),
+            endpoint_id: id.clone(),
+            event_id: format!("evt_{i}"),
+            event_type: "record.created".into(),
+            payload: "{}".into(),
+            status: DeliveryStatus::Failed,
+            attempts: 8,
+            next_attempt: 8,
+            next_attempt_at: None,
+            cycle_start: 0,
+            lease_until: None,
+            no_retry: false,
+            last_status_code: Some(503),
+            last_error: None,
+            created_at: "2026-11-25T10:00:00.000Z".into(),
+            updated_at: "2026-11-25T10:00:00.000Z".into(),
+        };
+        w.store.create_delivery(&d).await.unwrap();
+    }
+    let path = format!("/v1/webhooks/{id}/replay");
+    let (status, v, _) = call(&w, "POST", &path, Some(json!({"since": "2026-11-25T00:00:00Z"}))).await;
+    assert_eq!((status, v), (202, json!({"replayed": 1000, "more": true})));
+    let jobs = w.queue.drain();
+    assert_eq!(jobs.len(), 1000);
+    assert!(jobs.iter().all(|(j, _)| j.attempt == 9));
+    let (_, v, _) = call(&w, "POST", &path, Some(json!({"since": "2026-11-25T00:00:00Z"}))).await;
+    assert_eq!(v, json!({"replayed": 1, "more": false}), "the oldest one is left for the second call");
+}
