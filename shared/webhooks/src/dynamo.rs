@@ -190,22 +190,31 @@ impl WebhookStore for DynamoWebhookStore {
     }
 
     async fn note_failure(&self, tenant: &str, id: &str, now: &str) -> Result<String, WebhookStoreError> {
-        let out = self
+        // Only the first failure of a run writes (and changes the version, as the endpoint's representation
+        // changes); the others read when the run began.
+        let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(tenant_pk(tenant), format!("E#{id}"))))
-            .update_expression("SET failing_since = if_not_exists(failing_since, :now)")
-            .condition_expression("attribute_exists(pk)")
+            .update_expression("SET failing_since = :now, #v = #v + :one")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(failing_since)")
+            .expression_attribute_names("#v", "version")
             .expression_attribute_values(":now", s(now))
-            .return_values(ReturnValue::UpdatedNew)
+            .expression_attribute_values(":one", n(1))
             .send()
-            .await
-            .map_err(|err| conditional(err, WebhookStoreError::NotFound))?;
-        Ok(out
-            .attributes
-            .and_then(|a| a.get("failing_since").and_then(|v| v.as_s().ok()).cloned())
-            .unwrap_or_else(|| now.to_owned()))
+            .await;
+        match result {
+            Ok(_) => Ok(now.to_owned()),
+            Err(err) => match conditional(err, WebhookStoreError::Conflict) {
+                WebhookStoreError::Conflict => self
+                    .get_endpoint(tenant, id)
+                    .await?
+                    .ok_or(WebhookStoreError::NotFound)
+                    .map(|e| e.failing_since.unwrap_or_else(|| now.to_owned())),
+                other => Err(other),
+            },
+        }
     }
 
     async fn note_success(&self, tenant: &str, id: &str) -> Result<(), WebhookStoreError> {
@@ -214,8 +223,10 @@ impl WebhookStore for DynamoWebhookStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(tenant_pk(tenant), format!("E#{id}"))))
-            .update_expression("REMOVE failing_since")
+            .update_expression("REMOVE failing_since SET #v = #v + :one")
             .condition_expression("attribute_exists(failing_since)")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":one", n(1))
             .send()
             .await;
         match result {

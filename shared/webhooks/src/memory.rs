@@ -78,14 +78,20 @@ impl WebhookStore for MemoryWebhookStore {
     async fn note_failure(&self, tenant: &str, id: &str, now: &str) -> Result<String, WebhookStoreError> {
         self.with(|s| {
             let e = s.endpoints.get_mut(&(tenant.to_owned(), id.to_owned())).ok_or(WebhookStoreError::NotFound)?;
-            Ok(e.failing_since.get_or_insert_with(|| now.to_owned()).clone())
+            if e.failing_since.is_none() {
+                e.failing_since = Some(now.to_owned());
+                e.version += 1;
+            }
+            Ok(e.failing_since.clone().expect("set above"))
         })
     }
 
     async fn note_success(&self, tenant: &str, id: &str) -> Result<(), WebhookStoreError> {
         self.with(|s| {
-            if let Some(e) = s.endpoints.get_mut(&(tenant.to_owned(), id.to_owned())) {
-                e.failing_since = None;
+            if let Some(e) = s.endpoints.get_mut(&(tenant.to_owned(), id.to_owned()))
+                && e.failing_since.take().is_some()
+            {
+                e.version += 1;
             }
         });
         Ok(())

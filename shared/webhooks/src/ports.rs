@@ -67,7 +67,8 @@ pub trait WebhookStore: Send + Sync {
     /// Stores `endpoint` if the stored one still has `expected_version` (else `Conflict`; `NotFound` if gone).
     async fn replace_endpoint(&self, endpoint: &Endpoint, expected_version: u64) -> Result<(), WebhookStoreError>;
     async fn delete_endpoint(&self, tenant: &str, id: &str) -> Result<(), WebhookStoreError>;
-    /// Records a failed attempt: starts the failing period unless one runs. Returns when it started.
+    /// Records a failed attempt: starts the failing period unless one runs (a change of the endpoint, so its
+    /// version moves and a concurrent replace conflicts instead of erasing it). Returns when it started.
     async fn note_failure(&self, tenant: &str, id: &str, now: &str) -> Result<String, WebhookStoreError>;
     /// Records a success: ends the failing period.
     async fn note_success(&self, tenant: &str, id: &str) -> Result<(), WebhookStoreError>;

@@ -361,3 +361,23 @@ async fn rotated_secrets_both_sign_during_the_grace_period() {
     let request = w.dispatcher.request(&rotated, &d, later).await.unwrap();
     assert_eq!(request.headers["webhook-signature"].split(' ').count(), 1);
 }
+
+#[tokio::test]
+async fn the_start_and_end_of_a_failing_run_change_the_version_so_a_stale_replace_cannot_erase_them() {
+    let w = world().await;
+    let ep = endpoint(&w, RetryPolicy::default()).await;
+    let job = first_job(&w).await;
+    w.script.push(Some(500), None, None);
+    w.dispatcher.run(&job).await.unwrap();
+    let failing = w.store.get_endpoint("acme", &ep.id).await.unwrap().unwrap();
+    assert!(failing.failing_since.is_some());
+    assert_eq!(failing.version, ep.version + 1);
+    // An edit based on what was read before the failure is refused rather than erasing the failing run.
+    let mut stale = ep.clone();
+    stale.description = "edited".into();
+    stale.version += 1;
+    assert!(matches!(w.store.replace_endpoint(&stale, ep.version).await, Err(WebhookStoreError::Conflict)));
+    // A second failure of the same run changes nothing.
+    w.store.note_failure("acme", &ep.id, &rfc3339(Utc::now())).await.unwrap();
+    assert_eq!(w.store.get_endpoint("acme", &ep.id).await.unwrap().unwrap(), failing);
+}
