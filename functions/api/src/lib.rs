@@ -84,7 +84,7 @@ impl Deps {
         webhooks: WebhookPorts,
     ) -> Self {
         let cipher = Arc::new(FieldCipher::new(control.clone(), keyring));
-        let policy = hw_webhooks::target::TargetPolicy { allow_private: config.local_mode };
+        let policy = hw_webhooks::target::TargetPolicy::for_local_mode(config.local_mode);
         Self {
             models: Models { control: control.clone(), data: data.clone(), publisher: publisher.clone() },
             webhooks: Webhooks::new(webhooks, cipher.clone(), publisher.clone(), policy),
@@ -124,9 +124,9 @@ impl Deps {
                 &config.webhook_queue_url,
                 &config.webhook_dead_letter_url,
             )),
-            transport: Arc::new(hw_webhooks::sender::Sender::new(hw_webhooks::target::TargetPolicy {
-                allow_private: config.local_mode,
-            })),
+            transport: Arc::new(hw_webhooks::sender::Sender::new(hw_webhooks::target::TargetPolicy::for_local_mode(
+                config.local_mode,
+            ))),
         };
         Self::new(
             config.clone(),

@@ -40,7 +40,7 @@ impl Deps {
                     &config.webhook_queue_url,
                     &config.webhook_dead_letter_url,
                 )),
-                transport: Arc::new(Sender::new(TargetPolicy { allow_private: config.local_mode })),
+                transport: Arc::new(Sender::new(TargetPolicy::for_local_mode(config.local_mode))),
                 cipher: Arc::new(FieldCipher::new(control, keyring)),
                 publisher: Arc::new(hw_aws::events::EventBridgePublisher::new(
                     aws_sdk_eventbridge::Client::new(sdk),

@@ -11,8 +11,6 @@ use url::{Host, Url};
 
 /// Longest endpoint URL.
 pub const MAX_URL_LEN: usize = 2048;
-/// Environment variable that allows private and plain-http targets (`true` or `1`); set by the local runner.
-pub const ALLOW_PRIVATE_ENV: &str = "HUBBLE_ALLOW_PRIVATE_TARGETS";
 /// How long `check_resolution` waits for DNS before accepting the name as unresolved.
 const RESOLUTION_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -53,14 +51,10 @@ pub struct TargetPolicy {
 }
 
 impl TargetPolicy {
-    /// Reads `HUBBLE_ALLOW_PRIVATE_TARGETS`; `true` or `1` allow private targets, anything else (or nothing) not.
-    pub fn from_env() -> Self {
-        Self::from_setting(std::env::var(ALLOW_PRIVATE_ENV).ok().as_deref())
-    }
-
-    fn from_setting(value: Option<&str>) -> Self {
-        let allow_private = value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true") || v.trim() == "1");
-        Self { allow_private }
+    /// Private and plain-http targets are allowed in local mode only (`HUBBLE_LOCAL_MODE`, which the local runner
+    /// sets and a deployment never does).
+    pub fn for_local_mode(local_mode: bool) -> Self {
+        Self { allow_private: local_mode }
     }
 
     /// Plain http is only accepted where private targets are (the local runner).
@@ -278,13 +272,9 @@ mod tests {
     }
 
     #[test]
-    fn the_policy_comes_from_the_environment_setting() {
-        assert!(TargetPolicy::from_setting(Some("true")).allow_private);
-        assert!(TargetPolicy::from_setting(Some("1")).allow_private);
-        assert!(TargetPolicy::from_setting(Some("TRUE")).allow_private);
-        assert!(!TargetPolicy::from_setting(Some("false")).allow_private);
-        assert!(!TargetPolicy::from_setting(Some("yes")).allow_private);
-        assert!(!TargetPolicy::from_setting(None).allow_private);
+    fn only_local_mode_allows_plain_http_and_private_targets() {
+        assert_eq!(TargetPolicy::for_local_mode(true), LOCAL);
+        assert_eq!(TargetPolicy::for_local_mode(false), STRICT);
         assert!(STRICT.require_https() && !LOCAL.require_https());
     }
 
