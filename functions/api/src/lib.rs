@@ -112,18 +112,9 @@ impl Deps {
             &config.event_source,
         ));
         let bus = Arc::new(EventBridgeProbe { client: events, bus: config.event_bus.clone() });
-        let retention = chrono::Duration::days(i64::from(config.limits.webhook_log_days));
         let webhooks = WebhookPorts {
-            store: Arc::new(hw_webhooks::dynamo::DynamoWebhookStore::new(
-                dynamo.clone(),
-                &config.webhooks_table,
-                retention,
-            )),
-            queue: Arc::new(hw_webhooks::queue::SqsJobQueue::new(
-                aws_sdk_sqs::Client::new(sdk),
-                &config.webhook_queue_url,
-                &config.webhook_dead_letter_url,
-            )),
+            store: Arc::new(hw_webhooks::dynamo::DynamoWebhookStore::for_config(dynamo.clone(), &config)),
+            queue: Arc::new(hw_webhooks::queue::SqsJobQueue::for_config(aws_sdk_sqs::Client::new(sdk), &config)),
             transport: Arc::new(hw_webhooks::sender::Sender::new(hw_webhooks::target::TargetPolicy::for_local_mode(
                 config.local_mode,
             ))),

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hw_aws::kms::KmsKeyring;
 use hw_store::cipher::FieldCipher;
 use hw_webhooks::delivery::Job;
@@ -27,19 +27,10 @@ impl Deps {
         let keyring =
             Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), config.data_key_id.clone().unwrap_or_default()));
         let control = Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table));
-        let retention = chrono::Duration::days(config.limits.webhook_log_days as i64);
         Self {
             dispatcher: Dispatcher {
-                store: Arc::new(hw_webhooks::dynamo::DynamoWebhookStore::new(
-                    dynamo,
-                    &config.webhooks_table,
-                    retention,
-                )),
-                queue: Arc::new(hw_webhooks::queue::SqsJobQueue::new(
-                    aws_sdk_sqs::Client::new(sdk),
-                    &config.webhook_queue_url,
-                    &config.webhook_dead_letter_url,
-                )),
+                store: Arc::new(hw_webhooks::dynamo::DynamoWebhookStore::for_config(dynamo, config)),
+                queue: Arc::new(hw_webhooks::queue::SqsJobQueue::for_config(aws_sdk_sqs::Client::new(sdk), config)),
                 transport: Arc::new(Sender::new(TargetPolicy::for_local_mode(config.local_mode))),
                 cipher: Arc::new(FieldCipher::new(control, keyring)),
                 publisher: Arc::new(hw_aws::events::EventBridgePublisher::new(
@@ -73,17 +64,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         }
     }))
     .await;
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = results
-        .into_iter()
-        .flatten()
-        .map(|id| {
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id;
-            f
-        })
-        .collect();
-    response
+    hw_aws::sqs_batch::failures(results.into_iter().flatten())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use hw_domain::event::Envelope;
 use hw_webhooks::fanout::FanOut;
 
@@ -19,19 +19,13 @@ pub struct Deps {
 
 impl Deps {
     pub fn from_aws(config: &hw_resources::Config, sdk: &aws_config::SdkConfig) -> Self {
-        let retention = chrono::Duration::days(config.limits.webhook_log_days as i64);
         Self {
             fanout: FanOut {
-                store: Arc::new(hw_webhooks::dynamo::DynamoWebhookStore::new(
+                store: Arc::new(hw_webhooks::dynamo::DynamoWebhookStore::for_config(
                     hw_aws::dynamo_client(sdk),
-                    &config.webhooks_table,
-                    retention,
+                    config,
                 )),
-                queue: Arc::new(hw_webhooks::queue::SqsJobQueue::new(
-                    aws_sdk_sqs::Client::new(sdk),
-                    &config.webhook_queue_url,
-                    &config.webhook_dead_letter_url,
-                )),
+                queue: Arc::new(hw_webhooks::queue::SqsJobQueue::for_config(aws_sdk_sqs::Client::new(sdk), config)),
             },
         }
     }
@@ -69,17 +63,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         }
     }))
     .await;
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = results
-        .into_iter()
-        .flatten()
-        .map(|id| {
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id;
-            f
-        })
-        .collect();
-    response
+    hw_aws::sqs_batch::failures(results.into_iter().flatten())
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ pub mod dynamo;
 pub mod events;
 #[cfg(feature = "kms")]
 pub mod kms;
+#[cfg(feature = "sqs-consumer")]
+pub mod sqs_batch;
 
 /// Loads the SDK configuration once per cold start. Endpoints come from the standard variables
 /// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, ...), so one binary talks to AWS, moto or LocalStack.

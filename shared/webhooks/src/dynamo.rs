@@ -39,6 +39,12 @@ impl DynamoWebhookStore {
         Self { client, table: table.into(), retention }
     }
 
+    /// The deployment's webhooks table, with the delivery log's retention from its limits.
+    pub fn for_config(client: Client, config: &hw_resources::Config) -> Self {
+        let retention = chrono::Duration::days(i64::from(config.limits.webhook_log_days));
+        Self::new(client, &config.webhooks_table, retention)
+    }
+
     fn expires_at(&self) -> AttributeValue {
         n((chrono::Utc::now() + self.retention).timestamp())
     }
@@ -48,12 +54,15 @@ fn backend<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>
     WebhookStoreError::Backend(DisplayErrorContext(&e).to_string())
 }
 
-fn conditional<E: std::error::Error + ProvideErrorMetadata + 'static, R: std::fmt::Debug>(
-    e: SdkError<E, R>,
-    on_condition: WebhookStoreError,
-) -> WebhookStoreError {
-    let failed = matches!(&e, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"));
-    if failed { on_condition } else { backend(e) }
+/// The outcome of a conditional write: `Some` when it was made, `None` when its condition did not hold.
+fn checked<T, E: std::error::Error + ProvideErrorMetadata + 'static, R: std::fmt::Debug>(
+    result: Result<T, SdkError<E, R>>,
+) -> Result<Option<T>, WebhookStoreError> {
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(SdkError::ServiceError(se)) if se.err().code() == Some("ConditionalCheckFailedException") => Ok(None),
+        Err(e) => Err(backend(e)),
+    }
 }
 
 fn n(v: impl ToString) -> AttributeValue {
@@ -113,15 +122,15 @@ fn pending() -> AttributeValue {
 impl WebhookStore for DynamoWebhookStore {
     async fn create_endpoint(&self, e: &Endpoint) -> Result<(), WebhookStoreError> {
         let item = to_item(e, tenant_pk(&e.tenant), format!("E#{}", e.id))?;
-        self.client
+        let result = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-            .map_err(|err| conditional(err, WebhookStoreError::AlreadyExists))?;
-        Ok(())
+            .await;
+        checked(result)?.map(|_| ()).ok_or(WebhookStoreError::AlreadyExists)
     }
 
     async fn get_endpoint(&self, tenant: &str, id: &str) -> Result<Option<Endpoint>, WebhookStoreError> {
@@ -166,27 +175,23 @@ impl WebhookStore for DynamoWebhookStore {
             .expression_attribute_values(":v", n(expected_version))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match conditional(err, WebhookStoreError::Conflict) {
-                WebhookStoreError::Conflict if self.get_endpoint(&e.tenant, &e.id).await?.is_none() => {
-                    Err(WebhookStoreError::NotFound)
-                }
-                other => Err(other),
-            },
+        match checked(result)? {
+            Some(_) => Ok(()),
+            None if self.get_endpoint(&e.tenant, &e.id).await?.is_none() => Err(WebhookStoreError::NotFound),
+            None => Err(WebhookStoreError::Conflict),
         }
     }
 
     async fn delete_endpoint(&self, tenant: &str, id: &str) -> Result<(), WebhookStoreError> {
-        self.client
+        let result = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key(tenant_pk(tenant), format!("E#{id}"))))
             .condition_expression("attribute_exists(pk)")
             .send()
-            .await
-            .map_err(|err| conditional(err, WebhookStoreError::NotFound))?;
-        Ok(())
+            .await;
+        checked(result)?.map(|_| ()).ok_or(WebhookStoreError::NotFound)
     }
 
     async fn note_failure(&self, tenant: &str, id: &str, now: &str) -> Result<String, WebhookStoreError> {
@@ -204,16 +209,13 @@ impl WebhookStore for DynamoWebhookStore {
             .expression_attribute_values(":one", n(1))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(now.to_owned()),
-            Err(err) => match conditional(err, WebhookStoreError::Conflict) {
-                WebhookStoreError::Conflict => self
-                    .get_endpoint(tenant, id)
-                    .await?
-                    .ok_or(WebhookStoreError::NotFound)
-                    .map(|e| e.failing_since.unwrap_or_else(|| now.to_owned())),
-                other => Err(other),
-            },
+        match checked(result)? {
+            Some(_) => Ok(now.to_owned()),
+            None => self
+                .get_endpoint(tenant, id)
+                .await?
+                .ok_or(WebhookStoreError::NotFound)
+                .map(|e| e.failing_since.unwrap_or_else(|| now.to_owned())),
         }
     }
 
@@ -229,14 +231,8 @@ impl WebhookStore for DynamoWebhookStore {
             .expression_attribute_values(":one", n(1))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Nothing to end: the usual case.
-            Err(err) => match conditional(err, WebhookStoreError::Conflict) {
-                WebhookStoreError::Conflict => Ok(()),
-                other => Err(other),
-            },
-        }
+        // `None`: nothing to end, the usual case.
+        checked(result).map(|_| ())
     }
 
     async fn disable_endpoint(
@@ -263,13 +259,7 @@ impl WebhookStore for DynamoWebhookStore {
             .expression_attribute_values(":one", n(1))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) => match conditional(err, WebhookStoreError::Conflict) {
-                WebhookStoreError::Conflict => Ok(false),
-                other => Err(other),
-            },
-        }
+        Ok(checked(result)?.is_some())
     }
 
     async fn create_delivery(&self, d: &Delivery) -> Result<bool, WebhookStoreError> {
@@ -281,13 +271,7 @@ impl WebhookStore for DynamoWebhookStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) => match conditional(err, WebhookStoreError::AlreadyExists) {
-                WebhookStoreError::AlreadyExists => Ok(false),
-                other => Err(other),
-            },
-        }
+        Ok(checked(result)?.is_some())
     }
 
     async fn get_delivery(&self, tenant: &str, ep: &str, id: &str) -> Result<Option<Delivery>, WebhookStoreError> {
@@ -376,16 +360,13 @@ impl WebhookStore for DynamoWebhookStore {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match result {
-            Ok(out) => Ok(Claim::Claimed(delivery_from(out.attributes.unwrap_or_default())?)),
-            Err(err) => match conditional(err, WebhookStoreError::Conflict) {
-                WebhookStoreError::Conflict => Ok(match self.get_delivery(tenant, ep, id).await? {
-                    None => Claim::Missing,
-                    Some(d) if d.status == DeliveryStatus::Pending && d.next_attempt == attempt => Claim::Busy,
-                    Some(d) => Claim::Stale(d),
-                }),
-                other => Err(other),
-            },
+        match checked(result)? {
+            Some(out) => Ok(Claim::Claimed(delivery_from(out.attributes.unwrap_or_default())?)),
+            None => Ok(match self.get_delivery(tenant, ep, id).await? {
+                None => Claim::Missing,
+                Some(d) if d.status == DeliveryStatus::Pending && d.next_attempt == attempt => Claim::Busy,
+                Some(d) => Claim::Stale(d),
+            }),
         }
     }
 
@@ -445,12 +426,8 @@ impl WebhookStore for DynamoWebhookStore {
                 .expression_attribute_values(":a", n(attempts))
                 .send()
                 .await;
-            match result {
-                Ok(_) => return Ok(Reopen::Reopened(d)),
-                Err(err) => match conditional(err, WebhookStoreError::Conflict) {
-                    WebhookStoreError::Conflict => continue,
-                    other => return Err(other),
-                },
+            if checked(result)?.is_some() {
+                return Ok(Reopen::Reopened(d));
             }
         }
         Err(WebhookStoreError::Conflict)
@@ -492,13 +469,7 @@ impl WebhookStore for DynamoWebhookStore {
             .expression_attribute_values(":exp", n(second + 120))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) => match conditional(err, WebhookStoreError::Conflict) {
-                WebhookStoreError::Conflict => Ok(false),
-                other => Err(other),
-            },
-        }
+        Ok(checked(result)?.is_some())
     }
 
     async fn acquire_slot(
@@ -525,12 +496,8 @@ impl WebhookStore for DynamoWebhookStore {
                 .expression_attribute_values(":exp", n(lease_until_ms / 1000 + 3600))
                 .send()
                 .await;
-            match result {
-                Ok(_) => return Ok(Some(slot)),
-                Err(err) => match conditional(err, WebhookStoreError::Conflict) {
-                    WebhookStoreError::Conflict => continue,
-                    other => return Err(other),
-                },
+            if checked(result)?.is_some() {
+                return Ok(Some(slot));
             }
         }
         Ok(None)

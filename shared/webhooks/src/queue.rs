@@ -25,6 +25,11 @@ impl SqsJobQueue {
         Self { client, queue_url: queue_url.into(), dead_letter_url: dead_letter_url.into() }
     }
 
+    /// The deployment's deliveries queue and its dead-letter queue.
+    pub fn for_config(client: aws_sdk_sqs::Client, config: &hw_resources::Config) -> Self {
+        Self::new(client, &config.webhook_queue_url, &config.webhook_dead_letter_url)
+    }
+
     pub fn client(&self) -> &aws_sdk_sqs::Client {
         &self.client
     }
