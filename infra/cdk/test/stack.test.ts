@@ -12,7 +12,7 @@ import { RustFunction } from 'cargo-lambda-cdk';
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { createApp } from '../lib/app';
 import { DEFAULT_RESOURCES_FILE, QueueSpec, REPO_ROOT, effectiveDlqAlarm, loadResources, validateResources } from '../lib/resources';
-import { cdkJsonContext, ofType, synth } from './helpers';
+import { cdkJsonContext, clone, ofType, synth } from './helpers';
 
 const resources = loadResources();
 
@@ -96,6 +96,25 @@ describe('alarms', () => {
     for (const [, a] of ofType(json, 'AWS::CloudWatch::Alarm')) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     }
+  });
+
+  test('DLQ alarms: named and described after their dlq_alarm, the manifest description first', () => {
+    const changed = clone(resources);
+    const [a, b, c] = Object.keys(changed.queues);
+    delete (changed.queues[a] as any).dlq_alarm;
+    (changed.queues[b] as any).dlq_alarm = { metric: 'sent', threshold: 7, period_seconds: 60 };
+    (changed.queues[c] as any).dlq_alarm = { metric: 'visible', threshold: 20, period_seconds: 600, description: 'from the manifest' };
+    const { json } = synth({}, changed);
+    const alarm = (name: string) => ofType(json, 'AWS::CloudWatch::Alarm').find(([, r]) => r.Properties.AlarmName === name)?.[1].Properties;
+    expect(alarm(`hubble-${a}-dlq-not-empty`)).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      AlarmDescription: `Messages are waiting in the hubble ${a} dead-letter queue.`,
+    });
+    expect(alarm(`hubble-${b}-dlq-arrivals`)).toMatchObject({
+      MetricName: 'NumberOfMessagesSent',
+      AlarmDescription: `At least 7 messages were sent to the hubble ${b} dead-letter queue within a minute.`,
+    });
+    expect(alarm(`hubble-${c}-dlq-backlog`)).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', AlarmDescription: 'from the manifest' });
   });
 
   test('Lambda errors alarms', () => {
