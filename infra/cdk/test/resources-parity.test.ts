@@ -28,6 +28,8 @@ describe('template matches resources.json', () => {
     expect(Object.keys(resources.rules).length).toBeGreaterThan(0);
     expect(Object.values(resources.queues).some((q) => q.dlq_env !== undefined)).toBe(true);
     expect(Object.values(resources.functions).some((f) => (f.dead_letter_queues ?? []).length > 0)).toBe(true);
+    expect(Object.values(resources.queues).some((q) => q.dlq_alarm === undefined)).toBe(true);
+    expect(Object.values(resources.queues).some((q) => q.dlq_alarm?.metric === 'sent')).toBe(true);
     expect(Object.keys(resources.functions).length).toBeGreaterThan(0);
   });
 });

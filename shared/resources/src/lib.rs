@@ -289,6 +289,18 @@ mod tests {
     }
 
     #[test]
+    fn dlq_alarm_of_the_manifest() {
+        let m = manifest();
+        let plain = m.queues.values().find(|q| q.dlq_alarm.is_none()).expect("a queue with the default alarm");
+        let default = plain.effective_dlq_alarm();
+        assert_eq!((default.metric, default.threshold, default.period_seconds), (DlqAlarmMetric::Visible, 1, 300));
+        // the webhook DLQ also receives exhausted deliveries on purpose: its alarm is on the rate of letters
+        let webhooks = m.queues["webhook-deliveries"].effective_dlq_alarm();
+        assert_eq!(webhooks.metric, DlqAlarmMetric::Sent);
+        assert!(webhooks.threshold > 1 && webhooks.description.is_some());
+    }
+
+    #[test]
     fn every_function_has_a_crate() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../functions");
         for name in manifest().functions.keys() {
