@@ -53,6 +53,7 @@ export class HubbleStack extends Stack {
     this.alarms = createAlarms(this, {
       prefix: this.prefix,
       queues: this.messaging.queues,
+      queueSpecs: this.resources.queues,
       functions: this.functions,
       alarmEmail: props.alarmEmail,
     });

@@ -67,6 +67,42 @@ export interface QueueSpec {
    * DLQ's URL to the functions listing the queue in `dead_letter_queues`.
    */
   readonly dlq_env?: string;
+  /** the alarm on the dead-letter queue; absent: "not empty" (see `effectiveDlqAlarm`) */
+  readonly dlq_alarm?: DlqAlarmSpec;
+}
+
+/**
+ * `visible`: ApproximateNumberOfMessagesVisible (Maximum) — letters waiting. `sent`: NumberOfMessagesSent (Sum over
+ * the period) — letters arriving, for dead-letter queues that fill on purpose (a "not empty" alarm would never clear).
+ */
+export const DLQ_ALARM_METRICS = ['visible', 'sent'] as const;
+export type DlqAlarmMetric = (typeof DLQ_ALARM_METRICS)[number];
+
+export interface DlqAlarmSpec {
+  readonly metric: DlqAlarmMetric;
+  /** fires when the metric is at least this */
+  readonly threshold: number;
+  /** 60 to 86400, a multiple of 60; default `DEFAULT_DLQ_ALARM_PERIOD_SECONDS` */
+  readonly period_seconds?: number;
+  /** the alarm description; absent: a generic one */
+  readonly description?: string;
+}
+
+export const DEFAULT_DLQ_ALARM_PERIOD_SECONDS = 300;
+
+export interface EffectiveDlqAlarm extends DlqAlarmSpec {
+  readonly period_seconds: number;
+}
+
+/** The alarm a queue's DLQ gets, defaults applied: without `dlq_alarm`, any visible message over 5 minutes. */
+export function effectiveDlqAlarm(queue: QueueSpec): EffectiveDlqAlarm {
+  const a = queue.dlq_alarm ?? { metric: 'visible', threshold: 1 };
+  return {
+    metric: a.metric,
+    threshold: a.threshold,
+    period_seconds: a.period_seconds ?? DEFAULT_DLQ_ALARM_PERIOD_SECONDS,
+    description: a.description,
+  };
 }
 
 export interface ScheduleSpec {
@@ -249,6 +285,30 @@ class Checker {
     walk(where, o);
   }
 
+  /** `{metric, threshold, period_seconds?, description?}` (hw-resources: `DlqAlarm`) */
+  dlqAlarm(where: string, v: unknown): void {
+    const a = this.object(where, v);
+    if (!a) return;
+    this.fields(where, a, ['metric', 'threshold'], ['period_seconds', 'description']);
+    if ('metric' in a && !(DLQ_ALARM_METRICS as readonly unknown[]).includes(a.metric)) {
+      this.fail(`${where}.metric`, `expected ${DLQ_ALARM_METRICS.map((m) => `"${m}"`).join(' or ')}, got ${JSON.stringify(a.metric)}`);
+    }
+    // the crate reads it as a u32
+    if ('threshold' in a) this.int(`${where}.threshold`, a.threshold, 1, 4294967295);
+    if (a.period_seconds !== undefined) {
+      const p = a.period_seconds;
+      if (typeof p !== 'number' || !Number.isInteger(p) || p < 60 || p > 86400 || p % 60 !== 0) {
+        this.fail(`${where}.period_seconds`, `expected a multiple of 60 in [60, 86400] (CloudWatch alarm periods), got ${JSON.stringify(p)}`);
+      }
+    }
+    if (a.description !== undefined) {
+      this.string(`${where}.description`, a.description);
+      if (typeof a.description === 'string' && a.description.length > 1024) {
+        this.fail(`${where}.description`, `at most 1024 characters (CloudWatch), got ${a.description.length}`);
+      }
+    }
+  }
+
   done(): void {
     if (this.errors.length > 0) {
       throw new Error(`${this.source} is not valid for the CDK app:\n  - ${this.errors.join('\n  - ')}`);
@@ -330,13 +390,14 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
     const w = `queues.${id}`;
     const q = c.object(w, v);
     if (!q) continue;
-    c.fields(w, q, ['env', 'name', 'visibility_timeout_seconds', 'max_receive_count', 'dlq_retention_seconds'], ['description', 'dlq_env']);
+    c.fields(w, q, ['env', 'name', 'visibility_timeout_seconds', 'max_receive_count', 'dlq_retention_seconds'], ['description', 'dlq_env', 'dlq_alarm']);
     c.string(`${w}.env`, q.env, ENV);
     if (q.dlq_env !== undefined) c.string(`${w}.dlq_env`, q.dlq_env, ENV);
     c.string(`${w}.name`, q.name, NAME);
     c.int(`${w}.visibility_timeout_seconds`, q.visibility_timeout_seconds, 0, 43200);
     c.int(`${w}.max_receive_count`, q.max_receive_count, 1, 1000);
     c.int(`${w}.dlq_retention_seconds`, q.dlq_retention_seconds, 60, 1209600);
+    if (q.dlq_alarm !== undefined) c.dlqAlarm(`${w}.dlq_alarm`, q.dlq_alarm);
   }
 
   for (const [id, v] of Object.entries(sections.schedules ?? {})) {

@@ -4,7 +4,7 @@
  * resources.json declares).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { Resources } from '../lib/resources';
+import { QueueSpec, Resources } from '../lib/resources';
 import { CfnTemplate, actionsOn, allows, asArray, findOne, isRef, mentions, ofType, statementsOfRole } from './helpers';
 
 type Key = { name: string; type: string };
@@ -19,6 +19,22 @@ function eq(a: unknown, b: unknown): boolean {
 
 const byName = (a: { AttributeName?: string; IndexName?: string }, b: typeof a) =>
   String(a.AttributeName ?? a.IndexName).localeCompare(String(b.AttributeName ?? b.IndexName));
+
+/**
+ * The CloudWatch shape of a DLQ alarm, written out here from the manifest's words (not with lib/'s helpers): `visible`
+ * = ApproximateNumberOfMessagesVisible (Maximum), `sent` = NumberOfMessagesSent (Sum); absent = visible, threshold 1;
+ * period 300 s unless given.
+ */
+function dlqAlarmExpectation(a: QueueSpec['dlq_alarm']) {
+  const metric = a?.metric ?? 'visible';
+  return {
+    metricName: metric === 'sent' ? 'NumberOfMessagesSent' : 'ApproximateNumberOfMessagesVisible',
+    statistic: metric === 'sent' ? 'Sum' : 'Maximum',
+    threshold: a?.threshold ?? 1,
+    period: a?.period_seconds ?? 300,
+    description: a?.description,
+  };
+}
 
 export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): string[] {
   const errors: string[] = [];
@@ -128,23 +144,24 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     expectEq(`${w} DLQ MessageRetentionPeriod`, dlq[1].Properties.MessageRetentionPeriod, q.dlq_retention_seconds);
     expectEq(`${w} DLQ SqsManagedSseEnabled`, dlq[1].Properties.SqsManagedSseEnabled, true);
 
-    const alarm = findOne(
-      tpl,
-      'AWS::CloudWatch::Alarm',
-      (p) =>
-        p.Namespace === 'AWS/SQS' &&
-        p.MetricName === 'ApproximateNumberOfMessagesVisible' &&
-        asArray<any>(p.Dimensions).some((d) => d.Name === 'QueueName' && isRef(d.Value, dlq[0], 'QueueName')),
+    // exactly one alarm on the DLQ, of the shape dlq_alarm declares (absent: any visible message over 5 minutes)
+    const expected = dlqAlarmExpectation(q.dlq_alarm);
+    const alarms = ofType(tpl, 'AWS::CloudWatch::Alarm').filter(
+      ([, a]) =>
+        a.Properties?.Namespace === 'AWS/SQS' &&
+        asArray<any>(a.Properties?.Dimensions).some((d) => d.Name === 'QueueName' && isRef(d.Value, dlq[0], 'QueueName')),
     );
-    if (!alarm) errors.push(`${w}: no ApproximateNumberOfMessagesVisible alarm on its DLQ`);
+    if (alarms.length !== 1) errors.push(`${w}: expected one alarm on its DLQ, template has ${alarms.length}`);
     else {
-      const ap = alarm[1].Properties;
-      expectEq(`${w} DLQ alarm`, [ap.Threshold, ap.ComparisonOperator, ap.Period, ap.EvaluationPeriods], [
-        1,
-        'GreaterThanOrEqualToThreshold',
-        300,
-        1,
-      ]);
+      const ap = alarms[0][1].Properties;
+      expectEq(`${w} DLQ alarm MetricName`, ap.MetricName, expected.metricName);
+      expectEq(`${w} DLQ alarm Statistic`, ap.Statistic, expected.statistic);
+      expectEq(`${w} DLQ alarm Threshold`, ap.Threshold, expected.threshold);
+      expectEq(`${w} DLQ alarm Period`, ap.Period, expected.period);
+      expectEq(`${w} DLQ alarm ComparisonOperator`, ap.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+      expectEq(`${w} DLQ alarm EvaluationPeriods`, ap.EvaluationPeriods, 1);
+      expectEq(`${w} DLQ alarm TreatMissingData`, ap.TreatMissingData, 'notBreaching');
+      if (expected.description !== undefined) expectEq(`${w} DLQ alarm AlarmDescription`, ap.AlarmDescription, expected.description);
     }
   }
 

@@ -3,7 +3,7 @@
  * same file). These tests fail when the CDK app and resources.json diverge.
  */
 import { Resources, loadResources } from '../lib/resources';
-import { clone, synth } from './helpers';
+import { CfnTemplate, clone, synth } from './helpers';
 import { checkParity } from './parity';
 
 const resources = loadResources();
@@ -28,6 +28,8 @@ describe('template matches resources.json', () => {
     expect(Object.keys(resources.rules).length).toBeGreaterThan(0);
     expect(Object.values(resources.queues).some((q) => q.dlq_env !== undefined)).toBe(true);
     expect(Object.values(resources.functions).some((f) => (f.dead_letter_queues ?? []).length > 0)).toBe(true);
+    expect(Object.values(resources.queues).some((q) => q.dlq_alarm === undefined)).toBe(true);
+    expect(Object.values(resources.queues).some((q) => q.dlq_alarm?.metric === 'sent')).toBe(true);
     expect(Object.keys(resources.functions).length).toBeGreaterThan(0);
   });
 });
@@ -46,6 +48,7 @@ describe('the parity check detects divergence', () => {
     queue.max_receive_count += 1;
     queue.visibility_timeout_seconds += 30;
     queue.dlq_retention_seconds -= 60;
+    queue.dlq_alarm = { metric: 'sent', threshold: 3 };
     const schedule = Object.values(r.schedules)[0] as any;
     schedule.expression = 'rate(7 minutes)';
     schedule.input = { kind: 'something.else' };
@@ -74,6 +77,7 @@ describe('the parity check detects divergence', () => {
       'RedrivePolicy.maxReceiveCount',
       'VisibilityTimeout',
       'DLQ MessageRetentionPeriod',
+      'DLQ alarm MetricName',
       'ScheduleExpression',
       'Target.Input',
       'no alias alias/hubble-',
@@ -188,5 +192,92 @@ describe('the parity check detects divergence of dead-letter queue access', () =
     const report = checkParity(json, resources, 'hubble').join('\n');
     expect(report).toContain(`function ${fnKey} environment ${dlqEnv} has an unexpected value`);
     expect(report).toContain(`function ${fnKey} actions on dead-letter queue ${queue}: expected ["sqs:SendMessage"]`);
+  });
+});
+
+describe('the parity check detects divergence of dead-letter queue alarms', () => {
+  const queueKey = Object.keys(resources.queues)[0];
+  const dlqName = `hubble-${resources.queues[queueKey].name}-dlq`;
+  const rate = { metric: 'sent', threshold: 50, period_seconds: 600, description: 'many letters at once' } as const;
+  const withRate = clone(resources);
+  (withRate.queues[queueKey] as any).dlq_alarm = rate;
+
+  /** the alarm on `queueKey`'s DLQ in a (copied) template */
+  const dlqAlarm = (json: CfnTemplate) => {
+    const [dlqId] = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::SQS::Queue' && r.Properties.QueueName === dlqName)!;
+    return Object.values(json.Resources).find(
+      (r) => r.Type === 'AWS::CloudWatch::Alarm' && JSON.stringify(r.Properties.Dimensions ?? []).includes(`"${dlqId}"`),
+    )!;
+  };
+
+  test('a rate alarm is deployed as declared', () => {
+    const { json } = synth({}, withRate);
+    expect(checkParity(json, withRate, 'hubble')).toEqual([]);
+    expect(dlqAlarm(json).Properties).toMatchObject({
+      MetricName: 'NumberOfMessagesSent',
+      Statistic: 'Sum',
+      Threshold: 50,
+      Period: 600,
+      AlarmDescription: 'many letters at once',
+    });
+  });
+
+  test.each<[string, (a: any) => void, string[]]>([
+    ['the default alarm declared as a rate alarm', (a) => (a.dlq_alarm = rate), ['MetricName', 'Statistic', 'Threshold', 'Period']],
+    ['another threshold', (a) => (a.dlq_alarm = { metric: 'visible', threshold: 5 }), ['Threshold: expected 1, template has 5']],
+    ['another period', (a) => (a.dlq_alarm = { metric: 'visible', threshold: 1, period_seconds: 60 }), ['Period: expected 300, template has 60']],
+    [
+      'the other metric',
+      (a) => (a.dlq_alarm = { metric: 'sent', threshold: 1 }),
+      ['MetricName: expected "ApproximateNumberOfMessagesVisible", template has "NumberOfMessagesSent"', 'Statistic: expected "Maximum", template has "Sum"'],
+    ],
+  ])('%s is reported', (_what, mutate, messages) => {
+    const changed = clone(resources);
+    mutate(changed.queues[queueKey]);
+    const report = checkParity(synth({}, changed).json, resources, 'hubble').join('\n');
+    for (const m of messages) expect(report).toContain(`queue ${queueKey} DLQ alarm ${m}`);
+  });
+
+  test('a rate alarm deployed as the default, or with another description, is reported', () => {
+    const report = checkParity(synth().json, withRate, 'hubble').join('\n');
+    for (const m of ['MetricName', 'Statistic', 'Threshold', 'Period', 'AlarmDescription']) {
+      expect(report).toContain(`queue ${queueKey} DLQ alarm ${m}`);
+    }
+  });
+
+  test('a template whose alarm has another threshold, metric, statistic, period, comparison or missing-data rule is reported', () => {
+    const json = clone(synth({}, withRate).json);
+    Object.assign(dlqAlarm(json).Properties, {
+      Threshold: 49,
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Period: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmDescription: 'edited',
+    });
+    const report = checkParity(json, withRate, 'hubble');
+    for (const m of [
+      'Threshold: expected 50, template has 49',
+      'MetricName: expected "NumberOfMessagesSent"',
+      'Statistic: expected "Sum"',
+      'Period: expected 600',
+      'ComparisonOperator: expected "GreaterThanOrEqualToThreshold"',
+      'TreatMissingData: expected "notBreaching"',
+      'AlarmDescription: expected "many letters at once"',
+    ]) {
+      expect(report).toContainEqual(expect.stringContaining(`queue ${queueKey} DLQ alarm ${m}`));
+    }
+  });
+
+  test('a DLQ with no alarm, or with two, is reported', () => {
+    const json = clone(synth().json);
+    const alarm = dlqAlarm(json);
+    const id = Object.keys(json.Resources).find((k) => json.Resources[k] === alarm)!;
+    json.Resources[`${id}Copy`] = clone(alarm);
+    expect(checkParity(json, resources, 'hubble')).toContain(`queue ${queueKey}: expected one alarm on its DLQ, template has 2`);
+    delete json.Resources[`${id}Copy`];
+    delete json.Resources[id];
+    expect(checkParity(json, resources, 'hubble')).toContain(`queue ${queueKey}: expected one alarm on its DLQ, template has 0`);
   });
 });

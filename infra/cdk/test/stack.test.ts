@@ -11,8 +11,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { createApp } from '../lib/app';
-import { DEFAULT_RESOURCES_FILE, REPO_ROOT, loadResources, validateResources } from '../lib/resources';
-import { cdkJsonContext, ofType, synth } from './helpers';
+import { DEFAULT_RESOURCES_FILE, QueueSpec, REPO_ROOT, effectiveDlqAlarm, loadResources, validateResources } from '../lib/resources';
+import { cdkJsonContext, clone, ofType, synth } from './helpers';
 
 const resources = loadResources();
 
@@ -98,6 +98,25 @@ describe('alarms', () => {
     }
   });
 
+  test('DLQ alarms: named and described after their dlq_alarm, the manifest description first', () => {
+    const changed = clone(resources);
+    const [a, b, c] = Object.keys(changed.queues);
+    delete (changed.queues[a] as any).dlq_alarm;
+    (changed.queues[b] as any).dlq_alarm = { metric: 'sent', threshold: 7, period_seconds: 60 };
+    (changed.queues[c] as any).dlq_alarm = { metric: 'visible', threshold: 20, period_seconds: 600, description: 'from the manifest' };
+    const { json } = synth({}, changed);
+    const alarm = (name: string) => ofType(json, 'AWS::CloudWatch::Alarm').find(([, r]) => r.Properties.AlarmName === name)?.[1].Properties;
+    expect(alarm(`hubble-${a}-dlq-not-empty`)).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      AlarmDescription: `Messages are waiting in the hubble ${a} dead-letter queue.`,
+    });
+    expect(alarm(`hubble-${b}-dlq-arrivals`)).toMatchObject({
+      MetricName: 'NumberOfMessagesSent',
+      AlarmDescription: `At least 7 messages were sent to the hubble ${b} dead-letter queue within a minute.`,
+    });
+    expect(alarm(`hubble-${c}-dlq-backlog`)).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', AlarmDescription: 'from the manifest' });
+  });
+
   test('Lambda errors alarms', () => {
     const { template } = synth();
     template.resourcePropertiesCountIs(
@@ -143,6 +162,27 @@ describe('outputs and environment', () => {
   });
 });
 
+/** invalid `dlq_alarm`s of the first queue, and the message the loader gives */
+const dlqAlarmCases: Array<[string, (r: any) => void, RegExp]> = (
+  [
+    ['a dlq_alarm that is not an object', 'sent', /queues\.[a-z0-9-]+\.dlq_alarm: expected an object/],
+    ['a dlq_alarm without a metric', { threshold: 1 }, /dlq_alarm: missing field "metric"/],
+    ['a dlq_alarm without a threshold', { metric: 'sent' }, /dlq_alarm: missing field "threshold"/],
+    ['an unknown dlq_alarm metric', { metric: 'received', threshold: 1 }, /dlq_alarm\.metric: expected "visible" or "sent", got "received"/],
+    ['a dlq_alarm metric spelled as CloudWatch does', { metric: 'NumberOfMessagesSent', threshold: 1 }, /dlq_alarm\.metric: expected "visible" or "sent"/],
+    ['a dlq_alarm threshold of 0', { metric: 'sent', threshold: 0 }, /dlq_alarm\.threshold: expected an integer in \[1, 4294967295\], got 0/],
+    ['a fractional dlq_alarm threshold', { metric: 'sent', threshold: 1.5 }, /dlq_alarm\.threshold: expected an integer/],
+    ['a dlq_alarm threshold given as a string', { metric: 'sent', threshold: '50' }, /dlq_alarm\.threshold: expected an integer/],
+    ['a dlq_alarm period below a minute', { metric: 'sent', threshold: 1, period_seconds: 30 }, /dlq_alarm\.period_seconds: expected a multiple of 60 in \[60, 86400\].*got 30/],
+    ['a dlq_alarm period that is not a multiple of 60', { metric: 'sent', threshold: 1, period_seconds: 90 }, /period_seconds: expected a multiple of 60.*got 90/],
+    ['a dlq_alarm period above a day', { metric: 'sent', threshold: 1, period_seconds: 86460 }, /period_seconds: expected a multiple of 60.*got 86460/],
+    ['an empty dlq_alarm description', { metric: 'sent', threshold: 1, description: '' }, /dlq_alarm\.description: expected a non-empty string/],
+    ['a dlq_alarm description too long for CloudWatch', { metric: 'sent', threshold: 1, description: 'x'.repeat(1025) }, /dlq_alarm\.description: at most 1024 characters/],
+    ['an unknown dlq_alarm field', { metric: 'sent', threshold: 1, statistic: 'Sum' }, /dlq_alarm: unknown field "statistic"/],
+    ['a dlq_alarm evaluation_periods (not supported)', { metric: 'sent', threshold: 1, evaluation_periods: 3 }, /dlq_alarm: unknown field "evaluation_periods"/],
+  ] as Array<[string, unknown, RegExp]>
+).map(([what, alarm, message]) => [what, (r: any) => ((Object.values(r.queues)[0] as any).dlq_alarm = alarm), message]);
+
 describe('resources.json loader', () => {
   const raw = () => JSON.parse(fs.readFileSync(DEFAULT_RESOURCES_FILE, 'utf8'));
 
@@ -155,6 +195,35 @@ describe('resources.json loader', () => {
     for (const q of Object.values(r.queues) as any[]) delete q.dlq_env;
     for (const f of Object.values(r.functions) as any[]) delete f.dead_letter_queues;
     expect(() => validateResources(r)).not.toThrow();
+  });
+
+  test('dlq_alarm is optional; period_seconds and description within it too', () => {
+    const r = raw();
+    const [a, b] = Object.values(r.queues) as any[];
+    delete a.dlq_alarm;
+    b.dlq_alarm = { metric: 'sent', threshold: 1 };
+    expect(() => validateResources(r)).not.toThrow();
+    b.dlq_alarm = { metric: 'visible', threshold: 10, period_seconds: 86400, description: 'x' };
+    expect(() => validateResources(r)).not.toThrow();
+    b.dlq_alarm = { metric: 'sent', threshold: 1, period_seconds: 60 };
+    expect(() => validateResources(r)).not.toThrow();
+  });
+
+  test('effectiveDlqAlarm applies the defaults', () => {
+    const q = Object.values(raw().queues)[0] as QueueSpec;
+    expect(effectiveDlqAlarm({ ...q, dlq_alarm: undefined })).toEqual({ metric: 'visible', threshold: 1, period_seconds: 300, description: undefined });
+    expect(effectiveDlqAlarm({ ...q, dlq_alarm: { metric: 'sent', threshold: 50 } })).toEqual({
+      metric: 'sent',
+      threshold: 50,
+      period_seconds: 300,
+      description: undefined,
+    });
+    expect(effectiveDlqAlarm({ ...q, dlq_alarm: { metric: 'sent', threshold: 5, period_seconds: 600, description: 'd' } })).toEqual({
+      metric: 'sent',
+      threshold: 5,
+      period_seconds: 600,
+      description: 'd',
+    });
   });
 
   test('a rule may match any event field, nested detail and content filters', () => {
@@ -214,6 +283,7 @@ describe('resources.json loader', () => {
       },
       /dead_letter_queues: queue "[a-z0-9-]+" declares no "dlq_env"/,
     ],
+    ...dlqAlarmCases,
     ['dead_letter_queues that is not an array', (r: any) => ((Object.values(r.functions)[0] as any).dead_letter_queues = 'x'), /dead_letter_queues: expected an array of strings/],
   ])('rejects %s', (_what, mutate, message) => {
     const r = raw();

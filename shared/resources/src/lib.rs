@@ -82,6 +82,71 @@ pub struct Queue {
     /// The variable carrying the dead-letter queue's URL, for queues whose consumers dead-letter on purpose.
     #[serde(default)]
     pub dlq_env: Option<String>,
+    /// The alarm on the dead-letter queue; absent: any visible message (see [`Queue::effective_dlq_alarm`]).
+    #[serde(default)]
+    pub dlq_alarm: Option<DlqAlarm>,
+}
+
+impl Queue {
+    /// The alarm deployed on the dead-letter queue: `dlq_alarm`, else "not empty" (visible ≥ 1 over 5 minutes).
+    pub fn effective_dlq_alarm(&self) -> DlqAlarm {
+        self.dlq_alarm.clone().unwrap_or(DlqAlarm {
+            metric: DlqAlarmMetric::Visible,
+            threshold: 1,
+            period_seconds: DEFAULT_DLQ_ALARM_PERIOD_SECONDS,
+            description: None,
+        })
+    }
+}
+
+/// Period of a dead-letter queue alarm when `period_seconds` is absent.
+pub const DEFAULT_DLQ_ALARM_PERIOD_SECONDS: u32 = 300;
+
+/// The CloudWatch alarm on a queue's dead-letter queue (deployed by CDK; the local bootstrap has no alarms).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DlqAlarm {
+    pub metric: DlqAlarmMetric,
+    /// Fires when the metric is at least this (≥ 1).
+    pub threshold: u32,
+    /// 60 to 86400, a multiple of 60.
+    #[serde(default = "default_dlq_alarm_period")]
+    pub period_seconds: u32,
+    /// The alarm description; absent: a generic one.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn default_dlq_alarm_period() -> u32 {
+    DEFAULT_DLQ_ALARM_PERIOD_SECONDS
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DlqAlarmMetric {
+    /// `ApproximateNumberOfMessagesVisible` (Maximum): letters waiting.
+    Visible,
+    /// `NumberOfMessagesSent` (Sum over the period): letters arriving, for dead-letter queues that fill on purpose.
+    Sent,
+}
+
+impl DlqAlarm {
+    /// The rules serde cannot express: threshold ≥ 1, period in [60, 86400] and a multiple of 60, description
+    /// non-empty and at most 1024 characters (CloudWatch's limit).
+    pub fn check(&self) -> Result<(), String> {
+        if self.threshold < 1 {
+            return Err(format!("threshold must be at least 1, got {}", self.threshold));
+        }
+        if !(60..=86_400).contains(&self.period_seconds) || !self.period_seconds.is_multiple_of(60) {
+            return Err(format!("period_seconds must be a multiple of 60 in [60, 86400], got {}", self.period_seconds));
+        }
+        if let Some(d) = &self.description
+            && (d.is_empty() || d.chars().count() > 1024)
+        {
+            return Err("description must be 1 to 1024 characters".to_owned());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -172,6 +237,11 @@ mod tests {
         for (name, s) in &m.schedules {
             assert!(m.queues.contains_key(&s.target_queue), "schedule {name} targets unknown queue");
         }
+        for (name, q) in &m.queues {
+            if let Some(a) = &q.dlq_alarm {
+                a.check().unwrap_or_else(|e| panic!("queue {name}: dlq_alarm: {e}"));
+            }
+        }
         for (name, r) in &m.rules {
             assert!(m.queues.contains_key(&r.target_queue), "rule {name} targets unknown queue");
             assert!(r.pattern.is_object(), "rule {name} has no event pattern");
@@ -189,6 +259,45 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), envs.len(), "environment variable names must be distinct");
+    }
+
+    fn alarm(json: &str) -> Result<DlqAlarm, String> {
+        let a: DlqAlarm = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        a.check().map(|()| a)
+    }
+
+    #[test]
+    fn dlq_alarm_defaults_and_rules() {
+        let a = alarm(r#"{"metric": "sent", "threshold": 50}"#).unwrap();
+        assert_eq!((a.metric, a.threshold, a.period_seconds, a.description), (DlqAlarmMetric::Sent, 50, 300, None));
+        let a = alarm(r#"{"metric": "visible", "threshold": 1, "period_seconds": 86400, "description": "x"}"#).unwrap();
+        assert_eq!((a.metric, a.period_seconds, a.description.as_deref()), (DlqAlarmMetric::Visible, 86400, Some("x")));
+
+        for bad in [
+            r#"{"metric": "sent", "threshold": 0}"#,
+            r#"{"metric": "sent", "threshold": 1, "period_seconds": 30}"#,
+            r#"{"metric": "sent", "threshold": 1, "period_seconds": 90}"#,
+            r#"{"metric": "sent", "threshold": 1, "period_seconds": 86460}"#,
+            r#"{"metric": "sent", "threshold": 1, "description": ""}"#,
+            r#"{"metric": "sent", "threshold": -1}"#,
+            r#"{"metric": "received", "threshold": 1}"#,
+            r#"{"metric": "sent"}"#,
+            r#"{"metric": "sent", "threshold": 1, "statistic": "Sum"}"#,
+        ] {
+            assert!(alarm(bad).is_err(), "accepted {bad}");
+        }
+    }
+
+    #[test]
+    fn dlq_alarm_of_the_manifest() {
+        let m = manifest();
+        let plain = m.queues.values().find(|q| q.dlq_alarm.is_none()).expect("a queue with the default alarm");
+        let default = plain.effective_dlq_alarm();
+        assert_eq!((default.metric, default.threshold, default.period_seconds), (DlqAlarmMetric::Visible, 1, 300));
+        // the webhook DLQ also receives exhausted deliveries on purpose: its alarm is on the rate of letters
+        let webhooks = m.queues["webhook-deliveries"].effective_dlq_alarm();
+        assert_eq!(webhooks.metric, DlqAlarmMetric::Sent);
+        assert!(webhooks.threshold > 1 && webhooks.description.is_some());
     }
 
     #[test]
