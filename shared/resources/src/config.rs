@@ -55,7 +55,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { client_per_minute: 6_000, tenant_per_minute: 30_000, request_log_days: 30, audit_days: 400, webhook_log_days: 30 }
+        Self {
+            client_per_minute: 6_000,
+            tenant_per_minute: 30_000,
+            request_log_days: 30,
+            audit_days: 400,
+            webhook_log_days: 30,
+        }
     }
 }
 
