@@ -28,6 +28,7 @@ pending_parameters="${HUBBLE_CONFORMANCE_PENDING_PARAMETERS-}"
 pending_properties="${HUBBLE_CONFORMANCE_PENDING_PROPERTIES-}"
 
 py="$("$here/test_venv.sh")"
+venv="$(dirname "$(dirname "$py")")"
 
 echo "== Conformance: OpenAPI 3.1 documents, schemathesis against the stack"
 work="$(mktemp -d)"

@@ -74,12 +74,18 @@ async fn bootstrapped_resources_match_the_manifest() {
         assert_eq!(got.schedule_expression(), Some(sched.expression.as_str()));
     }
     let events = aws_sdk_eventbridge::Client::new(&s.sdk);
-    events
-        .describe_event_bus()
-        .name(Manifest::physical(&s.prefix, &m.event_bus.name))
-        .send()
-        .await
-        .expect("the bus exists");
+    let bus = Manifest::physical(&s.prefix, &m.event_bus.name);
+    events.describe_event_bus().name(&bus).send().await.expect("the bus exists");
+    for (id, rule) in &m.rules {
+        let name = Manifest::physical(&s.prefix, id);
+        let got = events.describe_rule().name(&name).event_bus_name(&bus).send().await.expect("the rule exists");
+        let pattern: serde_json::Value = serde_json::from_str(got.event_pattern().unwrap_or("null")).unwrap();
+        assert_eq!(pattern, rule.pattern, "rule {name}");
+        let targets = events.list_targets_by_rule().rule(&name).event_bus_name(&bus).send().await.unwrap();
+        let arns: Vec<&str> = targets.targets().iter().map(|t| t.arn()).collect();
+        let queue = Manifest::physical(&s.prefix, &m.queues[&rule.target_queue].name);
+        assert!(arns.len() == 1 && arns[0].ends_with(&format!(":{queue}")), "rule {name} targets {arns:?}");
+    }
 }
 
 #[tokio::test]

@@ -186,13 +186,12 @@ async fn every_event_ends_delivered_or_dead_lettered_whatever_the_receiver_does(
         .expect("hubble-admin runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["redriven"], 4, "{report}");
+    // 500, hang and drop are redriven; the disabled endpoint's letter waits for it to be enabled
+    assert_eq!((report["redriven"].clone(), report["endpoint_disabled"].clone()), (json!(3), json!(1)), "{report}");
     let ds = settled(&t, &endpoints[0], 1, Duration::from_secs(30)).await;
     assert_eq!((ds[0]["status"].clone(), ds[0]["attempts"].clone()), (json!("delivered"), json!(4)));
-    // the disabled endpoint's redriven delivery fails again without a request
-    let ds = settled(&t, &endpoints[3], 1, Duration::from_secs(30)).await;
-    assert_eq!(ds[0]["status"], "failed");
-    assert!(ds[0]["last_error"].as_str().unwrap_or_default().contains("disabled"), "{:#}", ds[0]);
+    let ds = settled(&t, &endpoints[3], 1, Duration::from_secs(5)).await;
+    assert_eq!((ds[0]["status"].clone(), ds[0]["attempts"].clone()), (json!("failed"), json!(1)));
 }
 
 #[tokio::test]

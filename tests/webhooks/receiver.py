@@ -11,8 +11,9 @@ Receivers live under /hooks/<key>/<behaviour>; a test registers the secrets of <
 Behaviours:
     ok                       200
     status/<code>            always <code>
-    fail-first/<n>           500 for the first n requests of each webhook-id, then 200
-    retry-after/<n>/<secs>   429 with Retry-After: <secs> for the first n requests of each webhook-id, then 200
+    fail-first/<n>           500 for the first n requests of each webhook-id at this URL, then 200
+    retry-after/<n>/<secs>   429 with Retry-After: <secs> for the first n requests of each webhook-id at this URL,
+                             then 200
     hang/<secs>              answers 200 after <secs> (past the endpoint's timeout)
     drop                     closes the connection without answering
     flaky/<percent>          500 with that probability, else 200
@@ -32,7 +33,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 LOCK = threading.Lock()
 SECRETS = {}  # key -> [secret]
 LOG = defaultdict(list)  # key -> [entry]
-SEEN = defaultdict(int)  # (key, webhook-id) -> requests so far
+SEEN = defaultdict(int)  # (path, webhook-id) -> requests so far: each endpoint counts its own
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -96,8 +97,9 @@ class Handler(BaseHTTPRequestHandler):
             error = "no secret registered for this key"
         msg_id = headers.get("webhook-id") or headers.get("Webhook-Id")
         with LOCK:
-            SEEN[(key, msg_id)] += 1
-            nth = SEEN[(key, msg_id)]
+            path = self.path.split("?")[0]
+            SEEN[(path, msg_id)] += 1
+            nth = SEEN[(path, msg_id)]
         entry = {
             "received_at": time.time(),
             "webhook_id": msg_id,

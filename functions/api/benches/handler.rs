@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use api::{BusProbe, Deps, handle};
+use api::{BusProbe, Deps, WebhookPorts, handle};
 use async_trait::async_trait;
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use hw_aws::events::RecordingPublisher;
@@ -20,6 +20,7 @@ use hw_domain::principal::Principal;
 use hw_store::ControlStore;
 use hw_store::memory::{MemoryControlStore, MemoryDataStore};
 use hw_store::ops::memory::MemoryOpsStore;
+use hw_webhooks::memory::{MemoryJobQueue, MemoryWebhookStore};
 use serde_json::{Map, Value, json};
 
 const KEY: &str = "hw_BENCHxKEYxFORxTHExHANDLERxBENCHMARKxxxxxxx0";
@@ -72,6 +73,11 @@ async fn setup(records: usize) -> (Arc<Deps>, Vec<String>) {
         Arc::new(RecordingPublisher::default()),
         Arc::new(UpBus),
         Arc::new(hw_aws::kms::StaticKeyring::new([7; 32])),
+        WebhookPorts {
+            store: Arc::new(MemoryWebhookStore::default()),
+            queue: Arc::new(MemoryJobQueue::default()),
+            transport: Arc::new(hw_webhooks::sender::Sender::new(Default::default())),
+        },
     );
     let input: ModelInput = serde_json::from_value(json!({"name": "contact", "fields": [
         {"name": "email", "type": "email", "required": true, "unique": true},

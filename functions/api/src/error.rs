@@ -243,3 +243,31 @@ impl From<AuthError> for ApiError {
         }
     }
 }
+
+impl From<hw_webhooks::ports::WebhookStoreError> for ApiError {
+    fn from(e: hw_webhooks::ports::WebhookStoreError) -> Self {
+        use hw_webhooks::ports::WebhookStoreError as W;
+        match e {
+            W::NotFound => ApiError::not_found("no such webhook endpoint or delivery"),
+            W::AlreadyExists => ApiError::new(409, "already-exists", "Already exists", e.to_string()),
+            W::Conflict => ApiError::new(
+                409,
+                "concurrent-modification",
+                "Concurrent modification",
+                "the resource changed while this request was being served; retry",
+            ),
+            W::Backend(_) => ApiError::unavailable(e),
+        }
+    }
+}
+
+impl From<hw_webhooks::dispatch::DispatchError> for ApiError {
+    fn from(e: hw_webhooks::dispatch::DispatchError) -> Self {
+        use hw_webhooks::dispatch::DispatchError as D;
+        match e {
+            D::Store(s) => s.into(),
+            D::Queue(_) | D::Publish(_) => ApiError::unavailable(e),
+            D::Secret(_) => ApiError::internal(e),
+        }
+    }
+}

@@ -94,8 +94,14 @@ fn applies(req: &Request) -> bool {
                 | ["v1", "models"]
                 | ["v1", "api-keys"]
                 | ["v1", "api-keys", _, "rotate"]
+                | ["v1", "webhooks"]
+                | ["v1", "webhooks", _, "rotate-secret" | "test" | "replay"]
+                | ["v1", "webhooks", _, "deliveries", _, "resend"]
         ),
-        http::Method::PATCH => matches!(segs.as_slice(), ["v1", "data", _, id] if *id != "_bulk"),
+        http::Method::PATCH => {
+            matches!(segs.as_slice(), ["v1", "data", _, id] if *id != "_bulk")
+                || matches!(segs.as_slice(), ["v1", "webhooks", _])
+        }
         _ => false,
     }
 }

@@ -1,4 +1,4 @@
-//! The `api` function: REST API over data models, records (JSON:API) and API keys, plus `/health`.
+//! The `api` function: REST API over data models, records (JSON:API), API keys and webhooks, plus `/health`.
 //!
 //! `handle` takes an API Gateway v2 event and the dependencies built once per cold start; everything it needs from
 //! the outside world comes through the storage and event ports, so tests run it on fixtures with in-memory adapters.
@@ -21,6 +21,7 @@ mod observe;
 pub mod openapi;
 mod records;
 mod reports;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -42,6 +43,7 @@ use tracing::Instrument as _;
 pub use crate::error::{ApiError, Flavour};
 pub use crate::health::{BusProbe, EventBridgeProbe};
 use crate::http::{Request, Response};
+pub use crate::webhooks::{WebhookPorts, Webhooks};
 
 pub const FUNCTION: &str = "api";
 
@@ -55,6 +57,8 @@ pub struct Deps {
     pub models: Models,
     pub records: Records,
     pub tenants: Tenants,
+    /// Webhook endpoints, their delivery log and the test ping.
+    pub webhooks: Webhooks,
     /// When this instance last recorded each key's use, so `last_used_at` costs one write per key and minute.
     key_touches: Mutex<HashMap<String, Instant>>,
     /// Tenants' own rate limits as last read, so the tenant item is read once a minute per instance.
@@ -67,6 +71,8 @@ const TENANT_LIMIT_REFRESH: std::time::Duration = std::time::Duration::from_secs
 const KEY_TOUCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Deps {
+    /// One port per argument: the wiring reads best flat, and tests and the benchmark swap each port on its own.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: Config,
         control: Arc<dyn ControlStore>,
@@ -75,10 +81,13 @@ impl Deps {
         publisher: Arc<dyn EventPublisher>,
         bus: Arc<dyn BusProbe>,
         keyring: Arc<dyn Keyring>,
+        webhooks: WebhookPorts,
     ) -> Self {
         let cipher = Arc::new(FieldCipher::new(control.clone(), keyring));
+        let policy = hw_webhooks::target::TargetPolicy { allow_private: config.local_mode };
         Self {
             models: Models { control: control.clone(), data: data.clone(), publisher: publisher.clone() },
+            webhooks: Webhooks::new(webhooks, cipher.clone(), publisher.clone(), policy),
             records: Records { control: control.clone(), data: data.clone(), publisher, cipher },
             tenants: Tenants { control: control.clone() },
             config,
@@ -91,7 +100,7 @@ impl Deps {
         }
     }
 
-    /// The production wiring: DynamoDB, EventBridge and KMS clients from one SDK configuration.
+    /// The production wiring: DynamoDB, EventBridge, SQS and KMS clients from one SDK configuration.
     pub fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> Self {
         let key_id = config.data_key_id.clone().unwrap_or_default();
         let keyring = Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), key_id));
@@ -103,6 +112,22 @@ impl Deps {
             &config.event_source,
         ));
         let bus = Arc::new(EventBridgeProbe { client: events, bus: config.event_bus.clone() });
+        let retention = chrono::Duration::days(i64::from(config.limits.webhook_log_days));
+        let webhooks = WebhookPorts {
+            store: Arc::new(hw_webhooks::dynamo::DynamoWebhookStore::new(
+                dynamo.clone(),
+                &config.webhooks_table,
+                retention,
+            )),
+            queue: Arc::new(hw_webhooks::queue::SqsJobQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &config.webhook_queue_url,
+                &config.webhook_dead_letter_url,
+            )),
+            transport: Arc::new(hw_webhooks::sender::Sender::new(hw_webhooks::target::TargetPolicy {
+                allow_private: config.local_mode,
+            })),
+        };
         Self::new(
             config.clone(),
             Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table)),
@@ -111,6 +136,7 @@ impl Deps {
             publisher,
             bus,
             keyring,
+            webhooks,
         )
     }
 
@@ -249,6 +275,8 @@ async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
                     Private::ApiKeys => keys::route(deps, req, &p, &segs[2..]).await,
                     Private::Usage => reports::usage(deps, req, &p).await,
                     Private::Audit => reports::audit(deps, req, &p).await,
+                    Private::Webhooks => webhooks::route(deps, req, &p, &segs[2..]).await,
+                    Private::EventTypes => webhooks::event_types(req, &segs[2..]),
                     Private::OpenApi => openapi::serve_tenant(deps, req, &p).await,
                 };
                 result.unwrap_or_else(render)
@@ -282,6 +310,9 @@ enum Private {
     ApiKeys,
     Usage,
     Audit,
+    Webhooks,
+    /// The catalog of event types webhooks can subscribe to (any principal).
+    EventTypes,
     /// The tenant's own OpenAPI document (without credentials the static one is public).
     OpenApi,
 }
@@ -297,6 +328,8 @@ impl Family {
             ["v1", "api-keys", ..] => Self::Authenticated(Private::ApiKeys),
             ["v1", "usage"] => Self::Authenticated(Private::Usage),
             ["v1", "audit"] => Self::Authenticated(Private::Audit),
+            ["v1", "webhooks", ..] => Self::Authenticated(Private::Webhooks),
+            ["v1", "event-types", ..] => Self::Authenticated(Private::EventTypes),
             [version, ..]
                 if version.len() > 1
                     && version.starts_with('v')
@@ -324,7 +357,16 @@ pub fn route_template(segments: &[&str]) -> String {
         ["v1", "models", _] => vec!["v1", "models", "{name}"],
         ["v1", "api-keys", _] => vec!["v1", "api-keys", "{id}"],
         ["v1", "api-keys", _, action] => vec!["v1", "api-keys", "{id}", action],
+        ["v1", "webhooks", _] => vec!["v1", "webhooks", "{id}"],
+        ["v1", "webhooks", _, action @ ("secret" | "rotate-secret" | "test" | "replay" | "deliveries")] => {
+            vec!["v1", "webhooks", "{id}", action]
+        }
+        ["v1", "webhooks", _, "deliveries", _] => vec!["v1", "webhooks", "{id}", "deliveries", "{delivery_id}"],
+        ["v1", "webhooks", _, "deliveries", _, action @ ("attempts" | "resend")] => {
+            vec!["v1", "webhooks", "{id}", "deliveries", "{delivery_id}", action]
+        }
         ["health"] | ["v1", "models"] | ["v1", "api-keys"] | ["v1", "data"] => segments.to_vec(),
+        ["v1", "webhooks"] | ["v1", "event-types"] => segments.to_vec(),
         ["v1", "openapi.json"] | ["v1", "audit"] | ["v1", "usage"] | ["docs"] => segments.to_vec(),
         ["docs", "assets", _] => vec!["docs", "assets", "{file}"],
         _ => return "(unmatched)".into(),

@@ -84,6 +84,22 @@ fn audit_entry(s: &Served<'_>, p: &Principal) -> AuditEntry {
         (["v1", "api-keys", id, "rotate"], "POST") => {
             ("api_key.rotate".to_owned(), Some(("api_key", Some(id.to_string()))))
         }
+        (["v1", "webhooks"], "POST") => ("webhook.create".to_owned(), Some(("webhook", created_id()))),
+        (["v1", "webhooks", id, rest @ ..], _) => {
+            let action = match (rest, method) {
+                ([], "PATCH") => Some("webhook.update"),
+                ([], "DELETE") => Some("webhook.delete"),
+                (["rotate-secret"], "POST") => Some("webhook.rotate_secret"),
+                (["test"], "POST") => Some("webhook.test"),
+                (["deliveries", _, "resend"], "POST") => Some("webhook.resend"),
+                (["replay"], "POST") => Some("webhook.replay"),
+                _ => None,
+            };
+            match action {
+                Some(a) => (a.to_owned(), Some(("webhook", Some(id.to_string())))),
+                None => (format!("{} {}", method, s.route), None),
+            }
+        }
         _ => (format!("{} {}", method, s.route), None),
     };
     AuditEntry {

@@ -12,7 +12,9 @@ use hw_store::memory::{MemoryControlStore, MemoryDataStore};
 use hw_store::ops::memory::MemoryOpsStore;
 use serde_json::Value;
 
-use crate::{BusProbe, Deps, handle};
+use hw_webhooks::memory::{MemoryJobQueue, MemoryWebhookStore};
+
+use crate::{BusProbe, Deps, WebhookPorts, handle};
 
 /// The key the fixtures send; it exists only in these tests' in-memory store.
 const FIXTURE_KEY: &str = "hw_FIXTURExKEYxFORxHANDLERxTESTSxONLYxxxxxxxx0";
@@ -30,6 +32,21 @@ async fn deps(scopes: &[&str]) -> (Deps, Arc<RecordingPublisher>) {
 }
 
 async fn deps_with(scopes: &[&str], ops: Arc<MemoryOpsStore>) -> (Deps, Arc<RecordingPublisher>) {
+    let ports = WebhookPorts {
+        store: Arc::new(MemoryWebhookStore::default()),
+        queue: Arc::new(MemoryJobQueue::default()),
+        transport: Arc::new(hw_webhooks::sender::Sender::new(Default::default())),
+    };
+    build(scopes, ops, hw_resources::Config::for_prefix("test"), ports).await
+}
+
+/// Deps on in-memory adapters, with the fixture key holding `scopes`.
+async fn build(
+    scopes: &[&str],
+    ops: Arc<MemoryOpsStore>,
+    config: hw_resources::Config,
+    webhooks: WebhookPorts,
+) -> (Deps, Arc<RecordingPublisher>) {
     let control = Arc::new(MemoryControlStore::default());
     let meta = ApiKeyMeta {
         id: "key_fixture".into(),
@@ -42,13 +59,14 @@ async fn deps_with(scopes: &[&str], ops: Arc<MemoryOpsStore>) -> (Deps, Arc<Reco
     control.create_api_key(&meta, &apikey::hash(FIXTURE_KEY)).await.unwrap();
     let publisher = Arc::new(RecordingPublisher::default());
     let deps = Deps::new(
-        hw_resources::Config::for_prefix("test"),
+        config,
         control,
         Arc::new(MemoryDataStore::default()),
         ops,
         publisher.clone(),
         Arc::new(UpBus),
         Arc::new(hw_aws::kms::StaticKeyring::new([9; 32])),
+        webhooks,
     );
     (deps, publisher)
 }
@@ -280,3 +298,5 @@ fn if_match_takes_quoted_versions_star_or_nothing() {
     let opaque = crate::http::Request::from_event(event).unwrap().if_match().map_err(|e| e.problem.status);
     assert_eq!(opaque, Err(400), "a value that is not visible ASCII is not an ETag");
 }
+
+mod webhooks;

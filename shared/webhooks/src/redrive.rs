@@ -1,7 +1,8 @@
 //! Redrive: moves what waits in the deliveries' dead-letter queue back into delivery. Each dead letter names a
 //! delivery; that delivery is reopened with a new retry cycle and its job enqueued. A dead letter whose delivery
-//! is pending again already (a replay got there first) or has expired is simply removed. Messages that are not
-//! dead letters, and dead letters of other tenants when one tenant's are redriven, stay where they are.
+//! is pending again already (a replay got there first), has expired, or whose endpoint was deleted is simply
+//! removed. Messages that are not dead letters, letters of disabled endpoints, and letters of other tenants when
+//! one tenant's are redriven stay where they are.
 
 use std::time::Duration;
 
@@ -20,8 +21,20 @@ pub struct RedriveReport {
     pub dropped: usize,
     /// Messages that are not dead letters, left in the queue.
     pub unreadable: usize,
-    /// Dead letters of other tenants, left in the queue (when redriving one tenant's).
+    /// Dead letters of other tenants (when redriving one tenant's), and letters that arrived after the redrive
+    /// began, left in the queue.
     pub skipped: usize,
+    /// Dead letters of disabled endpoints, left in the queue: enable the endpoint, then redrive again.
+    pub endpoint_disabled: usize,
+}
+
+/// What to do with one message of the dead-letter queue.
+enum Verdict {
+    Redrive(Job),
+    /// Delete it: its delivery is pending already, gone, or its endpoint was deleted.
+    Drop,
+    /// Leave it in the queue.
+    Leave(fn(&mut RedriveReport)),
 }
 
 /// Redrives at most `max` dead letters, only those of `tenant` when one is given.
@@ -35,6 +48,9 @@ pub async fn redrive(
     // Messages left in the queue come back; once a batch holds nothing new, everything has been seen.
     let mut seen = std::collections::HashSet::new();
     let now = hw_domain::event::now_rfc3339();
+    // Only letters already waiting are redriven: one that a redriven delivery produces again meanwhile (its
+    // receiver still fails) waits for the next redrive instead of going round in a loop.
+    let started_ms = chrono::Utc::now().timestamp_millis();
     while report.redriven + report.dropped < max {
         let out = queue
             .client()
@@ -44,6 +60,7 @@ pub async fn redrive(
             .wait_time_seconds(1)
             // Long enough to reopen and enqueue; a crash here leaves the letter to reappear.
             .visibility_timeout(60)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp)
             .send()
             .await
             .map_err(|e| QueueError(DisplayErrorContext(&e).to_string()))?;
@@ -57,27 +74,27 @@ pub async fn redrive(
             break;
         }
         for m in &messages {
-            let Some(job) = m.body().and_then(|b| serde_json::from_str::<Job>(b).ok()) else {
-                report.unreadable += 1;
-                release(queue, std::slice::from_ref(m)).await?;
-                continue;
-            };
-            if tenant.is_some_and(|t| t != job.tenant) {
-                report.skipped += 1;
-                release(queue, std::slice::from_ref(m)).await?;
-                continue;
-            }
-            let reopened = store
-                .reopen_delivery(&job.tenant, &job.endpoint_id, &job.delivery_id, &now)
-                .await
-                .map_err(|e| QueueError(e.to_string()))?;
-            match reopened {
-                Reopen::Reopened(d) => {
-                    let next = Job { attempt: d.next_attempt, not_before: now.clone(), ..job };
-                    queue.enqueue(&[(next, Duration::ZERO)]).await?;
-                    report.redriven += 1;
+            match judge(m, store, tenant, started_ms).await? {
+                Verdict::Leave(count) => {
+                    count(&mut report);
+                    release(queue, std::slice::from_ref(m)).await?;
+                    continue;
                 }
-                Reopen::AlreadyPending(_) | Reopen::Missing => report.dropped += 1,
+                Verdict::Drop => report.dropped += 1,
+                Verdict::Redrive(job) => {
+                    match store
+                        .reopen_delivery(&job.tenant, &job.endpoint_id, &job.delivery_id, &now)
+                        .await
+                        .map_err(|e| QueueError(e.to_string()))?
+                    {
+                        Reopen::Reopened(d) => {
+                            let next = Job { attempt: d.next_attempt, not_before: now.clone(), ..job };
+                            queue.enqueue(&[(next, Duration::ZERO)]).await?;
+                            report.redriven += 1;
+                        }
+                        Reopen::AlreadyPending(_) | Reopen::Missing => report.dropped += 1,
+                    }
+                }
             }
             if let Some(receipt) = m.receipt_handle() {
                 queue
@@ -92,6 +109,30 @@ pub async fn redrive(
         }
     }
     Ok(report)
+}
+
+async fn judge(
+    m: &aws_sdk_sqs::types::Message,
+    store: &dyn WebhookStore,
+    tenant: Option<&str>,
+    started_ms: i64,
+) -> Result<Verdict, QueueError> {
+    let Some(job) = m.body().and_then(|b| serde_json::from_str::<Job>(b).ok()) else {
+        return Ok(Verdict::Leave(|r| r.unreadable += 1));
+    };
+    let sent_ms = m
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp))
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    if tenant.is_some_and(|t| t != job.tenant) || sent_ms > started_ms {
+        return Ok(Verdict::Leave(|r| r.skipped += 1));
+    }
+    match store.get_endpoint(&job.tenant, &job.endpoint_id).await.map_err(|e| QueueError(e.to_string()))? {
+        None => Ok(Verdict::Drop),
+        Some(ep) if !ep.enabled => Ok(Verdict::Leave(|r| r.endpoint_disabled += 1)),
+        Some(_) => Ok(Verdict::Redrive(job)),
+    }
 }
 
 /// Makes messages we leave in the queue visible again at once.

@@ -1,5 +1,6 @@
 //! Management routes (problem+json errors, `application/json` bodies): health, the OpenAPI document itself, models,
-//! API keys, audit and usage. The same in the static and in every tenant's document.
+//! API keys, audit, usage, and (from `webhooks`) webhooks and the event-type catalog. The same in the static and in
+//! every tenant's document.
 
 use serde_json::{Map, Value, json};
 
@@ -151,5 +152,6 @@ pub fn paths() -> Map<String, Value> {
         .ok(200, "The report.", Some((JSON, schema_ref("UsageReport"))), &[])
         .errors(P, &[400, 401, 403, 429, 503])
         .build()}));
+    p.extend(super::webhooks::paths());
     p
 }

@@ -270,5 +270,8 @@ pub fn shared() -> Value {
     for (name, schema) in super::data::generic_schemas() {
         s[name] = schema;
     }
+    for (name, schema) in super::webhooks::schemas() {
+        s[name] = schema;
+    }
     s
 }
