@@ -281,16 +281,18 @@ def webhooks(d, meta, w):
         promise = a.get("p95") is not None and a["p95"] < PROMISE_WEBHOOK_P95_MS
         w(f"### Event to first attempt (create request sent → webhook arrives), {la['events']} events, receiver answers 204")
         w("")
-        w("| events | n | p50 | p95 | p99 | max | mean |")
-        w("|---|---:|---:|---:|---:|---:|---:|")
+        w("| events | n | p50 | p95 | p99 | max | mean | create request p50 / p95 | 201 → webhook p50 / p95 |")
+        w("|---|---:|---:|---:|---:|---:|---:|---|---|")
         for k, label in (("all", "all"), ("sequential", "one after another"), ("burst", "in bursts of 5")):
             x = la["latency_ms"].get(k) or {}
+            c = la["create_ms"].get(k) or {}
+            f = la["latency_from_201_ms"].get(k) or {}
             if x.get("n"):
-                w(f"| {label} | {x['n']} | {ms(x['p50'])} | {ms(x['p95'])} | {ms(x['p99'])} | {ms(x['max'])} | {ms(x['mean'])} |")
+                w(f"| {label} | {x['n']} | {ms(x['p50'])} | {ms(x['p95'])} | {ms(x['p99'])} | {ms(x['max'])} | {ms(x['mean'])} | "
+                  f"{ms(c.get('p50'))} / {ms(c.get('p95'))} | {ms(f.get('p50'))} / {ms(f.get('p95'))} |")
         w("")
         w(f"**p95 {ms(a.get('p95'))} ms: goal < 1 s {'met' if met else '**not met**'}; product promise < 5 s {'met' if promise else '**not met**'}.** "
-          f"Arrived {la['arrived']} of {la['events']}; create request p50 {ms(la['create_ms'].get('p50'))} ms; "
-          f"from the 201 to the webhook p50 {ms(la['latency_from_201_ms'].get('p50'))} ms. "
+          f"Arrived {la['arrived']} of {la['events']}. "
           f"Signature failures {la['unverified']}, requests after a 2xx {la['after_2xx']}. "
           f"CPU (cores): runner {fmt_cores(la['cpu'], 'runner_cores')}, emulator {fmt_cores(la['cpu'], 'emulator_cores')}, machine {fmt_cores(la['cpu'], 'machine_cores')}.")
         w("")

@@ -266,21 +266,21 @@ async def latency(args, st, rx, base, pids):
         if e["record_id"] in sent and (e["record_id"] not in first or e["t"] < first[e["record_id"]]):
             first[e["record_id"]] = e["t"]
     lat = {"all": [], "sequential": [], "burst": []}
-    from_201 = []
+    from_201 = {"all": [], "sequential": [], "burst": []}
+    create_ms = {"all": [], "sequential": [], "burst": []}
     for rid, (t0, t1, mode) in sent.items():
-        if rid in first:
-            ms = (first[rid] - t0) * 1000
-            lat["all"].append(ms)
-            lat[mode].append(ms)
-            from_201.append((first[rid] - t1) * 1000)
+        for k in ("all", mode):
+            create_ms[k].append((t1 - t0) * 1000)
+            if rid in first:
+                lat[k].append((first[rid] - t0) * 1000)
+                from_201[k].append((first[rid] - t1) * 1000)
     by_id = receptions_by_id(entries)
-    create_ms = [(t1 - t0) * 1000 for t0, t1, _ in sent.values()]
     missing = len(set(sent) - set(first))
     res = {
         "tenant": tid, "events": len(sent), "arrived": len(first), "missing": missing, "complete": complete,
         "latency_ms": {k: summary(v) for k, v in lat.items()},
-        "latency_from_201_ms": summary(from_201),
-        "create_ms": summary(create_ms),
+        "latency_from_201_ms": {k: summary(v) for k, v in from_201.items()},
+        "create_ms": {k: summary(v) for k, v in create_ms.items()},
         "wait_after_last_create_s": time.time() - creates_done,
         "requests": len(entries), "unverified": sum(not e["verified"] for e in entries),
         "non_2xx": sum(not 200 <= e["status"] < 300 for e in entries),
