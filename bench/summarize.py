@@ -299,7 +299,7 @@ def webhooks(d, meta, w):
     re_ = r.get("recovery")
     if re_:
         rate = re_.get("recovery_rate_pct")
-        w(f"### Retries against a receiver failing {re_['fail_rate']:.0%} of requests at random, {re_['events']} events")
+        w(f"### Retries against a receiver failing {re_['fail_rate']:.0%} of requests at random (seed {r.get('seed')}), {re_['events']} events")
         w("")
         rp = re_["retry_policy"]
         w(f"Retry policy: {rp['strategy']}, {rp['max_attempts']} attempts, first retry after {rp['initial_delay_seconds']} s, "

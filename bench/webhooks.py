@@ -420,7 +420,7 @@ def main():
     ap.add_argument("--recovery-events", type=int, default=300)
     ap.add_argument("--recovery-clients", type=int, default=5, help="recovery: creates in flight at once")
     ap.add_argument("--fail-rate", type=float, default=0.30)
-    ap.add_argument("--seed", type=int, default=20261126, help="the flaky receiver's random generator")
+    ap.add_argument("--seed", type=int, help="the flaky receiver's random generator (default: a new one per run, recorded in the result)")
     ap.add_argument("--settle-timeout", type=float, default=600)
     ap.add_argument("--poll-s", type=float, default=3.0, help="recovery: how often to ask whether anything is pending")
     ap.add_argument("--timeout", type=float, default=60.0, help="per HTTP request")
@@ -432,6 +432,8 @@ def main():
     args = ap.parse_args()
     args.base_url = args.base_url.rstrip("/")
     args.endpoint = args.endpoint.rstrip("/")
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(2**31)
     started = time.time()
     try:
         result = asyncio.run(main_async(args))
