@@ -315,6 +315,11 @@ def webhooks(d, meta, w):
         w("Attempts per delivery: " + ", ".join(f"{k}: {v}" for k, v in re_["attempts_histogram"].items())
           + f". Receptions per webhook-id that differ from the delivery's attempt count: {re_['attempt_count_mismatches']}. "
           f"First attempt failed, as the receiver saw it: {re_['first_attempt_failed_receiver']}.")
+        g = re_.get("retry_gaps_s") or {}
+        if g:
+            w("")
+            w("Wait between attempts as the receiver saw it (s), next to the policy's: " + "; ".join(
+                f"{k}: policy {v['policy']} ± 10 %, p50 {v['p50']:.2f}, p95 {v['p95']:.2f}, max {v['max']:.2f} (n {v['n']})" for k, v in g.items()) + ".")
         t = re_.get("first_failed_to_success_s") or {}
         if t.get("n"):
             w("")

@@ -341,8 +341,15 @@ async def recovery(args, st, rx, base, pids):
         ok = next((e for e in by_id.get(d["id"], []) if 200 <= e["status"] < 300), None)
         if ok and record_of.get(d["id"]) in sent:
             to_success.append(ok["t"] - sent[record_of[d["id"]]])
+    # the wait between attempt k and k+1 as the receiver saw it, next to the policy's (jitter ±10 %)
+    gaps = collections.defaultdict(list)
+    for es in by_id.values():
+        for k in range(1, len(es)):
+            gaps[k].append(es[k]["t"] - es[k - 1]["t"])
+    policy_s = lambda k: min(RETRY_POLICY["initial_delay_seconds"] * 2 ** (k - 1), RETRY_POLICY["max_delay_seconds"])  # noqa: E731
     res = {
         "tenant": tid, "events": n, "fail_rate": args.fail_rate, "retry_policy": RETRY_POLICY,
+        "retry_gaps_s": {f"{k}->{k + 1}": dict(summary(v), policy=policy_s(k)) for k, v in sorted(gaps.items())},
         "settled": settled, "settle_s": settle_s, "creates_s": creates_s, "polls": polls,
         "deliveries": len(ds), "status": dict(status),
         "delivered_pct": 100 * status.get("delivered", 0) / n,
