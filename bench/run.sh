@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# HubbleWave benchmarks: release binary sizes, Lambda cold-start init, records latency through the local runner, and
-# the REST API under load (50 clients next to the emulator's own latency; a paced 10,000 requests/min with rate limits).
+# HubbleWave benchmarks: release binary sizes, Lambda cold-start init, records latency through the local runner, the
+# REST API under load (50 clients next to the emulator's own latency; a paced 10,000 requests/min with rate limits),
+# and webhook delivery on the local stack (event-to-first-attempt latency; retries against a receiver failing 30 %).
 # Method and latest numbers: docs/BENCHMARKS.md. Not part of the test run (nothing here is a cargo target or a test).
 #
 #   bench/run.sh              full run (2-3 minutes on 2 cores with a warm build cache, plus ~8 for the REST
@@ -9,12 +10,18 @@
 #   bench/run.sh --skip-lambda
 #   bench/run.sh --skip-rest  without the REST API load benchmark (bench/rest.py, ~8 minutes)
 #   bench/run.sh --rest-only  build, sizes and the REST API benchmark only (no cargo-lambda, cold start or records)
+#   bench/run.sh --skip-webhooks  without the webhook benchmark (bench/webhooks.py, ~3 minutes)
+#   bench/run.sh --webhooks-only  build, sizes and the webhook benchmark only
+#   (the in-process dispatcher benchmark is a cargo bench: `cargo bench -p hw-webhooks --bench dispatch`)
 #
 # Tunables (environment): BENCH_RUNS (cold-start runs per function, 30), BENCH_OPS (gets through the runner and
 # puts/gets against the emulator, 2000), BENCH_CREATES (creates through the runner, 500), BENCH_CONCURRENCY (20),
 # BENCH_SKIP_LAMBDA=1, BENCH_SKIP_REST=1, BENCH_REST_CLIENTS (50), BENCH_REST_OPS (requests per closed-loop REST phase,
 # 1000), BENCH_REST_RPM (paced rate, 10000), BENCH_REST_SECONDS (paced length, 60), BENCH_REST_ARGS (more
-# bench/rest.py options), BENCH_EMULATOR_MAX_RSS_MB (4096: the emulator is killed, and the run fails, beyond it),
+# bench/rest.py options), BENCH_SKIP_WEBHOOKS=1, BENCH_WEBHOOK_EVENTS (latency: creates one after another, 200; 50
+# more are sent in bursts of 5), BENCH_WEBHOOK_RECOVERY_EVENTS (events against the failing receiver, 300),
+# BENCH_WEBHOOK_ARGS (more bench/webhooks.py options), BENCH_EMULATOR_MAX_RSS_MB (4096: the emulator is killed, and
+# the run fails, beyond it),
 # CARGO_TARGET_DIR (default: one per checkout under ~/.cache/hubblewave/targets, see local/common.sh).
 #
 # It starts its own emulator (moto, via local/emulator.sh) and its own local runner on free ports (never 4566/8080),
@@ -43,14 +50,23 @@ rest_seconds="${BENCH_REST_SECONDS:-60}"
 read -r -a rest_extra <<< "${BENCH_REST_ARGS:-}"  # more bench/rest.py options, e.g. "--skip-closed --skip-sequential"
 rest_records=300
 rest_seq_ops=50
+skip_webhooks="${BENCH_SKIP_WEBHOOKS:-0}"
+webhooks_only=0
+webhook_events="${BENCH_WEBHOOK_EVENTS:-200}"
+webhook_recovery_events="${BENCH_WEBHOOK_RECOVERY_EVENTS:-300}"
+webhook_bursts=10
+read -r -a webhook_extra <<< "${BENCH_WEBHOOK_ARGS:-}"  # more bench/webhooks.py options
 max_rss_mb="${BENCH_EMULATOR_MAX_RSS_MB:-4096}"
 for arg in "$@"; do
   case "$arg" in
     --quick) runs=5; ops=200; creates=50; warmup=10; profile_ops=5; skip_lambda=1
-             rest_ops=200; rest_seconds=15; rest_records=100; rest_seq_ops=10 ;;
+             rest_ops=200; rest_seconds=15; rest_records=100; rest_seq_ops=10
+             webhook_events=40; webhook_bursts=2; webhook_recovery_events=60 ;;
     --skip-lambda) skip_lambda=1 ;;
     --skip-rest) skip_rest=1 ;;
-    --rest-only) rest_only=1; skip_lambda=1; skip_rest=0 ;;
+    --rest-only) rest_only=1; skip_lambda=1; skip_rest=0; skip_webhooks=1 ;;
+    --skip-webhooks) skip_webhooks=1 ;;
+    --webhooks-only) webhooks_only=1; skip_lambda=1; skip_rest=1; skip_webhooks=0 ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
@@ -67,6 +83,7 @@ watchdog_pid=""
 started="$(date +%s)"
 loadavg_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 rest_rc=0
+webhooks_rc=0
 
 log() { printf '\n[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -136,9 +153,16 @@ build_s=$(( $(date +%s) - t0 ))
 # the function binaries being measured.
 log "cargo build --release -p hubble-local"
 cargo build --release -p hubble-local 2>&1 | tail -n 3
+bins=(api outbox-relay hubble-local)
+if [ "$skip_webhooks" != 1 ]; then
+  # The webhook benchmark makes its tenants with the operator tool (a separate command for the same reason).
+  log "cargo build --release -p hubble-admin"
+  cargo build --release -p hubble-admin 2>&1 | tail -n 3
+  bins+=(hubble-admin)
+fi
 # Copies, so that a concurrent build in the shared target directory cannot swap a binary mid-run.
 mkdir -p "$tmp/bin"
-for b in api outbox-relay hubble-local; do cp "$CARGO_TARGET_DIR/release/$b" "$tmp/bin/$b"; done
+for b in "${bins[@]}"; do cp "$CARGO_TARGET_DIR/release/$b" "$tmp/bin/$b"; done
 
 sizes=(--artifact "cargo-release x86_64" api "$tmp/bin/api" --artifact "cargo-release x86_64" outbox-relay "$tmp/bin/outbox-relay")
 lambda_status="skipped (--skip-lambda / --quick / BENCH_SKIP_LAMBDA=1)"
@@ -212,7 +236,7 @@ done
 [ "$ready" = 1 ] || { tail -n 30 "$results/runner.log" >&2; echo "runner did not become ready" >&2; exit 1; }
 api_key="$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_key"])' "$tmp/state/demo.json")"
 
-if [ "$rest_only" != 1 ]; then
+if [ "$rest_only" != 1 ] && [ "$webhooks_only" != 1 ]; then
 # --- 2. cold start ------------------------------------------------------------------------------------------------
 # The functions get their resource variables from shared/resources/resources.json, as CDK sets them, pointing at the
 # runner's resources (so the first invocation finds real tables).
@@ -250,6 +274,23 @@ if [ "$skip_rest" != 1 ]; then
     "${rest_extra[@]}" --out "$results/rest.json" || rest_rc=$?
 fi
 
+# --- 5. webhooks on the local stack ------------------------------------------------------------------------------
+# Event-to-first-attempt latency (a receiver that answers at once) and the recovery of retries against a receiver
+# that fails 30 % of requests at random, each on a fresh tenant made with hubble-admin. Exit 1 on a correctness
+# failure (a lost event, an unsettled delivery, a bad signature, a request after a 2xx); 2 without a webhooks API.
+if [ "$skip_webhooks" != 1 ]; then
+  log "webhooks: $webhook_events + $((webhook_bursts * 5)) events for latency; $webhook_recovery_events against a receiver failing 30 %"
+  step "$py" "$bench/webhooks.py" --base-url "$base_url" --endpoint "$endpoint" --prefix "$prefix" \
+    --admin-bin "$tmp/bin/hubble-admin" --sequential "$webhook_events" --bursts "$webhook_bursts" \
+    --recovery-events "$webhook_recovery_events" --runner-pid "$runner_pid" --emulator-pid "$emu_pid" \
+    "${webhook_extra[@]}" --out "$results/webhooks.json" || webhooks_rc=$?
+  # No webhooks API in this build: reported in the summary; a failure only when the webhooks were all that was asked.
+  if [ "$webhooks_rc" -eq 2 ] && [ "$webhooks_only" != 1 ]; then
+    echo "bench: the stack has no webhooks API; the webhook benchmark was not run" >&2
+    webhooks_rc=0
+  fi
+fi
+
 # --- summary ------------------------------------------------------------------------------------------------------
 emu_log="$root/local/.state/emulator-$emu_port.log"
 rss_now="$(ps -o rss= -p "$emu_pid" 2>/dev/null | tr -d ' ' || true)"
@@ -267,6 +308,7 @@ cat > "$results/meta.json" <<EOF
   "prefix": "$prefix",
   "runs": $runs, "ops": $ops, "creates": $creates, "concurrency": $concurrency,
   "rest": {"skipped": $( [ "$skip_rest" = 1 ] && echo true || echo false ), "clients": $rest_clients, "ops": $rest_ops, "rpm": $rest_rpm, "seconds": $rest_seconds, "exit": $rest_rc},
+  "webhooks": {"skipped": $( [ "$skip_webhooks" = 1 ] && echo true || echo false ), "events": $webhook_events, "bursts": $webhook_bursts, "recovery_events": $webhook_recovery_events, "exit": $webhooks_rc},
   "loadavg_start": "$loadavg_start",
   "loadavg_end": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "release_build_s": $build_s,
@@ -281,3 +323,4 @@ EOF
 "$py" "$bench/summarize.py" "$results" | tee "$results/summary.md"
 echo "results: $results" >&2
 if [ "$rest_rc" -ne 0 ]; then echo "bench: the REST benchmark failed its checks (see rest.json \"problems\")" >&2; exit "$rest_rc"; fi
+if [ "$webhooks_rc" -ne 0 ]; then echo "bench: the webhook benchmark failed (see webhooks.json \"problems\")" >&2; exit "$webhooks_rc"; fi

@@ -11,6 +11,9 @@ import os
 import sys
 
 GOAL_INIT_MS = 25.0
+GOAL_WEBHOOK_P95_MS = 1000.0  # event to first attempt; the product promise is 5 s
+PROMISE_WEBHOOK_P95_MS = 5000.0
+PROMISE_RECOVERY_PCT = 85.0
 
 
 def load(d, name):
@@ -146,6 +149,7 @@ def main():
             w("Background emulator calls while idle (per second): " + ", ".join(f"{k} {v:g}" for k, v in p["background_calls_per_s"].items()))
     w("")
     rest(d, meta, w)
+    webhooks(d, meta, w)
     print("\n".join(out))
 
 
@@ -248,6 +252,86 @@ def rest(d, meta, w):
         w("")
     w("Checks: " + ("**all passed** (no 5xx, every request answered, 429s with Retry-After over the limit)" if not r.get("problems") else "**FAILED**: " + "; ".join(r["problems"])))
     w("")
+
+
+def webhooks(d, meta, w):
+    r = load(d, "webhooks.json")
+    wm = meta.get("webhooks") or {}
+    w("## 5. Webhooks on the local stack")
+    w("")
+    if wm.get("skipped"):
+        w("skipped (--skip-webhooks / --rest-only / BENCH_SKIP_WEBHOOKS=1)")
+        w("")
+        return
+    if not r:
+        w("not measured" + (" (bench/webhooks.py failed before writing webhooks.json; see its log)" if wm.get("exit") else ""))
+        w("")
+        return
+    if r.get("error"):
+        w(f"not measured: {r['error']}")
+        w("")
+        return
+    w(f"Load average at start / end of this benchmark: {' '.join(r.get('loadavg_start', []))} / {' '.join(r.get('loadavg_end', []))}. "
+      "The in-process dispatcher figure (deliveries/s, 1,000 in flight) is `cargo bench -p hw-webhooks --bench dispatch`, not part of this run.")
+    w("")
+    la = r.get("latency")
+    if la:
+        a = la["latency_ms"]["all"]
+        met = a.get("p95") is not None and a["p95"] < GOAL_WEBHOOK_P95_MS
+        promise = a.get("p95") is not None and a["p95"] < PROMISE_WEBHOOK_P95_MS
+        w(f"### Event to first attempt (create request sent → webhook arrives), {la['events']} events, receiver answers 204")
+        w("")
+        w("| events | n | p50 | p95 | p99 | max | mean | create request p50 / p95 | 201 → webhook p50 / p95 |")
+        w("|---|---:|---:|---:|---:|---:|---:|---|---|")
+        for k, label in (("all", "all"), ("sequential", "one after another"), ("burst", "in bursts of 5")):
+            x = la["latency_ms"].get(k) or {}
+            c = la["create_ms"].get(k) or {}
+            f = la["latency_from_201_ms"].get(k) or {}
+            if x.get("n"):
+                w(f"| {label} | {x['n']} | {ms(x['p50'])} | {ms(x['p95'])} | {ms(x['p99'])} | {ms(x['max'])} | {ms(x['mean'])} | "
+                  f"{ms(c.get('p50'))} / {ms(c.get('p95'))} | {ms(f.get('p50'))} / {ms(f.get('p95'))} |")
+        w("")
+        w(f"**p95 {ms(a.get('p95'))} ms: goal < 1 s {'met' if met else '**not met**'}; product promise < 5 s {'met' if promise else '**not met**'}.** "
+          f"Arrived {la['arrived']} of {la['events']}. "
+          f"Signature failures {la['unverified']}, requests after a 2xx {la['after_2xx']}. "
+          f"CPU (cores): runner {fmt_cores(la['cpu'], 'runner_cores')}, emulator {fmt_cores(la['cpu'], 'emulator_cores')}, machine {fmt_cores(la['cpu'], 'machine_cores')}.")
+        w("")
+    re_ = r.get("recovery")
+    if re_:
+        rate = re_.get("recovery_rate_pct")
+        w(f"### Retries against a receiver failing {re_['fail_rate']:.0%} of requests at random (seed {r.get('seed')}), {re_['events']} events")
+        w("")
+        rp = re_["retry_policy"]
+        w(f"Retry policy: {rp['strategy']}, {rp['max_attempts']} attempts, first retry after {rp['initial_delay_seconds']} s, "
+          f"at most {rp['max_delay_seconds']} s between attempts. Settled: {'yes' if re_['settled'] else '**no**'} after {re_['settle_s']:.0f} s "
+          f"(creates took {re_['creates_s']:.0f} s). Deliveries {re_['deliveries']}: {re_['status']}.")
+        w("")
+        w("| first attempt failed | of those delivered in the end | recovery rate | promise > 85 % | delivered overall | requests | answered 500 | requests after a 2xx | signature failures |")
+        w("|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+        w(f"| {re_['first_attempt_failed']} | {re_['recovered']} | {'–' if rate is None else f'{rate:.1f} %'} | "
+          f"{'–' if rate is None else ('met' if rate > PROMISE_RECOVERY_PCT else '**not met**')} | {re_['delivered_pct']:.1f} % | "
+          f"{re_['requests']} | {re_['answered_500']} ({100 * (re_['observed_fail_rate'] or 0):.1f} %) | {re_['after_2xx']} | {re_['unverified']} |")
+        w("")
+        w("Attempts per delivery: " + ", ".join(f"{k}: {v}" for k, v in re_["attempts_histogram"].items())
+          + f". Receptions per webhook-id that differ from the delivery's attempt count: {re_['attempt_count_mismatches']}. "
+          f"First attempt failed, as the receiver saw it: {re_['first_attempt_failed_receiver']}.")
+        g = re_.get("retry_gaps_s") or {}
+        if g:
+            w("")
+            w("Wait between attempts as the receiver saw it (s), next to the policy's: " + "; ".join(
+                f"{k}: policy {v['policy']} ± 10 %, p50 {v['p50']:.2f}, p95 {v['p95']:.2f}, max {v['max']:.2f} (n {v['n']})" for k, v in g.items()) + ".")
+        t = re_.get("first_failed_to_success_s") or {}
+        if t.get("n"):
+            w("")
+            w(f"Create → successful retry, for the recovered deliveries: p50 {t['p50']:.1f} s, p95 {t['p95']:.1f} s, max {t['max']:.1f} s.")
+        w("")
+    w("Checks: " + ("**all passed** (every event arrived, every delivery settled, signatures verified, nothing sent again after a 2xx)" if not r.get("problems") else "**FAILED**: " + "; ".join(r["problems"])))
+    w("")
+
+
+def fmt_cores(c, k):
+    v = (c or {}).get(k)
+    return "–" if v is None else f"{v:.2f}"
 
 
 if __name__ == "__main__":
