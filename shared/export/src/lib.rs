@@ -153,4 +153,26 @@ mod tests {
         assert!(matches!(Format::parse("pdf"), Err(ExportError::UnknownFormat(s)) if s == "pdf"));
         assert_eq!(Format::Ndjson.content_type(), "application/x-ndjson");
     }
+
+    /// `begin` is optional: a caller that forgets it still gets the same, well-formed file.
+    #[test]
+    fn write_and_finish_begin_implicitly() {
+        use crate::fixtures::{SharedBuf, all_columns, records, render};
+        for format in [Format::Csv, Format::Json, Format::Ndjson, Format::Xml] {
+            let buf = SharedBuf::default();
+            let mut r = renderer(format, all_columns(), CsvOptions::default(), buf.clone());
+            for rec in &records() {
+                r.write(rec).unwrap();
+            }
+            r.finish().unwrap();
+            assert_eq!(buf.take(), render(format, all_columns(), &records()), "{format:?}");
+
+            let buf = SharedBuf::default();
+            renderer(format, all_columns(), CsvOptions::default(), buf.clone()).finish().unwrap();
+            assert_eq!(buf.take(), render(format, all_columns(), &[]), "{format:?} empty");
+        }
+        let buf = SharedBuf::default();
+        renderer(Format::Xlsx, all_columns(), CsvOptions::default(), buf.clone()).finish().unwrap();
+        assert!(buf.take().starts_with(b"PK"), "an xlsx is a zip archive");
+    }
 }

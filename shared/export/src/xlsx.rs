@@ -223,6 +223,27 @@ mod tests {
     }
 
     #[test]
+    fn huge_integers_keep_their_digits_as_text() {
+        let recs = [record("big", json!({"age": 9_007_199_254_740_993_i64, "balance": -3}))];
+        let (header, range) = read(render(Format::Xlsx, all_columns(), &recs));
+        assert_eq!(at(&range, &header, 1, "age"), &Data::String("9007199254740993".into()));
+        assert_eq!(at(&range, &header, 1, "balance"), &Data::Float(-3.0));
+    }
+
+    #[test]
+    fn a_cell_beyond_excel_limits_fails_naming_record_and_column() {
+        let long = "x".repeat(40_000);
+        let mut r = crate::renderer(
+            Format::Xlsx,
+            all_columns(),
+            crate::CsvOptions::default(),
+            crate::fixtures::SharedBuf::default(),
+        );
+        let err = r.write(&record("r1", json!({"notes": long}))).unwrap_err().to_string();
+        assert!(err.contains("record r1") && err.contains("column notes"), "{err}");
+    }
+
+    #[test]
     fn empty_export_is_a_workbook_with_the_header_row() {
         let (header, range) = read(render(Format::Xlsx, all_columns(), &[]));
         assert_eq!(range.height(), 1);
