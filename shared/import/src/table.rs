@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use quick_xml::events::Event;
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::decode::check_line_lengths;
 use crate::{CsvDialect, Format, ImportError, Row, Sniffed, Table};
@@ -138,14 +139,47 @@ fn to_cell(v: &Value) -> Option<String> {
 }
 
 /// A record's position and its object, or what was wrong with it.
-type Item = (usize, Result<Map<String, Value>, String>);
+type Item = (usize, Result<Fields, String>);
+/// An object's members in document order (`serde_json::Map` sorts them unless a workspace-wide feature is on, and
+/// users expect their columns in file order).
+type Fields = Vec<(String, Value)>;
+
+struct Obj(Fields);
+
+impl<'de> Deserialize<'de> for Obj {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Obj;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Obj, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(entry) = m.next_entry::<String, Value>()? {
+                    fields.push(entry);
+                }
+                Ok(Obj(fields))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// An array element: an object, or anything else (reported on its row).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Elem {
+    Obj(Obj),
+    Other(serde::de::IgnoredAny),
+}
 
 /// Builds a table from objects, columns in first-seen key order across all records.
 fn objects_table(items: Vec<Item>) -> Table {
     let mut columns: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (_, obj) in &items {
-        for k in obj.iter().flat_map(|o| o.keys()) {
+        for (k, _) in obj.iter().flatten() {
             if !index.contains_key(k) {
                 index.insert(k.clone(), columns.len());
                 columns.push(k.clone());
@@ -172,11 +206,12 @@ fn objects_table(items: Vec<Item>) -> Table {
 }
 
 fn json_table(text: &str, limit: usize) -> Result<Table, ImportError> {
-    let value: Value = serde_json::from_str(text.trim_start()).map_err(|e| ImportError::InvalidJson(e.to_string()))?;
-    let Value::Array(items) = value else {
+    let text = text.trim_start();
+    if !text.starts_with('[') {
         return Err(ImportError::NotRecords { found: "a JSON value that is not an array".into() });
-    };
-    if !items.is_empty() && items.iter().all(|v| !v.is_object()) {
+    }
+    let items: Vec<Elem> = serde_json::from_str(text).map_err(|e| ImportError::InvalidJson(e.to_string()))?;
+    if !items.is_empty() && items.iter().all(|v| matches!(v, Elem::Other(_))) {
         return Err(ImportError::NotRecords { found: "an array without objects".into() });
     }
     let items = items
@@ -184,8 +219,8 @@ fn json_table(text: &str, limit: usize) -> Result<Table, ImportError> {
         .take(limit)
         .enumerate()
         .map(|(i, v)| match v {
-            Value::Object(o) => (i + 1, Ok(o)),
-            _ => (i + 1, Err("element is not an object".to_owned())),
+            Elem::Obj(o) => (i + 1, Ok(o.0)),
+            Elem::Other(_) => (i + 1, Err("element is not an object".to_owned())),
         })
         .collect();
     Ok(objects_table(items))
@@ -198,13 +233,18 @@ fn ndjson_table(text: &str, limit: usize) -> Result<Table, ImportError> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .take(limit)
-        .map(|(i, l)| match serde_json::from_str::<Value>(l) {
-            Ok(Value::Object(o)) => (i + 1, Ok(o)),
-            Ok(_) => (i + 1, Err("line is not a JSON object".to_owned())),
-            Err(e) => (i + 1, Err(format!("line is not valid JSON: {e}"))),
+        .map(|(i, l)| match serde_json::from_str::<Elem>(l) {
+            Ok(Elem::Obj(o)) => (i + 1, Ok(o.0)),
+            Ok(Elem::Other(_)) => (i + 1, Err("line is not a JSON object".to_owned())),
+            Err(_) => (i + 1, Err(format!("line is not valid JSON: {}", invalid_json(l)))),
         })
         .collect();
     Ok(objects_table(items))
+}
+
+/// serde_json's own message (an untagged enum only says that no variant matched).
+fn invalid_json(line: &str) -> String {
+    serde_json::from_str::<Value>(line).err().map_or_else(String::new, |e| e.to_string())
 }
 
 fn xml_err(e: impl std::fmt::Display) -> ImportError {
@@ -212,13 +252,13 @@ fn xml_err(e: impl std::fmt::Display) -> ImportError {
 }
 
 /// Each `record` element becomes one row: its attributes and its direct children are columns; a child's value is
-/// all text below it. Entity references other than the five predefined ones and character references are errors:
+/// all text below it (a repeated child's values joined with `; `). Entity references other than the five predefined ones and character references are errors:
 /// nothing is ever expanded from a DTD.
 fn xml_table(text: &str, record: &str, limit: usize) -> Result<Table, ImportError> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut items = Vec::new();
     // Inside a record: (depth below the record, current child name, map being filled).
-    let mut current: Option<(usize, Option<String>, Map<String, Value>)> = None;
+    let mut current: Option<(usize, Option<String>, Fields)> = None;
     let mut n = 0usize;
     loop {
         let event = reader.read_event().map_err(xml_err)?;
@@ -227,12 +267,14 @@ fn xml_table(text: &str, record: &str, limit: usize) -> Result<Table, ImportErro
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                let add = |map: &mut Map<String, Value>, key: String, val: String| {
-                    map.entry(key).or_insert(Value::String(val));
+                let add = |map: &mut Fields, key: String, val: String| {
+                    if !map.iter().any(|(k, _)| *k == key) {
+                        map.push((key, Value::String(val)));
+                    }
                 };
                 match current.as_mut() {
                     None if name == record => {
-                        let mut map = Map::new();
+                        let mut map = Fields::new();
                         for a in e.attributes() {
                             let a = a.map_err(xml_err)?;
                             let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
@@ -248,7 +290,11 @@ fn xml_table(text: &str, record: &str, limit: usize) -> Result<Table, ImportErro
                     None => {}
                     Some((depth, child, map)) => {
                         if *depth == 0 {
-                            add(map, name.clone(), String::new());
+                            // A repeated child (two `<phone>`s) gives one cell, its values joined with "; ".
+                            match map.iter_mut().find(|(k, _)| *k == name) {
+                                Some((_, Value::String(v))) if !v.trim().is_empty() && !empty => v.push_str("; "),
+                                _ => add(map, name.clone(), String::new()),
+                            }
                             *child = (!empty).then_some(name);
                         }
                         if !empty {
@@ -274,7 +320,7 @@ fn xml_table(text: &str, record: &str, limit: usize) -> Result<Table, ImportErro
                     _ => unreachable!(),
                 };
                 if let Some((_, Some(child), map)) = current.as_mut()
-                    && let Some(Value::String(s)) = map.get_mut(child.as_str())
+                    && let Some((_, Value::String(s))) = map.iter_mut().find(|(k, _)| k == child)
                 {
                     s.push_str(&piece);
                 }
