@@ -56,7 +56,7 @@ fn spreadsheet(kind: SpreadsheetKind) -> Sniffed {
 
 fn describe(v: &serde_json::Value) -> &'static str {
     match v {
-        serde_json::Value::Null => "null",
+        serde_json::Value::Null => "a null",
         serde_json::Value::Bool(_) => "a boolean",
         serde_json::Value::Number(_) => "a number",
         serde_json::Value::String(_) => "a string",
@@ -83,7 +83,8 @@ fn check_json_array(body: &str) -> Result<(), ImportError> {
                 return Err(ImportError::NotRecords { found: "an empty array".into() });
             }
             if let Some(bad) = items.iter().find(|v| !v.is_object()) {
-                return Err(ImportError::NotRecords { found: format!("an array of {}s", &describe(bad)[2..]) });
+                let kind = describe(bad).trim_start_matches("an ").trim_start_matches("a ");
+                return Err(ImportError::NotRecords { found: format!("an array containing {kind}s") });
             }
             Ok(())
         }

@@ -149,7 +149,10 @@ fn json_that_is_not_records_is_refused() {
     for (input, found) in [
         (&b"42"[..], "a number"),
         (b"\"hello\"", "a string"),
-        (b"[1, 2, 3]", "an array of numbers"),
+        (b"[1, 2, 3]", "an array containing numbers"),
+        (b"[{\"a\": 1}, [2]]", "an array containing arrays"),
+        (b"[null]", "an array containing nulls"),
+        (b"null", "a null"),
         (b"[]", "an empty array"),
         (b"{\n  \"a\": 1\n}\n", "a single JSON object"),
     ] {
