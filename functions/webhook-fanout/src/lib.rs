@@ -40,30 +40,33 @@ fn envelope(m: &SqsMessage) -> Result<Envelope, String> {
 }
 
 pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
-    let results = futures::future::join_all(event.records.iter().map(|m| async move {
+    let mut failed = Vec::new();
+    let mut events = Vec::new();
+    for m in &event.records {
         let id = m.message_id.clone().unwrap_or_default();
         match envelope(m) {
-            Ok(envelope) => match deps.fanout.fan_out(&envelope).await {
-                Ok(n) => {
-                    tracing::info!(function = FUNCTION, tenant = %envelope.tenant, event = %envelope.id,
-                        event_type = %envelope.event_type, deliveries = n, "event fanned out");
-                    None
-                }
-                Err(e) => {
-                    tracing::error!(function = FUNCTION, tenant = %envelope.tenant, event = %envelope.id, error = %e,
-                        "fan-out failed; the event will come back");
-                    Some(id)
-                }
-            },
+            Ok(envelope) => events.push((id, envelope)),
             Err(reason) => {
                 // Not ours to read: fail it so that it ends, visible, in the dead-letter queue.
                 tracing::error!(function = FUNCTION, message_id = %id, %reason, "unreadable message");
-                Some(id)
+                failed.push(id);
             }
         }
-    }))
-    .await;
-    hw_aws::sqs_batch::failures(results.into_iter().flatten())
+    }
+    let envelopes: Vec<Envelope> = events.iter().map(|(_, e)| e.clone()).collect();
+    let results = deps.fanout.fan_out_all(&envelopes).await;
+    for ((id, envelope), result) in events.into_iter().zip(results) {
+        match result {
+            Ok(n) => tracing::info!(function = FUNCTION, tenant = %envelope.tenant, event = %envelope.id,
+                event_type = %envelope.event_type, deliveries = n, "event fanned out"),
+            Err(e) => {
+                tracing::error!(function = FUNCTION, tenant = %envelope.tenant, event = %envelope.id, error = %e,
+                    "fan-out failed; the event will come back");
+                failed.push(id);
+            }
+        }
+    }
+    hw_aws::sqs_batch::failures(failed)
 }
 
 #[cfg(test)]

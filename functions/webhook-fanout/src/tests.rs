@@ -46,7 +46,7 @@ async fn one_delivery_per_endpoint_that_wants_the_event() {
     jobs.sort();
     assert_eq!(jobs, ["ep_a", "ep_b"]);
     let d = store.get_delivery("acme", "ep_a", "msg_01KBX3M9Q7T4S2V8W6Y0Z1A2B3").await.unwrap().unwrap();
-    assert_eq!((d.event_type.as_str(), d.attempts, d.next_attempt), ("record.created", 0, 1));
+    assert_eq!((d.event_type.as_str(), d.attempts, d.next_attempt()), ("record.created", 0, 1));
     let body: serde_json::Value = serde_json::from_str(&d.payload).unwrap();
     assert_eq!(body["data"]["record"]["attributes"]["name"], "Ada");
     assert_eq!(body["id"], "evt_01KBX3M9Q7T4S2V8W6Y0Z1A2B3");

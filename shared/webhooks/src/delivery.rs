@@ -43,10 +43,8 @@ pub struct Delivery {
     /// The exact request body, fixed when the delivery is created (after transformation).
     pub payload: String,
     pub status: DeliveryStatus,
-    /// Attempts made so far.
+    /// Attempts made so far; while pending, attempt `attempts + 1` is the one due (`next_attempt`).
     pub attempts: u32,
-    /// The number of the attempt allowed to run next (attempts + 1 while pending).
-    pub next_attempt: u32,
     /// When the next attempt is due (RFC 3339), while pending.
     #[serde(default)]
     pub next_attempt_at: Option<String>,
@@ -82,15 +80,19 @@ impl Delivery {
     pub fn reopen(&mut self, now: &str) {
         self.status = DeliveryStatus::Pending;
         self.cycle_start = self.attempts;
-        self.next_attempt = self.attempts + 1;
         self.next_attempt_at = Some(now.to_owned());
         self.lease_until = None;
         self.updated_at = now.to_owned();
     }
 
+    /// The number of the attempt allowed to run next (while pending).
+    pub fn next_attempt(&self) -> u32 {
+        self.attempts + 1
+    }
+
     /// Attempt number within the current cycle (1-based) of the next attempt.
     pub fn cycle_attempt(&self) -> u32 {
-        self.next_attempt.saturating_sub(self.cycle_start)
+        self.next_attempt().saturating_sub(self.cycle_start)
     }
 }
 

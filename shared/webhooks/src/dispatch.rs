@@ -173,9 +173,9 @@ impl Dispatcher {
 
     /// A job whose attempt is no longer due: make sure the delivery's successor job exists.
     async fn repair(&self, job: &Job, d: &Delivery) -> Result<(), DispatchError> {
-        if d.status == DeliveryStatus::Pending && d.next_attempt > job.attempt {
+        if d.status == DeliveryStatus::Pending && d.next_attempt() > job.attempt {
             let next = Job {
-                attempt: d.next_attempt,
+                attempt: d.next_attempt(),
                 not_before: d.next_attempt_at.clone().unwrap_or_default(),
                 ..job.clone()
             };
@@ -199,7 +199,7 @@ impl Dispatcher {
         let now = rfc3339(Utc::now());
         let attempt = Attempt {
             delivery_id: d.id.clone(),
-            number: d.next_attempt,
+            number: d.next_attempt(),
             started_at: now.clone(),
             duration_ms: 0,
             url: ep.map(|e| e.url.clone()).unwrap_or_default(),
@@ -210,7 +210,7 @@ impl Dispatcher {
             outcome: "failed".into(),
             next_attempt_at: None,
         };
-        d.attempts = d.next_attempt;
+        d.attempts = d.next_attempt();
         d.status = DeliveryStatus::Failed;
         d.next_attempt_at = None;
         d.lease_until = None;
@@ -281,7 +281,7 @@ impl Dispatcher {
         let request = self.request(ep, &d, started).await?;
         let response = self.transport.send(&request).await;
         let finished = Utc::now();
-        let number = d.next_attempt;
+        let number = d.next_attempt();
         let next = self.judge(ep, &d, &response, finished).await?;
         d.attempts = number;
         d.lease_until = None;
@@ -297,7 +297,6 @@ impl Dispatcher {
                 ("delivered", None)
             }
             Next::RetryIn(wait) => {
-                d.next_attempt = number + 1;
                 let at = rfc3339(finished + *wait);
                 d.next_attempt_at = Some(at.clone());
                 ("retrying", Some(at))
@@ -337,7 +336,7 @@ impl Dispatcher {
                     tenant: d.tenant.clone(),
                     endpoint_id: d.endpoint_id.clone(),
                     delivery_id: d.id.clone(),
-                    attempt: d.next_attempt,
+                    attempt: d.next_attempt(),
                     not_before: next_at.unwrap_or_default(),
                 };
                 self.queue.enqueue(&[(job, wait.min(MAX_QUEUE_DELAY))]).await?;
@@ -446,7 +445,6 @@ pub fn new_delivery(ep: &Endpoint, event: &Envelope, payload: String, now: &str,
         payload,
         status: DeliveryStatus::Pending,
         attempts: 0,
-        next_attempt: 1,
         next_attempt_at: Some(now.to_owned()),
         cycle_start: 0,
         lease_until: None,

@@ -350,11 +350,11 @@ impl WebhookStore for DynamoWebhookStore {
             .set_key(Some(key(endpoint_pk(tenant, ep), format!("D#{id}"))))
             .update_expression("SET lease_until = :lease")
             .condition_expression(
-                "delivery_status = :pending AND next_attempt = :n AND \
+                "delivery_status = :pending AND attempts = :made AND \
                  (attribute_not_exists(lease_until) OR lease_until < :now)",
             )
             .expression_attribute_values(":pending", pending())
-            .expression_attribute_values(":n", n(attempt))
+            .expression_attribute_values(":made", n(attempt.saturating_sub(1)))
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":lease", s(lease_until))
             .return_values(ReturnValue::AllNew)
@@ -364,7 +364,7 @@ impl WebhookStore for DynamoWebhookStore {
             Some(out) => Ok(Claim::Claimed(delivery_from(out.attributes.unwrap_or_default())?)),
             None => Ok(match self.get_delivery(tenant, ep, id).await? {
                 None => Claim::Missing,
-                Some(d) if d.status == DeliveryStatus::Pending && d.next_attempt == attempt => Claim::Busy,
+                Some(d) if d.status == DeliveryStatus::Pending && d.next_attempt() == attempt => Claim::Busy,
                 Some(d) => Claim::Stale(d),
             }),
         }
@@ -377,9 +377,9 @@ impl WebhookStore for DynamoWebhookStore {
         let put_delivery = Put::builder()
             .table_name(&self.table)
             .set_item(Some(delivery_item(d, self.expires_at())?))
-            .condition_expression("delivery_status = :pending AND next_attempt = :n AND attribute_exists(lease_until)")
+            .condition_expression("delivery_status = :pending AND attempts = :made AND attribute_exists(lease_until)")
             .expression_attribute_values(":pending", pending())
-            .expression_attribute_values(":n", n(a.number))
+            .expression_attribute_values(":made", n(a.number.saturating_sub(1)))
             .build()
             .expect("table and item set");
         let put_attempt =

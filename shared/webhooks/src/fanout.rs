@@ -4,6 +4,7 @@
 //! fanned out twice finds its deliveries; those that never got past their first job are enqueued again (the
 //! attempt claim makes a duplicate job harmless), so a crash between creating and enqueueing loses nothing.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use crate::delivery::{DeliveryStatus, Job};
 use crate::dispatch::{DispatchError, new_delivery};
 use crate::endpoint::Endpoint;
 use crate::matching::wants;
-use crate::ports::{JobQueue, WebhookStore};
+use crate::ports::{JobQueue, WebhookStore, WebhookStoreError};
 use crate::template;
 
 pub struct FanOut {
@@ -38,29 +39,51 @@ fn about_itself(ep: &Endpoint, event: &Envelope) -> bool {
 }
 
 impl FanOut {
-    /// Returns how many jobs were enqueued.
-    pub async fn fan_out(&self, event: &Envelope) -> Result<usize, DispatchError> {
-        let endpoints = self.store.list_endpoints(&event.tenant).await?;
+    /// Fans out each event; the endpoints of each tenant in the batch are read once. Returns, per event, how many
+    /// jobs were enqueued.
+    pub async fn fan_out_all(&self, events: &[Envelope]) -> Vec<Result<usize, DispatchError>> {
+        let mut endpoints: HashMap<&str, Result<Vec<Endpoint>, String>> = HashMap::new();
+        for e in events {
+            if !endpoints.contains_key(e.tenant.as_str()) {
+                let listed = self.store.list_endpoints(&e.tenant).await.map_err(|err| err.to_string());
+                endpoints.insert(&e.tenant, listed);
+            }
+        }
+        let runs = events.iter().map(|e| {
+            let listed = &endpoints[e.tenant.as_str()];
+            async move {
+                match listed {
+                    Ok(eps) => self.fan_out(e, eps).await,
+                    Err(reason) => Err(DispatchError::Store(WebhookStoreError::Backend(reason.clone()))),
+                }
+            }
+        });
+        futures::future::join_all(runs).await
+    }
+
+    /// Fans out one event to those of the tenant's `endpoints` that want it. Returns how many jobs were enqueued.
+    pub async fn fan_out(&self, event: &Envelope, endpoints: &[Endpoint]) -> Result<usize, DispatchError> {
         let now = hw_domain::event::now_rfc3339();
         let mut jobs = Vec::new();
         for ep in endpoints.iter().filter(|ep| wants(ep, event) && !about_itself(ep, event)) {
             let delivery = new_delivery(ep, event, payload(ep, event), &now, false);
-            let enqueue = if self.store.create_delivery(&delivery).await? {
-                true
+            let due = if self.store.create_delivery(&delivery).await? {
+                delivery.next_attempt_at
             } else {
-                // Seen before: enqueue again only if its first attempt has not been made.
+                // Seen before: enqueue again only if its first attempt has not been made, for the time it was due.
                 self.store
                     .get_delivery(&ep.tenant, &ep.id, &delivery.id)
                     .await?
-                    .is_some_and(|d| d.status == DeliveryStatus::Pending && d.attempts == 0)
+                    .filter(|d| d.status == DeliveryStatus::Pending && d.attempts == 0)
+                    .and_then(|d| d.next_attempt_at)
             };
-            if enqueue {
+            if let Some(not_before) = due {
                 let job = Job {
                     tenant: ep.tenant.clone(),
                     endpoint_id: ep.id.clone(),
                     delivery_id: delivery.id.clone(),
                     attempt: 1,
-                    not_before: now.clone(),
+                    not_before,
                 };
                 jobs.push((job, Duration::ZERO));
             }

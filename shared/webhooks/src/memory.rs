@@ -169,7 +169,7 @@ impl WebhookStore for MemoryWebhookStore {
             let Some(d) = s.deliveries.get_mut(&(scope(tenant, ep), id.to_owned())) else {
                 return Claim::Missing;
             };
-            if d.status != DeliveryStatus::Pending || d.next_attempt != attempt {
+            if d.status != DeliveryStatus::Pending || d.next_attempt() != attempt {
                 return Claim::Stale(d.clone());
             }
             if d.lease_until.as_deref().is_some_and(|l| l > now) {
@@ -185,7 +185,7 @@ impl WebhookStore for MemoryWebhookStore {
             let key = (scope(&d.tenant, &d.endpoint_id), d.id.clone());
             let current = s.deliveries.get_mut(&key).ok_or(WebhookStoreError::NotFound)?;
             if current.status != DeliveryStatus::Pending
-                || current.next_attempt != a.number
+                || current.next_attempt() != a.number
                 || current.lease_until.is_none()
             {
                 return Err(WebhookStoreError::Conflict);

@@ -88,7 +88,7 @@ pub async fn redrive(
                         .map_err(|e| QueueError(e.to_string()))?
                     {
                         Reopen::Reopened(d) => {
-                            let next = Job { attempt: d.next_attempt, not_before: now.clone(), ..job };
+                            let next = Job { attempt: d.next_attempt(), not_before: now.clone(), ..job };
                             queue.enqueue(&[(next, Duration::ZERO)]).await?;
                             report.redriven += 1;
                         }

@@ -200,7 +200,6 @@ async fn seed_delivery(w: &World, ep: &str, minute: u32, status: DeliveryStatus)
         payload: "{\"type\":\"record.created\"}".into(),
         status,
         attempts: 1,
-        next_attempt: if status == DeliveryStatus::Pending { 2 } else { 1 },
         next_attempt_at: (status == DeliveryStatus::Pending).then(|| stamp.clone()),
         cycle_start: 0,
         lease_until: None,

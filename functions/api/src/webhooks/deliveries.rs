@@ -141,7 +141,7 @@ fn job(d: &hw_webhooks::delivery::Delivery, now: &str) -> (Job, Duration) {
         tenant: d.tenant.clone(),
         endpoint_id: d.endpoint_id.clone(),
         delivery_id: d.id.clone(),
-        attempt: d.next_attempt,
+        attempt: d.next_attempt(),
         not_before: now.to_owned(),
     };
     (job, Duration::ZERO)

@@ -92,7 +92,8 @@ fn event() -> Envelope {
 
 /// Fans out one event and returns its first job.
 async fn first_job(w: &World) -> Job {
-    assert_eq!(w.fanout.fan_out(&event()).await.unwrap(), 1);
+    let endpoints = w.store.list_endpoints("acme").await.unwrap();
+    assert_eq!(w.fanout.fan_out(&event(), &endpoints).await.unwrap(), 1);
     let mut jobs = w.queue.drain();
     assert_eq!(jobs.len(), 1);
     jobs.remove(0).0

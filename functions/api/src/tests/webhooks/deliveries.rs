@@ -217,7 +217,6 @@ async fn a_replay_stops_at_a_thousand_and_says_there_is_more() {
             payload: "{}".into(),
             status: DeliveryStatus::Failed,
             attempts: 8,
-            next_attempt: 8,
             next_attempt_at: None,
             cycle_start: 0,
             lease_until: None,
