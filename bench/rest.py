@@ -41,7 +41,7 @@ import aiohttp
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import records  # noqa: E402  -- the recorder helpers (stdlib only at import)
 
-from report import emit
+from report import conclude
 
 TICK = os.sysconf("SC_CLK_TCK")
 AUTH = (
@@ -555,13 +555,8 @@ def main():
     args.endpoint = args.endpoint.rstrip("/")
     started = time.time()
     result = asyncio.run(main_async(args))
-    result["total_s"] = time.time() - started
-    result["problems"] = checks(result)
-    emit(result, args.out)
-    if result["problems"]:
-        log("FAILED: " + "; ".join(result["problems"]))
-        sys.exit(1)
-    log("ok: no 5xx, every request answered, 429s with Retry-After over the limit")
+    conclude(result, started, checks(result), args.out, log,
+             "no 5xx, every request answered, 429s with Retry-After over the limit")
 
 
 if __name__ == "__main__":

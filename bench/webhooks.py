@@ -43,7 +43,7 @@ import aiohttp
 from aiohttp import web
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import emit  # noqa: E402
+from report import conclude, emit  # noqa: E402
 from rest import Cpu  # noqa: E402  -- CPU of client, runner and emulator over a phase
 
 log = lambda m: print(f"[webhooks {time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
@@ -448,13 +448,8 @@ def main():
         log(str(e))
         emit({"error": str(e), "problems": [str(e)]}, args.out)
         sys.exit(2)
-    result["total_s"] = time.time() - started
-    result["problems"] = checks(result)
-    emit(result, args.out)
-    if result["problems"]:
-        log("FAILED: " + "; ".join(result["problems"]))
-        sys.exit(1)
-    log("ok: every event arrived, every delivery settled, signatures verified, nothing sent again after a 2xx")
+    conclude(result, started, checks(result), args.out, log,
+             "every event arrived, every delivery settled, signatures verified, nothing sent again after a 2xx")
 
 
 if __name__ == "__main__":
