@@ -81,6 +81,16 @@ fn key(pk: String, sk: String) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
 
+/// The key of endpoint `id`.
+fn endpoint_key(tenant: &str, id: &str) -> Item {
+    key(tenant_pk(tenant), format!("E#{id}"))
+}
+
+/// The key of delivery `id` of endpoint `ep`.
+fn delivery_key(tenant: &str, ep: &str, id: &str) -> Item {
+    key(endpoint_pk(tenant, ep), format!("D#{id}"))
+}
+
 fn to_item<T: Serialize>(v: &T, pk: String, sk: String) -> Result<Item, WebhookStoreError> {
     let mut item: Item = serde_dynamo::to_item(v).map_err(|e| WebhookStoreError::Backend(format!("encoding: {e}")))?;
     item.insert("pk".into(), s(pk));
@@ -138,7 +148,7 @@ impl WebhookStore for DynamoWebhookStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(tenant_pk(tenant), format!("E#{id}"))))
+            .set_key(Some(endpoint_key(tenant, id)))
             .consistent_read(true)
             .send()
             .await
@@ -187,7 +197,7 @@ impl WebhookStore for DynamoWebhookStore {
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(tenant_pk(tenant), format!("E#{id}"))))
+            .set_key(Some(endpoint_key(tenant, id)))
             .condition_expression("attribute_exists(pk)")
             .send()
             .await;
@@ -201,7 +211,7 @@ impl WebhookStore for DynamoWebhookStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(tenant_pk(tenant), format!("E#{id}"))))
+            .set_key(Some(endpoint_key(tenant, id)))
             .update_expression("SET failing_since = :now, #v = #v + :one")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(failing_since)")
             .expression_attribute_names("#v", "version")
@@ -224,7 +234,7 @@ impl WebhookStore for DynamoWebhookStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(tenant_pk(tenant), format!("E#{id}"))))
+            .set_key(Some(endpoint_key(tenant, id)))
             .update_expression("REMOVE failing_since SET #v = #v + :one")
             .condition_expression("attribute_exists(failing_since)")
             .expression_attribute_names("#v", "version")
@@ -246,7 +256,7 @@ impl WebhookStore for DynamoWebhookStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(tenant_pk(tenant), format!("E#{id}"))))
+            .set_key(Some(endpoint_key(tenant, id)))
             .update_expression(
                 "SET enabled = :f, disabled_reason = :r, disabled_at = :now, updated_at = :now, #v = #v + :one",
             )
@@ -279,7 +289,7 @@ impl WebhookStore for DynamoWebhookStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(endpoint_pk(tenant, ep), format!("D#{id}"))))
+            .set_key(Some(delivery_key(tenant, ep, id)))
             .consistent_read(true)
             .send()
             .await
@@ -347,7 +357,7 @@ impl WebhookStore for DynamoWebhookStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(endpoint_pk(tenant, ep), format!("D#{id}"))))
+            .set_key(Some(delivery_key(tenant, ep, id)))
             .update_expression("SET lease_until = :lease")
             .condition_expression(
                 "delivery_status = :pending AND attempts = :made AND \
