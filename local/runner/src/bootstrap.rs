@@ -19,6 +19,8 @@ pub struct Resources {
     pub queues: HashMap<String, (String, String)>,
     pub dlqs: HashMap<String, (String, String)>,
     pub data_key_id: String,
+    /// bucket key in the manifest → physical name
+    pub buckets: HashMap<String, String>,
 }
 
 pub async fn bootstrap(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Resources> {
@@ -115,7 +117,14 @@ pub async fn bootstrap(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Reso
             .await
             .with_context(|| format!("target of rule {name}"))?;
     }
-    Ok(Resources { prefix: prefix.to_owned(), queues, dlqs, data_key_id })
+    let s3 = aws_sdk_s3::Client::new(sdk);
+    let mut buckets = HashMap::new();
+    for (id, b) in &m.buckets {
+        let name = Manifest::physical(prefix, &b.name);
+        ensure_bucket(&s3, &name, b, &queues).await.with_context(|| format!("bucket {name}"))?;
+        buckets.insert(id.clone(), name);
+    }
+    Ok(Resources { prefix: prefix.to_owned(), queues, dlqs, data_key_id, buckets })
 }
 
 fn attr_type(k: &Key) -> ScalarAttributeType {
@@ -220,4 +229,91 @@ async fn ensure_queue(
         .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
         .context("queue has no ARN")?;
     Ok((url, arn))
+}
+
+/// The bucket with its lifecycle rules, the CORS rule presigned browser uploads need, and its notifications. Put
+/// operations replace the whole configuration, so running this again converges instead of piling up.
+async fn ensure_bucket(
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+    spec: &hw_resources::Bucket,
+    queues: &HashMap<String, (String, String)>,
+) -> Result<()> {
+    use aws_sdk_s3::types::{
+        AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, CorsConfiguration, CorsRule, Event,
+        ExpirationStatus, FilterRule, FilterRuleName, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+        NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+    };
+    if s3.head_bucket().bucket(name).send().await.is_err() {
+        s3.create_bucket().bucket(name).send().await?;
+    }
+    let mut rules = Vec::new();
+    for e in &spec.expiration {
+        rules.push(
+            LifecycleRule::builder()
+                .id(format!("expire-{}", e.prefix.trim_end_matches('/')))
+                .status(ExpirationStatus::Enabled)
+                .filter(LifecycleRuleFilter::builder().prefix(&e.prefix).build())
+                .expiration(LifecycleExpiration::builder().days(e.days as i32).build())
+                .build()?,
+        );
+    }
+    rules.push(
+        LifecycleRule::builder()
+            .id("abort-incomplete-multipart")
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("").build())
+            .abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder()
+                    .days_after_initiation(spec.abort_incomplete_multipart_days as i32)
+                    .build(),
+            )
+            .build()?,
+    );
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(name)
+        .lifecycle_configuration(BucketLifecycleConfiguration::builder().set_rules(Some(rules)).build()?)
+        .send()
+        .await
+        .context("lifecycle rules")?;
+    let cors = CorsRule::builder()
+        .allowed_methods("PUT")
+        .allowed_methods("GET")
+        .allowed_origins("*")
+        .allowed_headers("*")
+        .expose_headers("ETag")
+        .max_age_seconds(3600)
+        .build()?;
+    s3.put_bucket_cors()
+        .bucket(name)
+        .cors_configuration(CorsConfiguration::builder().cors_rules(cors).build()?)
+        .send()
+        .await
+        .context("CORS rule")?;
+    let mut targets = Vec::new();
+    for n in &spec.notifications {
+        let (_, arn) = queues.get(&n.target_queue).with_context(|| format!("queue {}", n.target_queue))?;
+        let filter = NotificationConfigurationFilter::builder()
+            .key(
+                S3KeyFilter::builder()
+                    .filter_rules(FilterRule::builder().name(FilterRuleName::Prefix).value(&n.prefix).build())
+                    .build(),
+            )
+            .build();
+        targets.push(
+            QueueConfiguration::builder()
+                .id(format!("{}-to-{}", n.prefix.trim_end_matches('/'), n.target_queue))
+                .queue_arn(arn)
+                .events(Event::from("s3:ObjectCreated:*"))
+                .filter(filter)
+                .build()?,
+        );
+    }
+    s3.put_bucket_notification_configuration()
+        .bucket(name)
+        .notification_configuration(NotificationConfiguration::builder().set_queue_configurations(Some(targets)).build())
+        .send()
+        .await
+        .context("notifications")?;
+    Ok(())
 }

@@ -19,6 +19,14 @@ pub struct Config {
     pub ops_table: String,
     /// Webhook endpoints, deliveries and attempts.
     pub webhooks_table: String,
+    /// Import and export jobs, import chunks, export templates.
+    pub jobs_table: String,
+    /// Uploads, error reports and export results.
+    pub files_bucket: String,
+    /// Where the chunks of a started import go.
+    pub import_chunks_queue_url: String,
+    /// Where export jobs go.
+    pub exports_queue_url: String,
     /// Where delivery jobs go (functions that enqueue them).
     pub webhook_queue_url: String,
     /// The deliveries queue's dead-letter queue (functions that dead-letter deliveries).
@@ -114,6 +122,9 @@ impl Config {
         let queue = |id: &str| {
             if f.queues.iter().any(|q| q == id) { required(&m.queues[id].env) } else { Ok(String::new()) }
         };
+        let bucket = |id: &str| {
+            if f.buckets.iter().any(|b| b == id) { required(&m.buckets[id].env) } else { Ok(String::new()) }
+        };
         let dead_letters = |id: &str| match (&m.queues[id].dlq_env, f.dead_letter_queues.iter().any(|q| q == id)) {
             (Some(env), true) => required(env),
             _ => Ok(String::new()),
@@ -125,6 +136,10 @@ impl Config {
             data_table: table("data")?,
             ops_table: table("ops")?,
             webhooks_table: table("webhooks")?,
+            jobs_table: table("jobs")?,
+            files_bucket: bucket("files")?,
+            import_chunks_queue_url: queue("import-chunks")?,
+            exports_queue_url: queue("exports")?,
             webhook_queue_url: queue("webhook-deliveries")?,
             webhook_dead_letter_url: dead_letters("webhook-deliveries")?,
             event_bus: if f.event_bus { required(&m.event_bus.env)? } else { String::new() },
@@ -149,9 +164,13 @@ impl Config {
             data_table: Manifest::physical(prefix, &m.tables["data"].name),
             ops_table: Manifest::physical(prefix, &m.tables["ops"].name),
             webhooks_table: Manifest::physical(prefix, &m.tables["webhooks"].name),
+            jobs_table: Manifest::physical(prefix, &m.tables["jobs"].name),
+            files_bucket: Manifest::physical(prefix, &m.buckets["files"].name),
             // Queue URLs are only known once the queues exist: the local runner fills them in after bootstrapping.
             webhook_queue_url: String::new(),
             webhook_dead_letter_url: String::new(),
+            import_chunks_queue_url: String::new(),
+            exports_queue_url: String::new(),
             event_bus: Manifest::physical(prefix, &m.event_bus.name),
             event_source: m.event_bus.source.clone(),
             data_key_id: Some(Manifest::kms_alias(prefix, &m.kms_keys["data"])),

@@ -22,6 +22,7 @@ pub struct Manifest {
     pub tables: BTreeMap<String, Table>,
     pub event_bus: EventBus,
     pub kms_keys: BTreeMap<String, KmsKey>,
+    pub buckets: BTreeMap<String, Bucket>,
     pub queues: BTreeMap<String, Queue>,
     pub schedules: BTreeMap<String, Schedule>,
     pub rules: BTreeMap<String, Rule>,
@@ -69,6 +70,38 @@ pub struct KmsKey {
     pub env: String,
     pub alias: String,
     pub description: String,
+}
+
+/// An S3 bucket. Locally its name is `<prefix>-<name>`; in AWS CloudFormation generates it (bucket names are global),
+/// and the variable `env` carries it either way.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    pub env: String,
+    pub name: String,
+    pub description: String,
+    /// Objects under each prefix are deleted this many days after they were written.
+    #[serde(default)]
+    pub expiration: Vec<Expiration>,
+    /// Multipart uploads never completed are aborted (and their parts deleted) after this many days.
+    pub abort_incomplete_multipart_days: u32,
+    /// `s3:ObjectCreated:*` under `prefix` is sent to `target_queue`.
+    #[serde(default)]
+    pub notifications: Vec<Notification>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Expiration {
+    pub prefix: String,
+    pub days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Notification {
+    pub prefix: String,
+    pub target_queue: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -180,6 +213,9 @@ pub struct Function {
     /// Queues whose dead-letter queue the function sends to (each must declare `dlq_env`).
     #[serde(default)]
     pub dead_letter_queues: Vec<String>,
+    /// Buckets the function reads and writes.
+    #[serde(default)]
+    pub buckets: Vec<String>,
     pub trigger: Trigger,
 }
 
@@ -230,6 +266,9 @@ mod tests {
                     "function {name} dead-letters to {q}, which has no dlq_env"
                 );
             }
+            for b in &f.buckets {
+                assert!(m.buckets.contains_key(b), "function {name} uses unknown bucket {b}");
+            }
             if let Trigger::Sqs { queue, .. } = &f.trigger {
                 assert!(m.queues.contains_key(queue), "function {name} is triggered by unknown queue {queue}");
             }
@@ -242,6 +281,12 @@ mod tests {
                 a.check().unwrap_or_else(|e| panic!("queue {name}: dlq_alarm: {e}"));
             }
         }
+        for (name, b) in &m.buckets {
+            for n in &b.notifications {
+                assert!(m.queues.contains_key(&n.target_queue), "bucket {name} notifies unknown queue");
+            }
+            assert!(b.expiration.iter().all(|e| e.days >= 1), "bucket {name}: expiration days must be at least 1");
+        }
         for (name, r) in &m.rules {
             assert!(m.queues.contains_key(&r.target_queue), "rule {name} targets unknown queue");
             assert!(r.pattern.is_object(), "rule {name} has no event pattern");
@@ -253,6 +298,7 @@ mod tests {
             .chain(m.queues.values().map(|q| q.env.as_str()))
             .chain(m.queues.values().filter_map(|q| q.dlq_env.as_deref()))
             .chain(m.kms_keys.values().map(|k| k.env.as_str()))
+            .chain(m.buckets.values().map(|b| b.env.as_str()))
             .chain([m.event_bus.env.as_str()])
             .collect();
         let mut unique = envs.clone();
