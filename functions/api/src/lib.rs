@@ -88,7 +88,13 @@ impl Deps {
         Self {
             models: Models { control: control.clone(), data: data.clone(), publisher: publisher.clone() },
             webhooks: Webhooks::new(webhooks, cipher.clone(), publisher.clone(), policy),
-            records: Records { control: control.clone(), data: data.clone(), publisher, cipher },
+            records: Records {
+                control: control.clone(),
+                data: data.clone(),
+                publisher,
+                cipher,
+                publication: hw_store::records::Publication::Immediate,
+            },
             tenants: Tenants { control: control.clone() },
             config,
             control,

@@ -413,6 +413,16 @@ impl DataStore for DynamoDataStore {
     async fn get_records(&self, tenant: &str, entity: &str, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError> {
         self.batch_get_records(tenant, entity, ids).await
     }
+
+    async fn find_claims(
+        &self,
+        tenant: &str,
+        entity: &str,
+        field: &str,
+        hashes: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        self.batch_find_claims(tenant, entity, field, hashes).await
+    }
 }
 
 // Record queries (appended): ranges of the id-ordered partition and batched reads, in dynamo/query.rs.

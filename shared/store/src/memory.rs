@@ -294,6 +294,23 @@ impl DataStore for MemoryDataStore {
         let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
         Ok(distinct.into_iter().filter_map(|id| all.get(id).cloned()).collect())
     }
+
+    async fn find_claims(
+        &self,
+        tenant: &str,
+        entity: &str,
+        field: &str,
+        hashes: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let s = self.state.lock().unwrap();
+        Ok(hashes
+            .iter()
+            .filter_map(|h| {
+                let owner = s.claims.get(&(tenant.to_owned(), entity.to_owned(), field.to_owned(), h.clone()))?;
+                Some((h.clone(), owner.clone()))
+            })
+            .collect())
+    }
 }
 
 // Record queries (appended): ranges of the id-ordered partition and batched reads.

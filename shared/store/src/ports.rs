@@ -132,6 +132,16 @@ pub trait DataStore: Send + Sync {
     /// The records among `ids` that exist, in no particular order. Ids are deduplicated and read in batches
     /// (BatchGetItem, at most 100 keys per call), never one request per id.
     async fn get_records(&self, tenant: &str, entity: &str, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError>;
+    /// Which records hold the unique-value claims `hashes` of `field` (see `hw_domain::validate::unique_claim`):
+    /// claim hash → record id, for the claims that exist. Read in batches (BatchGetItem), so looking up a chunk of
+    /// import keys or references costs a few calls, not one per value.
+    async fn find_claims(
+        &self,
+        tenant: &str,
+        entity: &str,
+        field: &str,
+        hashes: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError>;
 }
 
 use hw_domain::query::{IdBound, IdPlan};

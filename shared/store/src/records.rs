@@ -45,6 +45,19 @@ pub struct Records {
     pub data: Arc<dyn DataStore>,
     pub publisher: Arc<dyn EventPublisher>,
     pub cipher: Arc<FieldCipher>,
+    pub publication: Publication,
+}
+
+/// When the event of a write is published. Either way it is in the outbox from the moment the write commits, so
+/// a crash before publication only delays it until the outbox relay's next sweep.
+#[derive(Clone, Default)]
+pub enum Publication {
+    /// Right after each write (requests of the API).
+    #[default]
+    Immediate,
+    /// Collected, and published in batches by [`Records::flush_events`] (bulk writers such as imports: one
+    /// PutEvents call per ten records instead of one per record).
+    Deferred(Arc<std::sync::Mutex<Vec<Envelope>>>),
 }
 
 /// Maps a field name to where it sits in the request body, for error pointers.
@@ -256,8 +269,42 @@ impl Records {
         Ok(stored)
     }
 
-    /// Publishes right away; what fails stays in the outbox, where the outbox relay finds it.
+    /// The same service, collecting events for [`Records::flush_events`] instead of publishing each at once.
+    pub fn deferring(&self) -> Self {
+        Self {
+            control: self.control.clone(),
+            data: self.data.clone(),
+            publisher: self.publisher.clone(),
+            cipher: self.cipher.clone(),
+            publication: Publication::Deferred(Arc::default()),
+        }
+    }
+
+    /// Publishes the events collected so far (in batches) and clears them from the outbox; what fails to publish
+    /// stays in the outbox for the relay. Does nothing for [`Publication::Immediate`].
+    pub async fn flush_events(&self) {
+        let Publication::Deferred(buffer) = &self.publication else { return };
+        let events = std::mem::take(&mut *buffer.lock().expect("event buffer lock"));
+        if events.is_empty() {
+            return;
+        }
+        match self.publisher.publish(&events).await {
+            Ok(()) => {
+                if let Err(e) = self.data.outbox_done(&events).await {
+                    tracing::warn!(error = %e, events = events.len(), "published, but outbox entries stay; the relay will publish them again (same ids)");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, events = events.len(), "events left in the outbox for the relay"),
+        }
+    }
+
+    /// Publishes right away, or collects for [`Records::flush_events`]; what fails stays in the outbox, where the
+    /// outbox relay finds it.
     async fn publish(&self, event: Envelope) {
+        if let Publication::Deferred(buffer) = &self.publication {
+            buffer.lock().expect("event buffer lock").push(event);
+            return;
+        }
         let events = [event];
         match self.publisher.publish(&events).await {
             Ok(()) => {
@@ -389,7 +436,8 @@ mod tests {
         }
         let keyring = Arc::new(hw_aws::kms::StaticKeyring::new([3; 32]));
         let cipher = Arc::new(FieldCipher::new(control.clone(), keyring));
-        let records = Records { control, data: data.clone(), publisher: publisher.clone(), cipher };
+        let records =
+            Records { control, data: data.clone(), publisher: publisher.clone(), cipher, publication: Publication::Immediate };
         (records, publisher, data)
     }
 

@@ -79,4 +79,27 @@ impl DynamoDataStore {
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         items.into_iter().map(decode_record).collect()
     }
+
+    pub(super) async fn batch_find_claims(
+        &self,
+        tenant: &str,
+        entity: &str,
+        field: &str,
+        hashes: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let distinct: std::collections::BTreeSet<&String> = hashes.iter().collect();
+        let pk = keys::claim_pk(tenant, entity, field);
+        let keys = distinct.into_iter().map(|h| key(pk.clone(), h.clone())).collect();
+        let items = hw_aws::dynamo::batch_get(&self.client, &self.table, keys)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                let hash = hw_aws::dynamo::get_s(item, "sk")?;
+                let id = hw_aws::dynamo::get_s(item, "record_id")?;
+                Some((hash.to_owned(), id.to_owned()))
+            })
+            .collect())
+    }
 }

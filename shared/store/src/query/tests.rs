@@ -31,6 +31,7 @@ async fn setup() -> (Records, Model) {
         data: Arc::new(MemoryDataStore::default()),
         publisher: Arc::new(RecordingPublisher::default()),
         cipher,
+        publication: crate::records::Publication::Immediate,
     };
     let p = principal("acme");
     for i in 0..40 {
