@@ -85,11 +85,14 @@ pub async fn start(opts: &Options) -> Result<Running> {
     let (dead_letter_url, _) = &resources.dlqs["webhook-deliveries"];
     config.webhook_queue_url = deliveries_url.clone();
     config.webhook_dead_letter_url = dead_letter_url.clone();
+    config.import_chunks_queue_url = resources.queues["import-chunks"].0.clone();
 
     let api_deps = Arc::new(api::Deps::from_aws(config.clone(), &sdk));
     let relay_deps = Arc::new(outbox_relay::Deps::from_aws(&config, &sdk));
     let fanout_deps = Arc::new(webhook_fanout::Deps::from_aws(&config, &sdk));
     let dispatcher_deps = Arc::new(webhook_dispatcher::Deps::from_aws(&config, &sdk));
+    let planner_deps = Arc::new(import_planner::Deps::from_aws(&config, &sdk).map_err(|e| anyhow::anyhow!(e))?);
+    let chunk_deps = Arc::new(import_chunk_processor::Deps::from_aws(&config, &sdk).map_err(|e| anyhow::anyhow!(e))?);
 
     let mut http: HashMap<&str, HttpHandler> = HashMap::new();
     let deps = api_deps.clone();
@@ -123,6 +126,22 @@ pub async fn start(opts: &Options) -> Result<Running> {
         Arc::new(move |event| {
             let deps = deps.clone();
             Box::pin(async move { webhook_dispatcher::handle(&deps, event).await })
+        }),
+    );
+    let deps = planner_deps.clone();
+    queue_handlers.insert(
+        "import-planner",
+        Arc::new(move |event| {
+            let deps = deps.clone();
+            Box::pin(async move { import_planner::handle(&deps, event).await })
+        }),
+    );
+    let deps = chunk_deps.clone();
+    queue_handlers.insert(
+        "import-chunk-processor",
+        Arc::new(move |event| {
+            let deps = deps.clone();
+            Box::pin(async move { import_chunk_processor::handle(&deps, event).await })
         }),
     );
 
