@@ -5,6 +5,7 @@
 //! Lambda can show a typed preview before anything is written. Excel files are recognised by their magic bytes only
 //! (reported as [`Format::Spreadsheet`]); reading them is left to a later step.
 
+mod chunk;
 mod csv_lex;
 mod decode;
 mod mapping;
@@ -12,6 +13,7 @@ mod sniff;
 mod table;
 mod types;
 
+pub use chunk::{ByteChunk, ChunkPlan, plan_chunks, read_chunk};
 pub use decode::decode;
 pub use mapping::suggest_mapping;
 pub use sniff::sniff;
@@ -113,6 +115,8 @@ pub enum ImportError {
     UnterminatedQuote { row: usize, line: usize },
     #[error("line {line} is longer than {max} bytes")]
     LineTooLong { line: usize, max: usize },
-    #[error("{0} files are recognised but not read yet")]
+    #[error("{0} files are binary workbooks: they are read with `open_workbook`, not as text")]
     Unsupported(&'static str),
+    #[error("reading the file failed: {0}")]
+    Read(String),
 }
