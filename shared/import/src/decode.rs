@@ -7,15 +7,23 @@ use crate::{Encoding, ImportError};
 /// Decodes `bytes` as `encoding`, dropping a leading byte-order mark so it never ends up in the first column name.
 /// Malformed sequences become U+FFFD rather than failing: the preview should show what it can.
 pub fn decode(bytes: &[u8], encoding: Encoding) -> Cow<'_, str> {
-    let enc = match encoding {
+    // `decode_with_bom_removal` only strips the BOM of the given encoding, which is what we detected.
+    let (text, _had_errors) = encoding_rs_of(encoding).decode_with_bom_removal(bytes);
+    text
+}
+
+fn encoding_rs_of(encoding: Encoding) -> &'static encoding_rs::Encoding {
+    match encoding {
         Encoding::Utf8 { .. } => encoding_rs::UTF_8,
         Encoding::Utf16Le => encoding_rs::UTF_16LE,
         Encoding::Utf16Be => encoding_rs::UTF_16BE,
         Encoding::Windows1252 => encoding_rs::WINDOWS_1252,
-    };
-    // `decode_with_bom_removal` only strips the BOM of the given encoding, which is what we detected.
-    let (text, _had_errors) = enc.decode_with_bom_removal(bytes);
-    text
+    }
+}
+
+/// Decodes a piece cut from the middle of a text: a leading U+FEFF there is a character, not a byte-order mark.
+pub(crate) fn decode_piece(bytes: &[u8], encoding: Encoding) -> Cow<'_, str> {
+    encoding_rs_of(encoding).decode_without_bom_handling(bytes).0
 }
 
 /// Detects the encoding of a sample. The sample may be cut anywhere, so an incomplete UTF-8 sequence at its very end

@@ -5,12 +5,15 @@
 //! Lambda can show a typed preview before anything is written. Excel files are recognised by their magic bytes only
 //! (reported as [`Format::Spreadsheet`]); reading them is left to a later step.
 
+mod chunk;
+mod csv_lex;
 mod decode;
 mod mapping;
 mod sniff;
 mod table;
 mod types;
 
+pub use chunk::{ByteChunk, ChunkPlan, plan_chunks, read_chunk};
 pub use decode::decode;
 pub use mapping::suggest_mapping;
 pub use sniff::sniff;
@@ -84,7 +87,9 @@ pub struct Table {
 /// padded or cut, and `problem` says what was wrong with it instead of failing the whole preview.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
-    /// 1-based line number (CSV, NDJSON) or record position (JSON array, XML) in the source, for messages to people.
+    /// 1-based row number in the source, for messages to people: the row a spreadsheet application shows (CSV: every
+    /// record terminator ends a row, blank lines included, line breaks inside quoted fields not, the header is row 1;
+    /// a worksheet's own row number), the line (NDJSON) or the record position (JSON array, XML).
     pub number: usize,
     pub cells: Vec<Option<String>>,
     pub problem: Option<String>,
@@ -110,6 +115,8 @@ pub enum ImportError {
     UnterminatedQuote { row: usize, line: usize },
     #[error("line {line} is longer than {max} bytes")]
     LineTooLong { line: usize, max: usize },
-    #[error("{0} files are recognised but not read yet")]
+    #[error("{0} files are binary workbooks: they are read with `open_workbook`, not as text")]
     Unsupported(&'static str),
+    #[error("reading the file failed: {0}")]
+    Read(String),
 }

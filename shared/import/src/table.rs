@@ -6,26 +6,42 @@ use quick_xml::events::Event;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::csv_lex::CsvRecords;
 use crate::decode::check_line_lengths;
 use crate::{CsvDialect, Format, ImportError, Row, Sniffed, Table};
 
 /// Reads up to `limit` records of `text` (already decoded) as `sniffed` says. Problems with single rows are reported
 /// on the row; only problems that make the whole text unreadable are errors.
 pub fn records(text: &str, sniffed: &Sniffed, limit: usize) -> Result<Table, ImportError> {
+    read(text, sniffed, &Reading { columns: None, first_row: 1, limit, chunk: false })
+}
+
+/// How a text is read: a whole file (column names from its header or its keys) or one chunk cut by the planner.
+pub(crate) struct Reading<'c> {
+    /// Column names to fill (chunks); `None` takes them from the text.
+    pub columns: Option<&'c [String]>,
+    /// Row number of the text's first row (line, record or element).
+    pub first_row: usize,
+    pub limit: usize,
+    /// A chunk: CSV without header, JSON elements without the enclosing array, XML record elements without root.
+    pub chunk: bool,
+}
+
+pub(crate) fn read(text: &str, sniffed: &Sniffed, how: &Reading) -> Result<Table, ImportError> {
     match &sniffed.format {
         Format::Csv => {
             let dialect = sniffed.csv.unwrap_or(CsvDialect { delimiter: b',', quote: b'"', has_header: true });
-            csv_table(text, dialect, limit)
+            csv_table(text, dialect, how)
         }
-        Format::Json => json_table(text, limit),
-        Format::Ndjson => ndjson_table(text, limit),
-        Format::Xml { record_element } => xml_table(text, record_element, limit),
+        Format::Json => json_table(text, how),
+        Format::Ndjson => ndjson_table(text, how),
+        Format::Xml { record_element } => xml_table(text, record_element, how),
         Format::Spreadsheet { .. } => Err(ImportError::Unsupported("Excel")),
     }
 }
 
 /// Column names from a header (or `column_N`), with blanks named by position and duplicates suffixed `_2`, `_3`…
-fn unique_names(raw: impl IntoIterator<Item = String>) -> Vec<String> {
+pub(crate) fn unique_names(raw: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     raw.into_iter()
         .enumerate()
@@ -39,88 +55,43 @@ fn unique_names(raw: impl IntoIterator<Item = String>) -> Vec<String> {
         .collect()
 }
 
-fn cell(s: &str) -> Option<String> {
+pub(crate) fn cell(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_owned())
 }
 
-/// The `csv` crate silently takes an unterminated quote to run to EOF; this quote-aware scan finds it so it can be
-/// reported with the row (1-based record) and line where the quote opened.
-fn unterminated_quote(text: &str, d: CsvDialect) -> Option<(usize, usize)> {
-    let (q, delim) = (d.quote as char, d.delimiter as char);
-    let (mut in_q, mut field_start, mut just_closed) = (false, true, false);
-    let (mut line, mut row, mut open) = (1usize, 1usize, (0, 0));
-    for c in text.chars() {
-        if in_q {
-            if c == q {
-                in_q = false;
-                just_closed = true;
-            } else if c == '\n' {
-                line += 1;
-            }
-            continue;
-        }
-        if c == q && (field_start || just_closed) {
-            in_q = true;
-            if field_start {
-                open = (row, line);
-            }
-        } else if c == delim {
-            field_start = true;
-            just_closed = false;
-            continue;
-        } else if c == '\n' {
-            line += 1;
-            row += 1;
-            field_start = true;
-            just_closed = false;
-            continue;
-        }
-        field_start = false;
-        just_closed = false;
-    }
-    in_q.then_some(open)
-}
-
-fn csv_table(text: &str, d: CsvDialect, limit: usize) -> Result<Table, ImportError> {
-    check_line_lengths(text)?;
-    if let Some((row, line)) = unterminated_quote(text, d) {
-        return Err(ImportError::UnterminatedQuote { row, line });
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(d.delimiter)
-        .quote(d.quote)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut columns: Option<Vec<String>> = None;
+/// CSV through the shared lexer. A record of one blank field is a blank line: skipped, but it keeps its row number.
+/// Once `limit` rows are read the rest is still scanned, so an unterminated quote or an overlong record anywhere in
+/// the text is reported as before.
+fn csv_table(text: &str, d: CsvDialect, how: &Reading) -> Result<Table, ImportError> {
+    let mut recs = CsvRecords::new(text, d, how.first_row);
+    let mut columns: Option<Vec<String>> = how.columns.map(<[String]>::to_vec);
+    let header = d.has_header && !how.chunk;
     let mut rows = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| ImportError::InvalidCsv(e.to_string()))?;
-        let number = rec.position().map_or(0, |p| p.line() as usize);
-        let fields: Vec<&str> = rec.iter().collect();
-        if fields.len() == 1 && fields[0].trim().is_empty() {
-            continue; // blank line
+    while let Some(number) = recs.next_record()? {
+        let count = recs.field_count();
+        if count == 1 && recs.field(0).trim().is_empty() {
+            continue;
         }
         let n = match &columns {
             Some(c) => c.len(),
-            None if d.has_header => {
-                columns = Some(unique_names(fields.iter().map(|s| s.to_string())));
+            None if header => {
+                columns = Some(unique_names((0..count).map(|i| recs.field(i).to_owned())));
                 continue;
             }
             None => {
-                columns = Some(unique_names(fields.iter().map(|_| String::new())));
-                fields.len()
+                columns = Some(unique_names((0..count).map(|_| String::new())));
+                count
             }
         };
-        if rows.len() >= limit {
-            break;
+        if rows.len() >= how.limit {
+            continue;
         }
-        let problem = (fields.len() != n).then(|| {
-            let what = if fields.len() > n { "extra fields dropped" } else { "missing fields left empty" };
-            format!("row has {} fields, expected {n} ({what})", fields.len())
+        let problem = (count != n).then(|| {
+            let what = if count > n { "extra fields dropped" } else { "missing fields left empty" };
+            format!("row has {count} fields, expected {n} ({what})")
         });
-        let mut cells: Vec<Option<String>> = fields.iter().take(n).map(|s| cell(s)).collect();
+        let mut cells: Vec<Option<String>> = (0..count.min(n)).map(|i| cell(recs.field(i))).collect();
         cells.resize(n, None);
         rows.push(Row { number, cells, problem });
     }
@@ -174,15 +145,23 @@ enum Elem {
     Other(serde::de::IgnoredAny),
 }
 
-/// Builds a table from objects, columns in first-seen key order across all records.
-fn objects_table(items: Vec<Item>) -> Table {
+/// Builds a table from objects, columns in first-seen key order across all records, or the `given` columns (a
+/// chunk's keys that are not among them are left out: the mapping was made on the given ones).
+fn objects_table(items: Vec<Item>, given: Option<&[String]>) -> Table {
     let mut columns: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    for (_, obj) in &items {
-        for (k, _) in obj.iter().flatten() {
-            if !index.contains_key(k) {
-                index.insert(k.clone(), columns.len());
-                columns.push(k.clone());
+    if let Some(given) = given {
+        for k in given {
+            index.entry(k.clone()).or_insert(columns.len());
+            columns.push(k.clone());
+        }
+    } else {
+        for (_, obj) in &items {
+            for (k, _) in obj.iter().flatten() {
+                if !index.contains_key(k) {
+                    index.insert(k.clone(), columns.len());
+                    columns.push(k.clone());
+                }
             }
         }
     }
@@ -193,7 +172,9 @@ fn objects_table(items: Vec<Item>) -> Table {
             let problem = match obj {
                 Ok(o) => {
                     for (k, v) in &o {
-                        cells[index[k]] = to_cell(v);
+                        if let Some(&i) = index.get(k) {
+                            cells[i] = to_cell(v);
+                        }
                     }
                     None
                 }
@@ -205,41 +186,54 @@ fn objects_table(items: Vec<Item>) -> Table {
     Table { columns, rows }
 }
 
-fn json_table(text: &str, limit: usize) -> Result<Table, ImportError> {
-    let text = text.trim_start();
+/// A whole array, or (a chunk) the planner's cut of one: elements separated by commas, maybe with a trailing comma,
+/// which is put back between brackets. A chunk may hold only non-objects: other chunks have the objects.
+fn json_table(text: &str, how: &Reading) -> Result<Table, ImportError> {
+    let wrapped;
+    let text = if how.chunk {
+        let body = text.trim();
+        let body = body.strip_suffix(',').unwrap_or(body);
+        wrapped = format!("[{body}]");
+        wrapped.as_str()
+    } else {
+        text.trim_start()
+    };
     if !text.starts_with('[') {
         return Err(ImportError::NotRecords { found: "a JSON value that is not an array".into() });
     }
     let items: Vec<Elem> = serde_json::from_str(text).map_err(|e| ImportError::InvalidJson(e.to_string()))?;
-    if !items.is_empty() && items.iter().all(|v| matches!(v, Elem::Other(_))) {
+    if !how.chunk && !items.is_empty() && items.iter().all(|v| matches!(v, Elem::Other(_))) {
         return Err(ImportError::NotRecords { found: "an array without objects".into() });
     }
     let items = items
         .into_iter()
-        .take(limit)
+        .take(how.limit)
         .enumerate()
         .map(|(i, v)| match v {
-            Elem::Obj(o) => (i + 1, Ok(o.0)),
-            Elem::Other(_) => (i + 1, Err("element is not an object".to_owned())),
+            Elem::Obj(o) => (how.first_row + i, Ok(o.0)),
+            Elem::Other(_) => (how.first_row + i, Err("element is not an object".to_owned())),
         })
         .collect();
-    Ok(objects_table(items))
+    Ok(objects_table(items, how.columns))
 }
 
-fn ndjson_table(text: &str, limit: usize) -> Result<Table, ImportError> {
+fn ndjson_table(text: &str, how: &Reading) -> Result<Table, ImportError> {
     check_line_lengths(text)?;
     let items = text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .take(limit)
-        .map(|(i, l)| match serde_json::from_str::<Elem>(l) {
-            Ok(Elem::Obj(o)) => (i + 1, Ok(o.0)),
-            Ok(Elem::Other(_)) => (i + 1, Err("line is not a JSON object".to_owned())),
-            Err(_) => (i + 1, Err(format!("line is not valid JSON: {}", invalid_json(l)))),
+        .take(how.limit)
+        .map(|(i, l)| {
+            let number = how.first_row + i;
+            match serde_json::from_str::<Elem>(l) {
+                Ok(Elem::Obj(o)) => (number, Ok(o.0)),
+                Ok(Elem::Other(_)) => (number, Err("line is not a JSON object".to_owned())),
+                Err(_) => (number, Err(format!("line is not valid JSON: {}", invalid_json(l)))),
+            }
         })
         .collect();
-    Ok(objects_table(items))
+    Ok(objects_table(items, how.columns))
 }
 
 /// serde_json's own message (an untagged enum only says that no variant matched).
@@ -252,14 +246,18 @@ fn xml_err(e: impl std::fmt::Display) -> ImportError {
 }
 
 /// Each `record` element becomes one row: its attributes and its direct children are columns; a child's value is
-/// all text below it (a repeated child's values joined with `; `). Entity references other than the five predefined ones and character references are errors:
-/// nothing is ever expanded from a DTD.
-fn xml_table(text: &str, record: &str, limit: usize) -> Result<Table, ImportError> {
+/// all text below it (a repeated child's values joined with `; `). Entity references other than the five predefined
+/// ones and character references are errors: nothing is ever expanded from a DTD.
+///
+/// A chunk holds record elements without their root, and the closing and opening tags of grouping elements between
+/// them (`</group><group>`), so closing tags without an opening one are let through there.
+fn xml_table(text: &str, record: &str, how: &Reading) -> Result<Table, ImportError> {
     let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().allow_unmatched_ends = how.chunk;
     let mut items = Vec::new();
     // Inside a record: (depth below the record, current child name, map being filled).
     let mut current: Option<(usize, Option<String>, Fields)> = None;
-    let mut n = 0usize;
+    let mut n = how.first_row.saturating_sub(1);
     loop {
         let event = reader.read_event().map_err(xml_err)?;
         match event {
@@ -335,7 +333,7 @@ fn xml_table(text: &str, record: &str, limit: usize) -> Result<Table, ImportErro
                         let map = std::mem::take(map);
                         items.push((n, Ok(map)));
                         current = None;
-                        if items.len() >= limit {
+                        if items.len() >= how.limit {
                             break;
                         }
                     } else {
@@ -353,5 +351,5 @@ fn xml_table(text: &str, record: &str, limit: usize) -> Result<Table, ImportErro
     if items.is_empty() {
         return Err(ImportError::InvalidXml(format!("no <{record}> elements")));
     }
-    Ok(objects_table(items))
+    Ok(objects_table(items, how.columns))
 }

@@ -55,7 +55,7 @@ fn quoted_fields_keep_delimiters_and_newlines() {
     assert_eq!(s.csv.unwrap().delimiter, b',');
     assert_eq!(t.rows.len(), 2);
     assert_eq!(cells(&t, 0), [Some("Doe, Jane"), Some("1 Main St\nSpringfield"), Some("said \"hi\"")]);
-    assert_eq!(t.rows[1].number, 4, "line numbers count the embedded newline");
+    assert_eq!(t.rows[1].number, 3, "rows are records as a spreadsheet shows them: the embedded newline is not a row");
     assert!(t.rows.iter().all(|r| r.problem.is_none()));
 }
 
