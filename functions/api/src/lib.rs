@@ -14,6 +14,7 @@ mod explorer;
 mod health;
 mod http;
 mod idempotency;
+mod imports;
 mod keys;
 mod limits;
 mod models;
@@ -59,6 +60,8 @@ pub struct Deps {
     pub tenants: Tenants,
     /// Webhook endpoints, their delivery log and the test ping.
     pub webhooks: Webhooks,
+    /// Import jobs: uploads, plans, runs and the history (in-memory adapters until [`Deps::with_imports`]).
+    pub imports: hw_import_jobs::service::Imports,
     /// When this instance last recorded each key's use, so `last_used_at` costs one write per key and minute.
     key_touches: Mutex<HashMap<String, Instant>>,
     /// Tenants' own rate limits as last read, so the tenant item is read once a minute per instance.
@@ -84,6 +87,7 @@ impl Deps {
         webhooks: WebhookPorts,
     ) -> Self {
         let cipher = Arc::new(FieldCipher::new(control.clone(), keyring));
+        let publisher_for_imports = publisher.clone();
         let policy = hw_webhooks::target::TargetPolicy::for_local_mode(config.local_mode);
         Self {
             models: Models { control: control.clone(), data: data.clone(), publisher: publisher.clone() },
@@ -96,6 +100,13 @@ impl Deps {
                 publication: hw_store::records::Publication::Immediate,
             },
             tenants: Tenants { control: control.clone() },
+            imports: hw_import_jobs::service::Imports {
+                store: Arc::new(hw_import_jobs::memory::MemoryImports::new()),
+                files: Arc::new(hw_files::MemoryFiles::new()),
+                queue: Arc::new(hw_import_jobs::queue::MemoryChunkQueue::default()),
+                publisher: publisher_for_imports,
+                limits: hw_import_jobs::service::ImportLimits::default(),
+            },
             config,
             control,
             data,
@@ -118,6 +129,8 @@ impl Deps {
             &config.event_source,
         ));
         let bus = Arc::new(EventBridgeProbe { client: events, bus: config.event_bus.clone() });
+        let imports_publisher: Arc<dyn EventPublisher> = publisher.clone();
+        let dynamo_for_imports = dynamo.clone();
         let webhooks = WebhookPorts {
             store: Arc::new(hw_webhooks::dynamo::DynamoWebhookStore::for_config(dynamo.clone(), &config)),
             queue: Arc::new(hw_webhooks::queue::SqsJobQueue::for_config(aws_sdk_sqs::Client::new(sdk), &config)),
@@ -135,6 +148,22 @@ impl Deps {
             keyring,
             webhooks,
         )
+        .with_imports(hw_import_jobs::service::Imports {
+            store: Arc::new(hw_import_jobs::dynamo::DynamoImports::new(dynamo_for_imports, &config.jobs_table)),
+            files: Arc::new(hw_files::S3Files::from_sdk(sdk, &config.files_bucket)),
+            queue: Arc::new(hw_import_jobs::queue::SqsChunkQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &config.import_chunks_queue_url,
+            )),
+            publisher: imports_publisher,
+            limits: hw_import_jobs::service::ImportLimits::from_lookup(|k| std::env::var(k).ok()).unwrap_or_default(),
+        })
+    }
+
+    /// Replaces the import adapters (production wiring, or tests that need their own).
+    pub fn with_imports(mut self, imports: hw_import_jobs::service::Imports) -> Self {
+        self.imports = imports;
+        self
     }
 
     /// The tenant's own rate limit, if an operator set one; read at most once a minute per instance. If the
@@ -273,6 +302,7 @@ async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
                     Private::Usage => reports::usage(deps, req, &p).await,
                     Private::Audit => reports::audit(deps, req, &p).await,
                     Private::Webhooks => webhooks::route(deps, req, &p, &segs[2..]).await,
+                    Private::Imports => imports::route(deps, req, &p, &segs[2..]).await,
                     Private::EventTypes => webhooks::event_types(req, &segs[2..]),
                     Private::OpenApi => openapi::serve_tenant(deps, req, &p).await,
                 };
@@ -308,6 +338,7 @@ enum Private {
     Usage,
     Audit,
     Webhooks,
+    Imports,
     /// The catalog of event types webhooks can subscribe to (any principal).
     EventTypes,
     /// The tenant's own OpenAPI document (without credentials the static one is public).
@@ -326,6 +357,7 @@ impl Family {
             ["v1", "usage"] => Self::Authenticated(Private::Usage),
             ["v1", "audit"] => Self::Authenticated(Private::Audit),
             ["v1", "webhooks", ..] => Self::Authenticated(Private::Webhooks),
+            ["v1", "imports", ..] => Self::Authenticated(Private::Imports),
             ["v1", "event-types", ..] => Self::Authenticated(Private::EventTypes),
             [version, ..]
                 if version.len() > 1
@@ -363,7 +395,11 @@ pub fn route_template(segments: &[&str]) -> String {
             vec!["v1", "webhooks", "{id}", "deliveries", "{delivery_id}", action]
         }
         ["health"] | ["v1", "models"] | ["v1", "api-keys"] | ["v1", "data"] => segments.to_vec(),
-        ["v1", "webhooks"] | ["v1", "event-types"] => segments.to_vec(),
+        ["v1", "webhooks"] | ["v1", "event-types"] | ["v1", "imports"] => segments.to_vec(),
+        ["v1", "imports", _] => vec!["v1", "imports", "{id}"],
+        ["v1", "imports", _, action @ ("start" | "cancel" | "retry" | "complete-upload")] => {
+            vec!["v1", "imports", "{id}", action]
+        }
         ["v1", "openapi.json"] | ["v1", "audit"] | ["v1", "usage"] | ["docs"] => segments.to_vec(),
         ["docs", "assets", _] => vec!["docs", "assets", "{file}"],
         _ => return "(unmatched)".into(),

@@ -43,7 +43,7 @@ impl Deps {
                 limits,
                 chunk_bytes: CHUNK_BYTES,
                 sheet_chunk_rows: SHEET_CHUNK_ROWS,
-                spreadsheet_limits: hw_import::SpreadsheetLimits::default(),
+                spreadsheet_limits: hw_import_jobs::sheets::SpreadsheetLimits::default(),
                 scratch: std::env::temp_dir(),
             },
         })

@@ -8,11 +8,21 @@
 //! Counters (rows ok / failed / skipped, chunks done / failed) live in attributes of their own, so chunk
 //! processors running in parallel add to them atomically, each chunk exactly once per run.
 
-mod format;
-pub mod memory;
-mod ports;
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
+mod finish;
+mod format;
+mod ids;
+pub mod memory;
+pub mod planner;
+mod ports;
+pub mod processor;
+pub mod queue;
+mod report;
+pub mod service;
+pub mod sheets;
+mod source;
+mod spec;
 
 use std::collections::BTreeMap;
 

@@ -34,7 +34,7 @@ pub struct PlannerDeps {
     pub chunk_bytes: usize,
     /// Rows per chunk of spreadsheets.
     pub sheet_chunk_rows: usize,
-    pub spreadsheet_limits: hw_import::SpreadsheetLimits,
+    pub spreadsheet_limits: crate::sheets::SpreadsheetLimits,
     /// Where the upload is spooled while planning (Lambda: /tmp).
     pub scratch: std::path::PathBuf,
 }
@@ -179,7 +179,7 @@ fn plan_local(
     sheet: Option<&str>,
     chunk_bytes: usize,
     sheet_rows: usize,
-    limits: &hw_import::SpreadsheetLimits,
+    limits: &crate::sheets::SpreadsheetLimits,
 ) -> Result<Planned, Failure> {
     let mut file = std::fs::File::open(path).map_err(|e| Failure::Retry(e.to_string()))?;
     let mut sample = Vec::with_capacity(SAMPLE_BYTES as usize);
@@ -187,7 +187,7 @@ fn plan_local(
     let sniffed = sniff(&sample, Some(file_name)).map_err(refuse)?;
     if let hw_import::Format::Spreadsheet { kind } = sniffed.format {
         let bytes = std::fs::read(path).map_err(|e| Failure::Retry(e.to_string()))?;
-        let workbook = hw_import::open_workbook(&bytes, kind, limits).map_err(refuse)?;
+        let workbook = crate::sheets::open_workbook(&bytes, kind, limits).map_err(refuse)?;
         let names = workbook.sheet_names();
         let chosen = match sheet {
             Some(s) if names.iter().any(|n| n == s) => s.to_owned(),
