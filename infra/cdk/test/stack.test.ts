@@ -183,6 +183,47 @@ const dlqAlarmCases: Array<[string, (r: any) => void, RegExp]> = (
   ] as Array<[string, unknown, RegExp]>
 ).map(([what, alarm, message]) => [what, (r: any) => ((Object.values(r.queues)[0] as any).dlq_alarm = alarm), message]);
 
+/** invalid buckets (mutations of the first bucket, or of the references to buckets), and the message the loader gives */
+const firstBucket = (r: any) => Object.values(r.buckets)[0] as any;
+const bucketCases: Array<[string, (r: any) => void, RegExp]> = [
+  ['a missing buckets section', (r) => delete r.buckets, /\$: missing field "buckets"/],
+  ['an unknown bucket field', (r) => (firstBucket(r).versioned = true), /buckets\.[a-z0-9-]+: unknown field "versioned"/],
+  ['a bucket with a fixed physical name field', (r) => (firstBucket(r).bucket_name = 'x'), /buckets\.[a-z0-9-]+: unknown field "bucket_name"/],
+  ['a bucket without env', (r) => delete firstBucket(r).env, /buckets\.[a-z0-9-]+: missing field "env"/],
+  ['a malformed bucket env', (r) => (firstBucket(r).env = 'files_bucket'), /buckets\.[a-z0-9-]+\.env: "files_bucket" does not match/],
+  ['a malformed bucket name', (r) => (firstBucket(r).name = 'Files'), /buckets\.[a-z0-9-]+\.name: "Files" does not match/],
+  ['a bucket without abort_incomplete_multipart_days', (r) => delete firstBucket(r).abort_incomplete_multipart_days, /missing field "abort_incomplete_multipart_days"/],
+  ['abort_incomplete_multipart_days 0', (r) => (firstBucket(r).abort_incomplete_multipart_days = 0), /abort_incomplete_multipart_days: expected an integer in \[1, /],
+  ['an expiration of 0 days', (r) => (firstBucket(r).expiration = [{ prefix: 'uploads/', days: 0 }]), /expiration\[0\]\.days: expected an integer in \[1, \d+\], got 0/],
+  ['an expiration of 1.5 days', (r) => (firstBucket(r).expiration = [{ prefix: 'uploads/', days: 1.5 }]), /expiration\[0\]\.days: expected an integer/],
+  ['an expiration given as a string', (r) => (firstBucket(r).expiration = [{ prefix: 'uploads/', days: '7' }]), /expiration\[0\]\.days: expected an integer/],
+  ['an expiration without a prefix', (r) => (firstBucket(r).expiration = [{ days: 7 }]), /expiration\[0\]: missing field "prefix"/],
+  ['an unknown expiration field', (r) => (firstBucket(r).expiration = [{ prefix: 'a/', days: 7, storage_class: 'GLACIER' }]), /expiration\[0\]: unknown field "storage_class"/],
+  ['expiration that is not an array', (r) => (firstBucket(r).expiration = { prefix: 'a/', days: 7 }), /expiration: expected an array/],
+  ['a notification to an unknown queue', (r) => (firstBucket(r).notifications = [{ prefix: 'uploads/', target_queue: 'nope' }]), /notifications\[0\]\.target_queue: unknown queue "nope"/],
+  ['a notification without a target queue', (r) => (firstBucket(r).notifications = [{ prefix: 'uploads/' }]), /notifications\[0\]: missing field "target_queue"/],
+  [
+    'an unknown notification field',
+    (r) => (firstBucket(r).notifications = [{ prefix: 'uploads/', target_queue: Object.keys(r.queues)[0], events: ['s3:ObjectRemoved:*'] }]),
+    /notifications\[0\]: unknown field "events"/,
+  ],
+  [
+    'overlapping notification prefixes (S3 refuses them)',
+    (r) => {
+      const q = Object.keys(r.queues)[0];
+      firstBucket(r).notifications = [{ prefix: 'uploads/', target_queue: q }, { prefix: 'uploads/csv/', target_queue: q }];
+    },
+    /notifications\[1\]\.prefix: "uploads\/csv\/" overlaps "uploads\/" of notifications\[0\]/,
+  ],
+  [
+    'a bucket env colliding with a table variable',
+    (r) => (firstBucket(r).env = (Object.values(r.tables)[0] as any).env),
+    /buckets\.[a-z0-9-]+: environment variable HUBBLE_[A-Z_]+ is also used by tables\./,
+  ],
+  ['a function using an unknown bucket', (r) => ((Object.values(r.functions)[0] as any).buckets = ['nope']), /functions\.[a-z0-9-]+\.buckets: unknown bucket "nope"/],
+  ['function buckets that is not an array', (r) => ((Object.values(r.functions)[0] as any).buckets = 'files'), /functions\.[a-z0-9-]+\.buckets: expected an array of strings/],
+];
+
 describe('resources.json loader', () => {
   const raw = () => JSON.parse(fs.readFileSync(DEFAULT_RESOURCES_FILE, 'utf8'));
 
@@ -195,6 +236,31 @@ describe('resources.json loader', () => {
     for (const q of Object.values(r.queues) as any[]) delete q.dlq_env;
     for (const f of Object.values(r.functions) as any[]) delete f.dead_letter_queues;
     expect(() => validateResources(r)).not.toThrow();
+  });
+
+  test('a bucket\'s description, expiration and notifications and a function\'s buckets are optional', () => {
+    const r = raw();
+    for (const b of Object.values(r.buckets) as any[]) {
+      delete b.description;
+      delete b.expiration;
+      delete b.notifications;
+    }
+    for (const f of Object.values(r.functions) as any[]) delete f.buckets;
+    expect(() => validateResources(r)).not.toThrow();
+    for (const f of Object.values(r.functions) as any[]) f.buckets = Object.keys(r.buckets);
+    expect(() => validateResources(r)).not.toThrow();
+  });
+
+  test('notification prefixes may share a beginning as long as neither contains the other', () => {
+    const r = raw();
+    const q = Object.keys(r.queues)[0];
+    firstBucket(r).notifications = [
+      { prefix: 'uploads/a', target_queue: q },
+      { prefix: 'uploads/b', target_queue: q },
+    ];
+    expect(() => validateResources(r)).not.toThrow();
+    firstBucket(r).notifications.push({ prefix: 'uploads/a', target_queue: q });
+    expect(() => validateResources(r)).toThrow(/notifications\[2\]\.prefix: "uploads\/a" overlaps "uploads\/a" of notifications\[0\]/);
   });
 
   test('dlq_alarm is optional; period_seconds and description within it too', () => {
@@ -237,7 +303,7 @@ describe('resources.json loader', () => {
   });
 
   test.each([
-    ['an unknown section', (r: any) => (r.buckets = {}), /unknown field "buckets"/],
+    ['an unknown section', (r: any) => (r.topics = {}), /unknown field "topics"/],
     ['an unknown table field', (r: any) => (Object.values(r.tables)[0] as any).stream = 'NEW_IMAGE', /unknown field "stream"/],
     ['a function using an unknown table', (r: any) => (Object.values(r.functions)[0] as any).tables.push('nope'), /unknown table "nope"/],
     ['a schedule targeting an unknown queue', (r: any) => (Object.values(r.schedules)[0] as any).target_queue = 'nope', /unknown queue "nope"/],
@@ -284,6 +350,7 @@ describe('resources.json loader', () => {
       /dead_letter_queues: queue "[a-z0-9-]+" declares no "dlq_env"/,
     ],
     ...dlqAlarmCases,
+    ...bucketCases,
     ['dead_letter_queues that is not an array', (r: any) => ((Object.values(r.functions)[0] as any).dead_letter_queues = 'x'), /dead_letter_queues: expected an array of strings/],
   ])('rejects %s', (_what, mutate, message) => {
     const r = raw();
