@@ -11,8 +11,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { createApp } from '../lib/app';
-import { DEFAULT_RESOURCES_FILE, QueueSpec, REPO_ROOT, effectiveDlqAlarm, loadResources, validateResources } from '../lib/resources';
-import { cdkJsonContext, clone, ofType, synth } from './helpers';
+import { DEFAULT_RESOURCES_FILE, QueueSpec, REPO_ROOT, Resources, effectiveDlqAlarm, loadResources, validateResources } from '../lib/resources';
+import { actionsOn, allowsMatching, asArray, cdkJsonContext, clone, isRef, ofType, statementsOfRole, synth } from './helpers';
+import { checkParity } from './parity';
 
 const resources = loadResources();
 
@@ -68,6 +69,118 @@ describe('rules', () => {
     const { stack } = synth();
     expect(Object.keys(stack.messaging.rules).sort()).toEqual(Object.keys(resources.rules).sort());
     for (const rule of Object.values(stack.messaging.rules)) expect(rule).toBeInstanceOf(events.Rule);
+  });
+});
+
+describe('buckets', () => {
+  const [bucketKey, bucket] = Object.entries(resources.buckets)[0];
+  const notification = (bucket.notifications ?? [])[0];
+
+  /** the manifest with a function that uses the bucket (none does yet): an import planner fed by the notifications */
+  const withUser = (): Resources => {
+    const r = clone(resources) as any;
+    const queue = notification?.target_queue ?? Object.keys(r.queues)[0];
+    r.functions['bucket-user'] = {
+      description: 'plans imports',
+      memory_mb: 512,
+      timeout_seconds: 300,
+      tables: [],
+      event_bus: false,
+      kms_keys: [],
+      queues: [],
+      buckets: [bucketKey],
+      trigger: { type: 'sqs', queue, batch_size: 1, report_batch_item_failures: true },
+    };
+    return validateResources(r);
+  };
+
+  test('one private, encrypted, unversioned, retained S3 bucket per manifest entry, its name generated', () => {
+    const { stack, template, json } = synth();
+    template.resourceCountIs('AWS::S3::Bucket', Object.keys(resources.buckets).length);
+    expect(Object.keys(stack.storage.buckets).sort()).toEqual(Object.keys(resources.buckets).sort());
+    for (const [, r] of ofType(json, 'AWS::S3::Bucket')) {
+      expect(r.Properties.BucketName).toBeUndefined();
+      expect(r.Properties.VersioningConfiguration).toBeUndefined();
+      expect(r.DeletionPolicy).toBe('Retain');
+      expect(r.Properties).toMatchObject({
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      });
+    }
+  });
+
+  test('lifecycle rules and CORS as the manifest says', () => {
+    const { template } = synth();
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          ...(bucket.expiration ?? []).map((e) => ({ Prefix: e.prefix, ExpirationInDays: e.days, Status: 'Enabled' })),
+          { AbortIncompleteMultipartUpload: { DaysAfterInitiation: bucket.abort_incomplete_multipart_days }, Status: 'Enabled' },
+        ].map((rule) => Match.objectLike(rule)),
+      },
+      CorsConfiguration: {
+        CorsRules: [{ AllowedMethods: ['PUT', 'GET'], AllowedOrigins: ['*'], AllowedHeaders: ['*'], ExposedHeaders: ['ETag'], MaxAge: 3600 }],
+      },
+    });
+  });
+
+  test('uploads notify their queue (prefix filter), and its policy lets s3.amazonaws.com send for this bucket only', () => {
+    expect(notification).toBeDefined();
+    const { json } = synth();
+    const [bucketId] = ofType(json, 'AWS::S3::Bucket')[0];
+    const queueIdOf = (q: string) => ofType(json, 'AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === `hubble-${resources.queues[q].name}`)![0];
+    const queueId = queueIdOf(notification.target_queue);
+    const [, config] = ofType(json, 'Custom::S3BucketNotifications').find(([, n]) => isRef(n.Properties.BucketName, bucketId))!;
+    expect(config.Properties.NotificationConfiguration.QueueConfigurations).toEqual(
+      (bucket.notifications ?? []).map((n) => ({
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: n.prefix }] } },
+        QueueArn: { 'Fn::GetAtt': [queueIdOf(n.target_queue), 'Arn'] },
+      })),
+    );
+    const statements = ofType(json, 'AWS::SQS::QueuePolicy')
+      .filter(([, p]) => asArray(p.Properties.Queues).some((q) => isRef(q, queueId)))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: expect.arrayContaining(['sqs:SendMessage']),
+        Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } } },
+      }),
+    );
+  });
+
+  test('a bucket without expirations or notifications: only the multipart rule, no notification resources', () => {
+    const changed = clone(resources);
+    delete (changed.buckets[bucketKey] as any).expiration;
+    delete (changed.buckets[bucketKey] as any).notifications;
+    const { template, json } = synth({}, changed);
+    expect(checkParity(json, changed, 'hubble')).toEqual([]);
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+    template.resourceCountIs('AWS::Lambda::Function', Object.keys(changed.functions).length);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: [Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: bucket.abort_incomplete_multipart_days } })] },
+    });
+  });
+
+  test('a function listing the bucket gets its name and read/write (multipart and presigning included); the others get nothing', () => {
+    const changed = withUser();
+    const { json } = synth({}, changed);
+    expect(checkParity(json, changed, 'hubble')).toEqual([]);
+    const [bucketId] = ofType(json, 'AWS::S3::Bucket')[0];
+    const fn = (key: string) => ofType(json, 'AWS::Lambda::Function').find(([, f]) => f.Properties.FunctionName === `hubble-${key}`)![1];
+    const user = fn('bucket-user');
+    expect(user.Properties.Environment.Variables[bucket.env]).toEqual({ Ref: bucketId });
+    const st = statementsOfRole(json, user.Properties.Role['Fn::GetAtt'][0]);
+    for (const action of ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject', 's3:ListBucket']) {
+      expect([action, allowsMatching(st, action, bucketId)]).toEqual([action, true]);
+    }
+    for (const key of Object.keys(resources.functions)) {
+      const other = fn(key);
+      expect(Object.keys(other.Properties.Environment.Variables)).not.toContain(bucket.env);
+      expect(actionsOn(statementsOfRole(json, other.Properties.Role['Fn::GetAtt'][0]), bucketId)).toEqual([]);
+    }
   });
 });
 
@@ -134,6 +247,15 @@ describe('outputs and environment', () => {
     template.hasOutput('EventBusName', { Value: Match.anyValue() });
     const descriptions = Object.values(json.Outputs ?? {}).map((o) => o.Description);
     for (const t of Object.values(resources.tables)) expect(descriptions).toContain(t.env);
+  });
+
+  test('each bucket\'s generated name is an output described by its env', () => {
+    const { json } = synth();
+    for (const [key, b] of Object.entries(resources.buckets)) {
+      const outputs = Object.values(json.Outputs ?? {}).filter((o) => o.Description === b.env);
+      expect([key, outputs.length]).toEqual([key, 1]);
+      expect(ofType(json, 'AWS::S3::Bucket').some(([id]) => isRef(outputs[0].Value, id))).toBe(true);
+    }
   });
 
   test('synth works without credentials: region from context, else us-east-1; account unresolved', () => {
