@@ -9,8 +9,12 @@ emulator such as moto), idempotently: running it again converges the resources a
   roles    IAM role <prefix>-scheduler that EventBridge Scheduler assumes to send to the queues
   schedules EventBridge Scheduler schedules targeting the queues with the JSON input
   rules    EventBridge rules on the bus, each sending matching events to its queue
+  buckets  S3 buckets <prefix>-<name> with their lifecycle rules (expirations, multipart abort), the CORS rule of
+           presigned browser uploads, and s3:ObjectCreated:* notifications (prefix filter) to their queues, whose
+           policy lets s3.amazonaws.com send for the bucket (as the CDK app deploys it)
 
-Physical names are <prefix>-<name>, as the CDK app (infra/cdk) deploys them.
+Physical names are <prefix>-<name>, as the CDK app (infra/cdk) deploys them; buckets too (in AWS CloudFormation
+generates bucket names, which are global; locally the name is <prefix>-<name>, as local/runner creates it).
 
 Configuration (flags win over environment variables):
   --prefix     HUBBLE_RESOURCE_PREFIX    default "hubble"
@@ -60,6 +64,64 @@ def default_resources_file() -> Path:
     return CONTAINER_RESOURCES if CONTAINER_RESOURCES.exists() else REPO_RESOURCES
 
 
+# ---------------------------------------------------------------------------------------------------- bucket shapes
+# Shared with check_bootstrap.py; the same shapes as local/runner (bootstrap.rs) and the CDK app (lib/storage.ts).
+
+ABORT_MULTIPART_RULE_ID = "abort-incomplete-multipart"
+
+# presigned browser uploads (one PUT per part) and downloads from any origin; completing a multipart upload needs
+# each part's ETag, which the browser may only read when it is exposed
+CORS_RULE: Dict[str, Any] = {
+    "AllowedMethods": ["PUT", "GET"],
+    "AllowedOrigins": ["*"],
+    "AllowedHeaders": ["*"],
+    "ExposeHeaders": ["ETag"],
+    "MaxAgeSeconds": 3600,
+}
+
+
+def lifecycle_rules(spec: Dict[str, Any]) -> List[Dict[str, Any]]:
+    rules: List[Dict[str, Any]] = [
+        {
+            "ID": f"expire-{e['prefix'].rstrip('/')}",
+            "Status": "Enabled",
+            "Filter": {"Prefix": e["prefix"]},
+            "Expiration": {"Days": e["days"]},
+        }
+        for e in spec.get("expiration", [])
+    ]
+    rules.append({
+        "ID": ABORT_MULTIPART_RULE_ID,
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": spec["abort_incomplete_multipart_days"]},
+    })
+    return rules
+
+
+def queue_configuration(n: Dict[str, Any], queue_arn: str) -> Dict[str, Any]:
+    return {
+        "Id": f"{n['prefix'].rstrip('/')}-to-{n['target_queue']}",
+        "QueueArn": queue_arn,
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": n["prefix"]}]}},
+    }
+
+
+def s3_queue_policy(queue_arn: str, buckets: List[str]) -> Dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "s3-notifications",
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+            "Resource": queue_arn,
+            "Condition": {"ArnLike": {"aws:SourceArn": [f"arn:aws:s3:::{b}" for b in buckets]}},
+        }],
+    }
+
+
 class Bootstrap:
     def __init__(self, resources: Dict[str, Any], prefix: str, endpoint: str, region: str, account: str):
         self.res = resources
@@ -73,8 +135,8 @@ class Bootstrap:
         )
         cfg = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
-        def client(service: str) -> Any:
-            return session.client(service, endpoint_url=endpoint, config=cfg)
+        def client(service: str, config: Config = cfg) -> Any:
+            return session.client(service, endpoint_url=endpoint, config=config)
 
         self.dynamodb = client("dynamodb")
         self.events = client("events")
@@ -82,6 +144,9 @@ class Bootstrap:
         self.sqs = client("sqs")
         self.iam = client("iam")
         self.scheduler = client("scheduler")
+        # path-style: emulators on localhost or an IP do not resolve <bucket>.<host>
+        self.s3 = client("s3", cfg.merge(Config(s3={"addressing_style": "path"})))
+        self.region = region
         self.queue_urls: Dict[str, str] = {}
         self.dlq_urls: Dict[str, str] = {}
         self.queue_arns: Dict[str, str] = {}
@@ -356,6 +421,58 @@ class Bootstrap:
                                 Targets=[{"Id": spec["target_queue"], "Arn": self.queue_arns[spec["target_queue"]]}])
         log(f"rule {name}: put")
 
+    # ------------------------------------------------------------------------------------------------ s3
+
+    def ensure_bucket(self, name: str) -> None:
+        try:
+            self.s3.head_bucket(Bucket=name)
+            log(f"bucket {name}: exists")
+            return
+        except ClientError as e:
+            if error_code(e) not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+        args: Dict[str, Any] = {"Bucket": name}
+        if self.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        try:
+            self.s3.create_bucket(**args)
+            log(f"bucket {name}: created")
+        except ClientError as e:
+            if error_code(e) != "BucketAlreadyOwnedByYou":  # created concurrently
+                raise
+
+    def bucket(self, key: str, spec: Dict[str, Any]) -> None:
+        """The bucket, its lifecycle rules, CORS rule and notifications, with the rule ids local/runner uses. Each put
+        replaces the whole configuration, so running again converges instead of piling up."""
+        name = physical(self.prefix, spec["name"])
+        notifications = spec.get("notifications", [])
+        for n in notifications:
+            if n["target_queue"] not in self.queue_arns:
+                raise ClientError({"Error": {"Code": "MissingTarget",
+                                             "Message": f"queue {n['target_queue']} was not created"}}, "CreateBucket")
+        self.ensure_bucket(name)
+        self.s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": lifecycle_rules(spec)})
+        self.s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [CORS_RULE]})
+        # S3 checks that it may send to each queue before it accepts the configuration: the queue policies first
+        for queue in sorted({n["target_queue"] for n in notifications}):
+            self.queue_policy(queue)
+        self.s3.put_bucket_notification_configuration(
+            Bucket=name,
+            NotificationConfiguration={"QueueConfigurations": [
+                queue_configuration(n, self.queue_arns[n["target_queue"]]) for n in notifications
+            ]},
+        )
+        log(f"bucket {name}: lifecycle ({len(spec.get('expiration', []))} expirations, multipart abort), CORS, "
+            f"{len(notifications)} notification(s)")
+
+    def queue_policy(self, queue: str) -> None:
+        """What the CDK app's S3 notifications add to a queue's policy: s3.amazonaws.com may send, for the buckets
+        that notify the queue. The policy is set as a whole from resources.json (idempotent)."""
+        buckets = sorted(physical(self.prefix, b["name"]) for b in self.res.get("buckets", {}).values()
+                         if any(n["target_queue"] == queue for n in b.get("notifications", [])))
+        self.sqs.set_queue_attributes(QueueUrl=self.queue_urls[queue],
+                                      Attributes={"Policy": json.dumps(s3_queue_policy(self.queue_arns[queue], buckets))})
+
     # ------------------------------------------------------------------------------------------------ run
 
     def run(self) -> None:
@@ -372,6 +489,8 @@ class Bootstrap:
             self.step(f"schedule {key}", lambda key=key, spec=spec: self.schedule(key, spec))
         for key, spec in self.res.get("rules", {}).items():
             self.step(f"rule {key}", lambda key=key, spec=spec: self.rule(key, spec))
+        for key, spec in self.res.get("buckets", {}).items():
+            self.step(f"bucket {key}", lambda key=key, spec=spec: self.bucket(key, spec))
 
     def environment(self) -> Dict[str, str]:
         """What CDK puts in a function's environment, for every resource (a function gets a subset)."""
@@ -382,6 +501,8 @@ class Bootstrap:
         }
         for t in self.res["tables"].values():
             env[t["env"]] = physical(self.prefix, t["name"])
+        for b in self.res.get("buckets", {}).values():
+            env[b["env"]] = physical(self.prefix, b["name"])
         for key, k in self.res["kms_keys"].items():
             if key in self.key_arns:
                 env[k["env"]] = self.key_arns[key]

@@ -34,6 +34,8 @@ class Checker:
         cfg = Config(retries={"max_attempts": 3, "mode": "standard"})
         self.c = {s: session.client(s, endpoint_url=endpoint, config=cfg)
                   for s in ("dynamodb", "events", "kms", "sqs", "scheduler", "iam")}
+        self.c["s3"] = session.client("s3", endpoint_url=endpoint,
+                                      config=cfg.merge(Config(s3={"addressing_style": "path"})))
         self.prefix = prefix
         self.account = account
         self.res = resources
@@ -69,6 +71,7 @@ class Checker:
         buses = [b["Name"] for b in self.c["events"].list_event_buses(NamePrefix=p).get("EventBuses", [])]
         schedules = [s["Name"] for page in self.c["scheduler"].get_paginator("list_schedules").paginate(NamePrefix=p)
                      for s in page.get("Schedules", [])]
+        buckets = [b["Name"] for b in self.c["s3"].list_buckets().get("Buckets", []) if b["Name"].startswith(p)]
         return {
             "tables": sorted(tables),
             "queues": sorted(queues),
@@ -76,6 +79,7 @@ class Checker:
             "kms key count": len(keys),
             "buses": sorted(buses),
             "schedules": sorted(schedules),
+            "buckets": sorted(buckets),
         }
 
     # ---------------------------------------------------------------------------------------------- shapes
@@ -203,6 +207,56 @@ class Checker:
 
             self.guarded(f"rule {key}", check)
 
+    def buckets(self, queue_arns: Dict[str, str]) -> None:
+        s3 = self.c["s3"]
+        for key, b in self.res.get("buckets", {}).items():
+            n = self.name(b["name"])
+
+            def check(b=b, n=n) -> None:
+                s3.head_bucket(Bucket=n)
+                self.passed += 1
+                # lifecycle: compared by rule id, with whatever the emulator adds (empty filters, ...) left out
+                def rule(r: Dict[str, Any]) -> Dict[str, Any]:
+                    prefix = r.get("Filter", {}).get("Prefix", r.get("Prefix", ""))
+                    return {"ID": r.get("ID"), "Status": r.get("Status"), "Prefix": prefix,
+                            "Days": r.get("Expiration", {}).get("Days"),
+                            "Abort": r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation")}
+                have = sorted((rule(r) for r in s3.get_bucket_lifecycle_configuration(Bucket=n)["Rules"]),
+                              key=lambda r: str(r["ID"]))
+                want = sorted((rule(r) for r in bootstrap.lifecycle_rules(b)), key=lambda r: str(r["ID"]))
+                self.expect(f"bucket {n} lifecycle rules", have, want)
+
+                cors = s3.get_bucket_cors(Bucket=n)["CORSRules"]
+                self.expect(f"bucket {n} CORS", [
+                    {"methods": sorted(c.get("AllowedMethods", [])), "origins": c.get("AllowedOrigins"),
+                     "headers": c.get("AllowedHeaders"), "expose": c.get("ExposeHeaders")} for c in cors
+                ], [{"methods": ["GET", "PUT"], "origins": ["*"], "headers": ["*"], "expose": ["ETag"]}])
+
+                config = s3.get_bucket_notification_configuration(Bucket=n)
+
+                def notification(q: Dict[str, Any]) -> Dict[str, Any]:
+                    rules = q.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+                    return {"queue": q.get("QueueArn"), "events": sorted(q.get("Events", [])),
+                            "filter": sorted((r["Name"].lower(), r["Value"]) for r in rules)}
+                want_n = sorted((notification(bootstrap.queue_configuration(x, queue_arns.get(x["target_queue"], "?")))
+                                 for x in b.get("notifications", [])), key=json.dumps)
+                have_n = sorted((notification(q) for q in config.get("QueueConfigurations", [])), key=json.dumps)
+                self.expect(f"bucket {n} queue notifications", have_n, want_n)
+                self.expect(f"bucket {n} other notifications",
+                            [k for k in ("TopicConfigurations", "LambdaFunctionConfigurations") if config.get(k)], [])
+
+                # the queues' policies let S3 send for this bucket
+                for target in sorted({x["target_queue"] for x in b.get("notifications", [])}):
+                    qn = self.name(self.res["queues"][target]["name"])
+                    policy = json.loads(self.queue_attrs(qn).get("Policy", "{}"))
+                    allowed = [st for st in policy.get("Statement", [])
+                               if st.get("Effect") == "Allow"
+                               and st.get("Principal", {}).get("Service") == "s3.amazonaws.com"
+                               and f"arn:aws:s3:::{n}" in str(st.get("Condition", {}).get("ArnLike", {}))]
+                    self.expect(f"queue {qn} policy lets s3.amazonaws.com send for bucket {n}", len(allowed), 1)
+
+            self.guarded(f"bucket {key}", check)
+
     def shapes(self) -> None:
         self.tables()
         self.bus()
@@ -210,6 +264,7 @@ class Checker:
         arns = self.queues()
         self.schedules(arns)
         self.rules(arns)
+        self.buckets(arns)
 
 
 def run_bootstrap(args: argparse.Namespace, run: int) -> bool:
@@ -251,6 +306,7 @@ def main(argv: List[str]) -> int:
             "aliases": len(resources["kms_keys"]),
             "buses": 1,
             "schedules": len(resources["schedules"]),
+            "buckets": len(resources.get("buckets", {})),
         }
         checker.expect("resource counts under the prefix", {k: len(after[k]) for k in expected_counts},
                        expected_counts)

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { DataResources, constructId } from './data';
 import { MessagingResources } from './messaging';
 import { CDK_ROOT, EVENT_SOURCE_ENV, FunctionSpec, Resources, physicalName } from './resources';
+import { StorageResources } from './storage';
 
 /** The Cargo workspace manifest, `../../Cargo.toml` seen from infra/cdk. */
 export const MANIFEST_PATH = path.join(CDK_ROOT, '..', '..', 'Cargo.toml');
@@ -23,6 +24,7 @@ export interface FunctionsProps {
   readonly logRetention: logs.RetentionDays;
   readonly data: DataResources;
   readonly messaging: MessagingResources;
+  readonly storage: StorageResources;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface FunctionsProps {
  * CloudFormation also orders the function after everything it names.
  */
 export function functionEnvironment(spec: FunctionSpec, props: FunctionsProps): Record<string, string> {
-  const { resources, data, messaging } = props;
+  const { resources, data, messaging, storage } = props;
   const env: Record<string, string> = {
     RUST_LOG: 'info',
     HUBBLE_LOCAL_MODE: 'false',
@@ -45,11 +47,13 @@ export function functionEnvironment(spec: FunctionSpec, props: FunctionsProps): 
   for (const q of spec.queues) env[resources.queues[q].env] = messaging.queues[q].queue.queueUrl;
   // the loader checked that each of these queues declares dlq_env
   for (const q of spec.dead_letter_queues ?? []) env[resources.queues[q].dlq_env!] = messaging.queues[q].dlq.queueUrl;
+  // the generated bucket name (locally <prefix>-<name>)
+  for (const b of spec.buckets ?? []) env[resources.buckets[b].env] = storage.buckets[b].bucketName;
   return env;
 }
 
 export function createFunctions(scope: Construct, props: FunctionsProps): Record<string, RustFunction> {
-  const { resources, prefix, data, messaging } = props;
+  const { resources, prefix, data, messaging, storage } = props;
   const functions: Record<string, RustFunction> = {};
 
   for (const [key, spec] of Object.entries(resources.functions)) {
@@ -88,6 +92,10 @@ export function createFunctions(scope: Construct, props: FunctionsProps): Record
     for (const q of spec.queues) messaging.queues[q].queue.grantSendMessages(fn);
     // dead-lettering on purpose: send to the DLQ, nothing else on it
     for (const q of spec.dead_letter_queues ?? []) messaging.queues[q].dlq.grant(fn, 'sqs:SendMessage');
+    // objects read, written and deleted by the function, and through the presigned URLs it signs with its role:
+    // GetObject, PutObject (multipart uploads included), AbortMultipartUpload (s3:Abort*), ListMultipartUploadParts
+    // and ListBucketMultipartUploads (s3:List*), DeleteObject
+    for (const b of spec.buckets ?? []) storage.buckets[b].grantReadWrite(fn);
 
     if (spec.trigger.type === 'sqs') {
       fn.addEventSource(

@@ -13,6 +13,7 @@ import { createHttpApi } from './http-api';
 import { MessagingResources, createMessaging } from './messaging';
 import { Resources, loadResources } from './resources';
 import { DEFAULT_LOG_RETENTION_DAYS, DEFAULT_PREFIX } from './settings';
+import { StorageResources, createStorage } from './storage';
 
 export interface HubbleStackProps extends StackProps {
   /** physical names are `<prefix>-<name>` (default "hubble") */
@@ -29,6 +30,7 @@ export class HubbleStack extends Stack {
   readonly resources: Resources;
   readonly data: DataResources;
   readonly messaging: MessagingResources;
+  readonly storage: StorageResources;
   readonly functions: Record<string, RustFunction>;
   readonly httpApi?: apigwv2.HttpApi;
   readonly alarms: AlarmResources;
@@ -42,12 +44,15 @@ export class HubbleStack extends Stack {
 
     this.data = createData(this, this.resources, this.prefix);
     this.messaging = createMessaging(this, this.resources, this.prefix);
+    // after messaging: buckets notify its queues
+    this.storage = createStorage(this, this.resources, this.messaging);
     this.functions = createFunctions(this, {
       resources: this.resources,
       prefix: this.prefix,
       logRetention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
       data: this.data,
       messaging: this.messaging,
+      storage: this.storage,
     });
     this.httpApi = createHttpApi(this, this.resources, this.prefix, this.functions);
     this.alarms = createAlarms(this, {
@@ -71,6 +76,12 @@ export class HubbleStack extends Stack {
       value: this.messaging.bus.eventBusName,
       description: this.resources.event_bus.env,
     });
+    for (const [key, bucket] of Object.entries(this.storage.buckets)) {
+      new CfnOutput(this, constructId('BucketName', key), {
+        value: bucket.bucketName,
+        description: this.resources.buckets[key].env,
+      });
+    }
     for (const [key, { queue }] of Object.entries(this.messaging.queues)) {
       new CfnOutput(this, constructId('QueueUrl', key), {
         value: queue.queueUrl,

@@ -105,6 +105,34 @@ export function effectiveDlqAlarm(queue: QueueSpec): EffectiveDlqAlarm {
   };
 }
 
+/** Objects under `prefix` are deleted `days` days after they were written. */
+export interface ExpirationSpec {
+  readonly prefix: string;
+  readonly days: number;
+}
+
+/** `s3:ObjectCreated:*` under `prefix` is sent to the queue `target_queue`. */
+export interface NotificationSpec {
+  readonly prefix: string;
+  readonly target_queue: string;
+}
+
+/**
+ * An S3 bucket. Locally its name is `<prefix>-<name>`; in AWS CloudFormation generates it (bucket names are global),
+ * and the variable `env` carries it either way.
+ */
+export interface BucketSpec {
+  readonly env: string;
+  readonly name: string;
+  readonly description?: string;
+  /** default: none */
+  readonly expiration?: ExpirationSpec[];
+  /** multipart uploads never completed are aborted (and their parts deleted) after this many days */
+  readonly abort_incomplete_multipart_days: number;
+  /** default: none */
+  readonly notifications?: NotificationSpec[];
+}
+
 export interface ScheduleSpec {
   readonly description?: string;
   readonly expression: string;
@@ -149,6 +177,8 @@ export interface FunctionSpec {
   readonly queues: string[];
   /** queues whose dead-letter queue the function sends to (each declares `dlq_env`) */
   readonly dead_letter_queues?: string[];
+  /** buckets the function reads and writes */
+  readonly buckets?: string[];
   readonly trigger: TriggerSpec;
 }
 
@@ -156,6 +186,7 @@ export interface Resources {
   readonly tables: Record<string, TableSpec>;
   readonly event_bus: EventBusSpec;
   readonly kms_keys: Record<string, KmsKeySpec>;
+  readonly buckets: Record<string, BucketSpec>;
   readonly queues: Record<string, QueueSpec>;
   readonly schedules: Record<string, ScheduleSpec>;
   readonly rules: Record<string, RuleSpec>;
@@ -318,7 +349,7 @@ class Checker {
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const ENV = /^[A-Z][A-Z0-9_]*$/;
-const SECTIONS = ['tables', 'event_bus', 'kms_keys', 'queues', 'schedules', 'rules', 'functions'];
+const SECTIONS = ['tables', 'event_bus', 'kms_keys', 'buckets', 'queues', 'schedules', 'rules', 'functions'];
 
 /** Validates the parsed JSON and returns it typed; throws one error listing every problem. */
 export function validateResources(raw: unknown, source = 'resources.json'): Resources {
@@ -400,6 +431,55 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
     if (q.dlq_alarm !== undefined) c.dlqAlarm(`${w}.dlq_alarm`, q.dlq_alarm);
   }
 
+  for (const [id, v] of Object.entries(sections.buckets ?? {})) {
+    const w = `buckets.${id}`;
+    const b = c.object(w, v);
+    if (!b) continue;
+    c.fields(w, b, ['env', 'name', 'abort_incomplete_multipart_days'], ['description', 'expiration', 'notifications']);
+    c.string(`${w}.env`, b.env, ENV);
+    c.string(`${w}.name`, b.name, NAME);
+    if (b.description !== undefined) c.string(`${w}.description`, b.description);
+    // the crate reads days as u32; S3 wants a positive integer
+    c.int(`${w}.abort_incomplete_multipart_days`, b.abort_incomplete_multipart_days, 1, 2147483647);
+    if (b.expiration !== undefined) {
+      if (!Array.isArray(b.expiration)) c.fail(`${w}.expiration`, 'expected an array');
+      else {
+        b.expiration.forEach((e: unknown, i: number) => {
+          const ew = `${w}.expiration[${i}]`;
+          const o = c.object(ew, e);
+          if (!o) return;
+          c.fields(ew, o, ['prefix', 'days']);
+          c.string(`${ew}.prefix`, o.prefix);
+          c.int(`${ew}.days`, o.days, 1, 2147483647);
+        });
+      }
+    }
+    if (b.notifications !== undefined) {
+      if (!Array.isArray(b.notifications)) c.fail(`${w}.notifications`, 'expected an array');
+      else {
+        b.notifications.forEach((n: unknown, i: number) => {
+          const nw = `${w}.notifications[${i}]`;
+          const o = c.object(nw, n);
+          if (!o) return;
+          c.fields(nw, o, ['prefix', 'target_queue']);
+          c.string(`${nw}.prefix`, o.prefix);
+          if (typeof o.target_queue !== 'string') c.fail(`${nw}.target_queue`, 'expected a non-empty string');
+          else c.refs(`${nw}.target_queue`, [o.target_queue], sections.queues, 'queue');
+        });
+        // S3 refuses a notification configuration whose filters overlap for the same event type
+        // (all are s3:ObjectCreated:*): no prefix may start with another's
+        const prefixes: unknown[] = b.notifications.map((n: any) => n?.prefix);
+        prefixes.forEach((p, i) => {
+          if (typeof p !== 'string') return;
+          const j = prefixes.findIndex((q, k) => k !== i && typeof q === 'string' && p.startsWith(q) && (p !== q || k < i));
+          if (j >= 0) {
+            c.fail(`${w}.notifications[${i}].prefix`, `"${p}" overlaps "${prefixes[j]}" of notifications[${j}] (S3 refuses overlapping notifications)`);
+          }
+        });
+      }
+    }
+  }
+
   for (const [id, v] of Object.entries(sections.schedules ?? {})) {
     const w = `schedules.${id}`;
     const s = c.object(w, v);
@@ -426,7 +506,7 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
     if (!NAME.test(id)) c.fail(w, 'function keys are binary names: lowercase letters, digits and "-"');
     const f = c.object(w, v);
     if (!f) continue;
-    c.fields(w, f, ['memory_mb', 'timeout_seconds', 'tables', 'event_bus', 'kms_keys', 'queues', 'trigger'], ['description', 'dead_letter_queues']);
+    c.fields(w, f, ['memory_mb', 'timeout_seconds', 'tables', 'event_bus', 'kms_keys', 'queues', 'trigger'], ['description', 'dead_letter_queues', 'buckets']);
     c.int(`${w}.memory_mb`, f.memory_mb, 128, 10240);
     c.int(`${w}.timeout_seconds`, f.timeout_seconds, 1, 900);
     c.refs(`${w}.tables`, f.tables, sections.tables, 'table');
@@ -443,6 +523,7 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
         }
       }
     }
+    if (f.buckets !== undefined) c.refs(`${w}.buckets`, f.buckets, sections.buckets, 'bucket');
     const trig = c.object(`${w}.trigger`, f.trigger);
     if (!trig) continue;
     const tw = `${w}.trigger`;
@@ -501,6 +582,7 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
   claim(bus?.env, 'event_bus');
   claim(EVENT_SOURCE_ENV, 'the event source');
   for (const [id, k] of Object.entries(sections.kms_keys ?? {})) claim((k as any)?.env, `kms_keys.${id}`);
+  for (const [id, b] of Object.entries(sections.buckets ?? {})) claim((b as any)?.env, `buckets.${id}`);
   for (const [id, q] of Object.entries(sections.queues ?? {})) {
     claim((q as any)?.env, `queues.${id}`);
     claim((q as any)?.dlq_env, `queues.${id}.dlq_env`);

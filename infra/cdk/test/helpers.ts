@@ -99,6 +99,22 @@ export function allows(statements: any[], action: string, resourceId: string, re
   );
 }
 
+/** whether the IAM action pattern `pattern` (`s3:Abort*`, `s3:*`, `*`) covers `action` (case-insensitive, as IAM) */
+export function actionMatches(pattern: string, action: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  return re.test(action);
+}
+
+/** like `allows`, but the statement's actions may be wildcards (`s3:Abort*` grants `s3:AbortMultipartUpload`) */
+export function allowsMatching(statements: any[], action: string, resourceId: string, resourcePred?: (r: unknown) => boolean): boolean {
+  return statements.some(
+    (s) =>
+      s.Effect === 'Allow' &&
+      asArray<string>(s.Action).some((a) => actionMatches(a, action)) &&
+      asArray(s.Resource).some((r) => mentions(r, resourceId) && (!resourcePred || resourcePred(r))),
+  );
+}
+
 /** every action some Allow statement grants on a resource expression mentioning `resourceId` (sorted, unique) */
 export function actionsOn(statements: any[], resourceId: string): string[] {
   const actions = statements

@@ -2,7 +2,7 @@
  * The deployed shapes must be exactly what shared/resources/resources.json declares (the local bootstrap reads the
  * same file). These tests fail when the CDK app and resources.json diverge.
  */
-import { Resources, loadResources } from '../lib/resources';
+import { Resources, loadResources, validateResources } from '../lib/resources';
 import { CfnTemplate, clone, synth } from './helpers';
 import { checkParity } from './parity';
 
@@ -31,6 +31,9 @@ describe('template matches resources.json', () => {
     expect(Object.values(resources.queues).some((q) => q.dlq_alarm === undefined)).toBe(true);
     expect(Object.values(resources.queues).some((q) => q.dlq_alarm?.metric === 'sent')).toBe(true);
     expect(Object.keys(resources.functions).length).toBeGreaterThan(0);
+    expect(Object.keys(resources.buckets).length).toBeGreaterThan(0);
+    expect(Object.values(resources.buckets).some((b) => (b.expiration ?? []).length > 0)).toBe(true);
+    expect(Object.values(resources.buckets).some((b) => (b.notifications ?? []).length > 0)).toBe(true);
   });
 });
 
@@ -63,6 +66,9 @@ describe('the parity check detects divergence', () => {
     sqsFn.event_bus = !sqsFn.event_bus;
     const rule = Object.values(r.rules)[0] as any;
     rule.pattern = { ...rule.pattern, 'detail-type': ['record.created'] };
+    const bucket = Object.values(r.buckets).find((b: any) => (b.notifications ?? []).length > 0) as any;
+    bucket.expiration = [...(bucket.expiration ?? []), { prefix: 'tmp/', days: 1 }];
+    bucket.notifications[0].prefix = 'incoming/';
   };
   mutate(changed);
 
@@ -87,6 +93,8 @@ describe('the parity check detects divergence', () => {
       'BatchSize',
       'events:PutEvents on the bus',
       'EventPattern',
+      'LifecycleConfiguration',
+      'notifications',
     ]) {
       expect(report).toContain(expected);
     }
@@ -279,5 +287,104 @@ describe('the parity check detects divergence of dead-letter queue alarms', () =
     delete json.Resources[`${id}Copy`];
     delete json.Resources[id];
     expect(checkParity(json, resources, 'hubble')).toContain(`queue ${queueKey}: expected one alarm on its DLQ, template has 0`);
+  });
+});
+
+describe('the parity check detects divergence of buckets', () => {
+  const [bucketKey, bucket] = Object.entries(resources.buckets).find(([, b]) => (b.notifications ?? []).length > 0)!;
+  const target = bucket.notifications![0].target_queue;
+  const otherQueue = Object.keys(resources.queues).find((q) => q !== target)!;
+  const sqsQueue = Object.entries(resources.functions).find(([, f]) => f.trigger.type === 'sqs')![1].trigger as { queue: string };
+
+  /** the manifest with one more function, which uses the bucket when `buckets` says so */
+  const withFunction = (buckets: string[]): Resources => {
+    const r = clone(resources) as any;
+    r.functions['bucket-user'] = {
+      memory_mb: 256,
+      timeout_seconds: 60,
+      tables: [],
+      event_bus: false,
+      kms_keys: [],
+      queues: [],
+      buckets,
+      trigger: { type: 'sqs', queue: sqsQueue.queue, batch_size: 1, report_batch_item_failures: true },
+    };
+    return validateResources(r);
+  };
+
+  test.each<[string, (r: any) => void, string[]]>([
+    ['another expiration', (r) => (r.buckets[bucketKey].expiration = [{ prefix: 'uploads/', days: 99 }]), [`bucket ${bucketKey} LifecycleConfiguration`]],
+    ['another multipart abort', (r) => (r.buckets[bucketKey].abort_incomplete_multipart_days += 1), [`bucket ${bucketKey} LifecycleConfiguration`]],
+    ['another notification prefix', (r) => (r.buckets[bucketKey].notifications[0].prefix = 'elsewhere/'), [`bucket ${bucketKey} notifications`]],
+    [
+      'a notification to another queue',
+      (r) => (r.buckets[bucketKey].notifications[0].target_queue = otherQueue),
+      [
+        `bucket ${bucketKey} notifications`,
+        `queue ${target}: buckets for which s3.amazonaws.com may sqs:SendMessage`,
+        `queue ${otherQueue}: buckets for which s3.amazonaws.com may sqs:SendMessage`,
+      ],
+    ],
+    [
+      'no notifications',
+      (r) => delete r.buckets[bucketKey].notifications,
+      [`bucket ${bucketKey} notification kinds`, `bucket ${bucketKey} notifications`, `queue ${target}: buckets for which s3.amazonaws.com`],
+    ],
+    [
+      'an extra bucket',
+      (r) => (r.buckets[`${bucketKey}-copy`] = { ...clone(r.buckets[bucketKey]), env: 'HUBBLE_COPY_BUCKET', name: 'copy', notifications: [] }),
+      ['number of S3 buckets'],
+    ],
+  ])('%s is reported', (_what, mutate, messages) => {
+    const changed = clone(resources);
+    mutate(changed);
+    const report = checkParity(synth({}, changed).json, resources, 'hubble').join('\n');
+    for (const m of messages) expect(report).toContain(m);
+  });
+
+  test('a function given the bucket, or deprived of it, is reported (environment and S3 permissions)', () => {
+    const using = withFunction([bucketKey]);
+    const notUsing = withFunction([]);
+    const usingTemplate = synth({}, using).json;
+    expect(checkParity(usingTemplate, using, 'hubble')).toEqual([]);
+    const extra = checkParity(usingTemplate, notUsing, 'hubble').join('\n');
+    expect(extra).toContain('function bucket-user environment variable names');
+    expect(extra).toContain(`function bucket-user actions on bucket ${bucketKey}: expected []`);
+    const missing = checkParity(synth({}, notUsing).json, using, 'hubble').join('\n');
+    expect(missing).toContain('function bucket-user environment variable names');
+    for (const a of ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']) {
+      expect(missing).toContain(`function bucket-user ${a} on the objects of bucket ${bucketKey}`);
+    }
+  });
+
+  test('a template whose bucket is public, named, versioned, unencrypted, deleted with the stack, without ETag or TLS rule, is reported', () => {
+    const json = clone(synth().json);
+    const [bucketId, b] = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::S3::Bucket')!;
+    b.Properties.PublicAccessBlockConfiguration.RestrictPublicBuckets = false;
+    b.Properties.BucketName = 'hubble-files';
+    b.Properties.VersioningConfiguration = { Status: 'Enabled' };
+    delete b.Properties.BucketEncryption;
+    b.DeletionPolicy = 'Delete';
+    b.Properties.CorsConfiguration.CorsRules[0].ExposedHeaders = [];
+    for (const r of Object.values(json.Resources).filter((x) => x.Type === 'AWS::S3::BucketPolicy')) r.Properties.PolicyDocument.Statement = [];
+    for (const r of Object.values(json.Resources).filter((x) => x.Type === 'AWS::SQS::QueuePolicy')) {
+      for (const st of r.Properties.PolicyDocument.Statement) {
+        if (st.Principal?.Service === 's3.amazonaws.com') delete st.Condition;
+      }
+    }
+    expect(bucketId).toBeDefined();
+    const report = checkParity(json, resources, 'hubble').join('\n');
+    for (const m of [
+      'PublicAccessBlockConfiguration',
+      'BucketName',
+      'versioning',
+      'encryption',
+      'DeletionPolicy',
+      'CorsConfiguration',
+      'bucket policy denies requests without TLS',
+      '<not scoped to a bucket',
+    ]) {
+      expect(report).toContain(`${m.startsWith('<') ? '' : `bucket ${bucketKey} `}${m}`);
+    }
   });
 });

@@ -11,8 +11,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { createApp } from '../lib/app';
-import { DEFAULT_RESOURCES_FILE, QueueSpec, REPO_ROOT, effectiveDlqAlarm, loadResources, validateResources } from '../lib/resources';
-import { cdkJsonContext, clone, ofType, synth } from './helpers';
+import { DEFAULT_RESOURCES_FILE, QueueSpec, REPO_ROOT, Resources, effectiveDlqAlarm, loadResources, validateResources } from '../lib/resources';
+import { actionsOn, allowsMatching, asArray, cdkJsonContext, clone, isRef, ofType, statementsOfRole, synth } from './helpers';
+import { checkParity } from './parity';
 
 const resources = loadResources();
 
@@ -68,6 +69,118 @@ describe('rules', () => {
     const { stack } = synth();
     expect(Object.keys(stack.messaging.rules).sort()).toEqual(Object.keys(resources.rules).sort());
     for (const rule of Object.values(stack.messaging.rules)) expect(rule).toBeInstanceOf(events.Rule);
+  });
+});
+
+describe('buckets', () => {
+  const [bucketKey, bucket] = Object.entries(resources.buckets)[0];
+  const notification = (bucket.notifications ?? [])[0];
+
+  /** the manifest with a function that uses the bucket (none does yet): an import planner fed by the notifications */
+  const withUser = (): Resources => {
+    const r = clone(resources) as any;
+    const queue = notification?.target_queue ?? Object.keys(r.queues)[0];
+    r.functions['bucket-user'] = {
+      description: 'plans imports',
+      memory_mb: 512,
+      timeout_seconds: 300,
+      tables: [],
+      event_bus: false,
+      kms_keys: [],
+      queues: [],
+      buckets: [bucketKey],
+      trigger: { type: 'sqs', queue, batch_size: 1, report_batch_item_failures: true },
+    };
+    return validateResources(r);
+  };
+
+  test('one private, encrypted, unversioned, retained S3 bucket per manifest entry, its name generated', () => {
+    const { stack, template, json } = synth();
+    template.resourceCountIs('AWS::S3::Bucket', Object.keys(resources.buckets).length);
+    expect(Object.keys(stack.storage.buckets).sort()).toEqual(Object.keys(resources.buckets).sort());
+    for (const [, r] of ofType(json, 'AWS::S3::Bucket')) {
+      expect(r.Properties.BucketName).toBeUndefined();
+      expect(r.Properties.VersioningConfiguration).toBeUndefined();
+      expect(r.DeletionPolicy).toBe('Retain');
+      expect(r.Properties).toMatchObject({
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      });
+    }
+  });
+
+  test('lifecycle rules and CORS as the manifest says', () => {
+    const { template } = synth();
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          ...(bucket.expiration ?? []).map((e) => ({ Prefix: e.prefix, ExpirationInDays: e.days, Status: 'Enabled' })),
+          { AbortIncompleteMultipartUpload: { DaysAfterInitiation: bucket.abort_incomplete_multipart_days }, Status: 'Enabled' },
+        ].map((rule) => Match.objectLike(rule)),
+      },
+      CorsConfiguration: {
+        CorsRules: [{ AllowedMethods: ['PUT', 'GET'], AllowedOrigins: ['*'], AllowedHeaders: ['*'], ExposedHeaders: ['ETag'], MaxAge: 3600 }],
+      },
+    });
+  });
+
+  test('uploads notify their queue (prefix filter), and its policy lets s3.amazonaws.com send for this bucket only', () => {
+    expect(notification).toBeDefined();
+    const { json } = synth();
+    const [bucketId] = ofType(json, 'AWS::S3::Bucket')[0];
+    const queueIdOf = (q: string) => ofType(json, 'AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === `hubble-${resources.queues[q].name}`)![0];
+    const queueId = queueIdOf(notification.target_queue);
+    const [, config] = ofType(json, 'Custom::S3BucketNotifications').find(([, n]) => isRef(n.Properties.BucketName, bucketId))!;
+    expect(config.Properties.NotificationConfiguration.QueueConfigurations).toEqual(
+      (bucket.notifications ?? []).map((n) => ({
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: n.prefix }] } },
+        QueueArn: { 'Fn::GetAtt': [queueIdOf(n.target_queue), 'Arn'] },
+      })),
+    );
+    const statements = ofType(json, 'AWS::SQS::QueuePolicy')
+      .filter(([, p]) => asArray(p.Properties.Queues).some((q) => isRef(q, queueId)))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: expect.arrayContaining(['sqs:SendMessage']),
+        Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } } },
+      }),
+    );
+  });
+
+  test('a bucket without expirations or notifications: only the multipart rule, no notification resources', () => {
+    const changed = clone(resources);
+    delete (changed.buckets[bucketKey] as any).expiration;
+    delete (changed.buckets[bucketKey] as any).notifications;
+    const { template, json } = synth({}, changed);
+    expect(checkParity(json, changed, 'hubble')).toEqual([]);
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+    template.resourceCountIs('AWS::Lambda::Function', Object.keys(changed.functions).length);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: [Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: bucket.abort_incomplete_multipart_days } })] },
+    });
+  });
+
+  test('a function listing the bucket gets its name and read/write (multipart and presigning included); the others get nothing', () => {
+    const changed = withUser();
+    const { json } = synth({}, changed);
+    expect(checkParity(json, changed, 'hubble')).toEqual([]);
+    const [bucketId] = ofType(json, 'AWS::S3::Bucket')[0];
+    const fn = (key: string) => ofType(json, 'AWS::Lambda::Function').find(([, f]) => f.Properties.FunctionName === `hubble-${key}`)![1];
+    const user = fn('bucket-user');
+    expect(user.Properties.Environment.Variables[bucket.env]).toEqual({ Ref: bucketId });
+    const st = statementsOfRole(json, user.Properties.Role['Fn::GetAtt'][0]);
+    for (const action of ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject', 's3:ListBucket']) {
+      expect([action, allowsMatching(st, action, bucketId)]).toEqual([action, true]);
+    }
+    for (const key of Object.keys(resources.functions)) {
+      const other = fn(key);
+      expect(Object.keys(other.Properties.Environment.Variables)).not.toContain(bucket.env);
+      expect(actionsOn(statementsOfRole(json, other.Properties.Role['Fn::GetAtt'][0]), bucketId)).toEqual([]);
+    }
   });
 });
 
@@ -136,6 +249,15 @@ describe('outputs and environment', () => {
     for (const t of Object.values(resources.tables)) expect(descriptions).toContain(t.env);
   });
 
+  test('each bucket\'s generated name is an output described by its env', () => {
+    const { json } = synth();
+    for (const [key, b] of Object.entries(resources.buckets)) {
+      const outputs = Object.values(json.Outputs ?? {}).filter((o) => o.Description === b.env);
+      expect([key, outputs.length]).toEqual([key, 1]);
+      expect(ofType(json, 'AWS::S3::Bucket').some(([id]) => isRef(outputs[0].Value, id))).toBe(true);
+    }
+  });
+
   test('synth works without credentials: region from context, else us-east-1; account unresolved', () => {
     const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
     delete process.env.CDK_DEFAULT_ACCOUNT;
@@ -183,6 +305,47 @@ const dlqAlarmCases: Array<[string, (r: any) => void, RegExp]> = (
   ] as Array<[string, unknown, RegExp]>
 ).map(([what, alarm, message]) => [what, (r: any) => ((Object.values(r.queues)[0] as any).dlq_alarm = alarm), message]);
 
+/** invalid buckets (mutations of the first bucket, or of the references to buckets), and the message the loader gives */
+const firstBucket = (r: any) => Object.values(r.buckets)[0] as any;
+const bucketCases: Array<[string, (r: any) => void, RegExp]> = [
+  ['a missing buckets section', (r) => delete r.buckets, /\$: missing field "buckets"/],
+  ['an unknown bucket field', (r) => (firstBucket(r).versioned = true), /buckets\.[a-z0-9-]+: unknown field "versioned"/],
+  ['a bucket with a fixed physical name field', (r) => (firstBucket(r).bucket_name = 'x'), /buckets\.[a-z0-9-]+: unknown field "bucket_name"/],
+  ['a bucket without env', (r) => delete firstBucket(r).env, /buckets\.[a-z0-9-]+: missing field "env"/],
+  ['a malformed bucket env', (r) => (firstBucket(r).env = 'files_bucket'), /buckets\.[a-z0-9-]+\.env: "files_bucket" does not match/],
+  ['a malformed bucket name', (r) => (firstBucket(r).name = 'Files'), /buckets\.[a-z0-9-]+\.name: "Files" does not match/],
+  ['a bucket without abort_incomplete_multipart_days', (r) => delete firstBucket(r).abort_incomplete_multipart_days, /missing field "abort_incomplete_multipart_days"/],
+  ['abort_incomplete_multipart_days 0', (r) => (firstBucket(r).abort_incomplete_multipart_days = 0), /abort_incomplete_multipart_days: expected an integer in \[1, /],
+  ['an expiration of 0 days', (r) => (firstBucket(r).expiration = [{ prefix: 'uploads/', days: 0 }]), /expiration\[0\]\.days: expected an integer in \[1, \d+\], got 0/],
+  ['an expiration of 1.5 days', (r) => (firstBucket(r).expiration = [{ prefix: 'uploads/', days: 1.5 }]), /expiration\[0\]\.days: expected an integer/],
+  ['an expiration given as a string', (r) => (firstBucket(r).expiration = [{ prefix: 'uploads/', days: '7' }]), /expiration\[0\]\.days: expected an integer/],
+  ['an expiration without a prefix', (r) => (firstBucket(r).expiration = [{ days: 7 }]), /expiration\[0\]: missing field "prefix"/],
+  ['an unknown expiration field', (r) => (firstBucket(r).expiration = [{ prefix: 'a/', days: 7, storage_class: 'GLACIER' }]), /expiration\[0\]: unknown field "storage_class"/],
+  ['expiration that is not an array', (r) => (firstBucket(r).expiration = { prefix: 'a/', days: 7 }), /expiration: expected an array/],
+  ['a notification to an unknown queue', (r) => (firstBucket(r).notifications = [{ prefix: 'uploads/', target_queue: 'nope' }]), /notifications\[0\]\.target_queue: unknown queue "nope"/],
+  ['a notification without a target queue', (r) => (firstBucket(r).notifications = [{ prefix: 'uploads/' }]), /notifications\[0\]: missing field "target_queue"/],
+  [
+    'an unknown notification field',
+    (r) => (firstBucket(r).notifications = [{ prefix: 'uploads/', target_queue: Object.keys(r.queues)[0], events: ['s3:ObjectRemoved:*'] }]),
+    /notifications\[0\]: unknown field "events"/,
+  ],
+  [
+    'overlapping notification prefixes (S3 refuses them)',
+    (r) => {
+      const q = Object.keys(r.queues)[0];
+      firstBucket(r).notifications = [{ prefix: 'uploads/', target_queue: q }, { prefix: 'uploads/csv/', target_queue: q }];
+    },
+    /notifications\[1\]\.prefix: "uploads\/csv\/" overlaps "uploads\/" of notifications\[0\]/,
+  ],
+  [
+    'a bucket env colliding with a table variable',
+    (r) => (firstBucket(r).env = (Object.values(r.tables)[0] as any).env),
+    /buckets\.[a-z0-9-]+: environment variable HUBBLE_[A-Z_]+ is also used by tables\./,
+  ],
+  ['a function using an unknown bucket', (r) => ((Object.values(r.functions)[0] as any).buckets = ['nope']), /functions\.[a-z0-9-]+\.buckets: unknown bucket "nope"/],
+  ['function buckets that is not an array', (r) => ((Object.values(r.functions)[0] as any).buckets = 'files'), /functions\.[a-z0-9-]+\.buckets: expected an array of strings/],
+];
+
 describe('resources.json loader', () => {
   const raw = () => JSON.parse(fs.readFileSync(DEFAULT_RESOURCES_FILE, 'utf8'));
 
@@ -195,6 +358,31 @@ describe('resources.json loader', () => {
     for (const q of Object.values(r.queues) as any[]) delete q.dlq_env;
     for (const f of Object.values(r.functions) as any[]) delete f.dead_letter_queues;
     expect(() => validateResources(r)).not.toThrow();
+  });
+
+  test('a bucket\'s description, expiration and notifications and a function\'s buckets are optional', () => {
+    const r = raw();
+    for (const b of Object.values(r.buckets) as any[]) {
+      delete b.description;
+      delete b.expiration;
+      delete b.notifications;
+    }
+    for (const f of Object.values(r.functions) as any[]) delete f.buckets;
+    expect(() => validateResources(r)).not.toThrow();
+    for (const f of Object.values(r.functions) as any[]) f.buckets = Object.keys(r.buckets);
+    expect(() => validateResources(r)).not.toThrow();
+  });
+
+  test('notification prefixes may share a beginning as long as neither contains the other', () => {
+    const r = raw();
+    const q = Object.keys(r.queues)[0];
+    firstBucket(r).notifications = [
+      { prefix: 'uploads/a', target_queue: q },
+      { prefix: 'uploads/b', target_queue: q },
+    ];
+    expect(() => validateResources(r)).not.toThrow();
+    firstBucket(r).notifications.push({ prefix: 'uploads/a', target_queue: q });
+    expect(() => validateResources(r)).toThrow(/notifications\[2\]\.prefix: "uploads\/a" overlaps "uploads\/a" of notifications\[0\]/);
   });
 
   test('dlq_alarm is optional; period_seconds and description within it too', () => {
@@ -237,7 +425,7 @@ describe('resources.json loader', () => {
   });
 
   test.each([
-    ['an unknown section', (r: any) => (r.buckets = {}), /unknown field "buckets"/],
+    ['an unknown section', (r: any) => (r.topics = {}), /unknown field "topics"/],
     ['an unknown table field', (r: any) => (Object.values(r.tables)[0] as any).stream = 'NEW_IMAGE', /unknown field "stream"/],
     ['a function using an unknown table', (r: any) => (Object.values(r.functions)[0] as any).tables.push('nope'), /unknown table "nope"/],
     ['a schedule targeting an unknown queue', (r: any) => (Object.values(r.schedules)[0] as any).target_queue = 'nope', /unknown queue "nope"/],
@@ -284,6 +472,7 @@ describe('resources.json loader', () => {
       /dead_letter_queues: queue "[a-z0-9-]+" declares no "dlq_env"/,
     ],
     ...dlqAlarmCases,
+    ...bucketCases,
     ['dead_letter_queues that is not an array', (r: any) => ((Object.values(r.functions)[0] as any).dead_letter_queues = 'x'), /dead_letter_queues: expected an array of strings/],
   ])('rejects %s', (_what, mutate, message) => {
     const r = raw();
