@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use hw_import_jobs::planner::{PlannerDeps, plan_upload};
 
@@ -57,12 +56,13 @@ fn uploaded_keys(m: &SqsMessage) -> Result<Vec<String>, String> {
     if value.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
         return Ok(Vec::new());
     }
-    let event: S3Event = serde_json::from_value(value).map_err(|e| format!("not an S3 event: {e}"))?;
-    Ok(event
-        .records
+    // Read leniently: only the members we use. (aws_lambda_events' S3Event requires members, such as
+    // `userIdentity`, that emulators leave out.)
+    let records = value.get("Records").and_then(|r| r.as_array()).ok_or("not an S3 event: no `Records`")?;
+    Ok(records
         .iter()
-        .filter(|r| r.event_name.as_deref().is_some_and(|n| n.starts_with("ObjectCreated:")))
-        .filter_map(|r| r.s3.object.key.as_deref())
+        .filter(|r| r.get("eventName").and_then(|n| n.as_str()).is_some_and(|n| n.starts_with("ObjectCreated:")))
+        .filter_map(|r| r.pointer("/s3/object/key").and_then(|k| k.as_str()))
         .map(decode_key)
         .collect())
 }
