@@ -10,6 +10,7 @@ mod csv_lex;
 mod decode;
 mod mapping;
 mod sniff;
+mod spreadsheet;
 mod table;
 mod types;
 
@@ -17,6 +18,7 @@ pub use chunk::{ByteChunk, ChunkPlan, plan_chunks, read_chunk};
 pub use decode::decode;
 pub use mapping::suggest_mapping;
 pub use sniff::sniff;
+pub use spreadsheet::{RowChunk, SheetInfo, SpreadsheetLimits, Workbook, open_workbook, plan_sheet_chunks};
 pub use table::records;
 pub use types::{ColumnType, detect_types};
 
@@ -119,4 +121,10 @@ pub enum ImportError {
     Unsupported(&'static str),
     #[error("reading the file failed: {0}")]
     Read(String),
+    #[error("the workbook cannot be read: {0}")]
+    InvalidSpreadsheet(String),
+    #[error("the workbook exceeds a safety limit: {0}")]
+    SpreadsheetTooLarge(String),
+    #[error("the workbook has no sheet named {0:?}")]
+    SheetNotFound(String),
 }
