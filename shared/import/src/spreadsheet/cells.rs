@@ -51,11 +51,7 @@ fn text(s: &str) -> Cell {
 /// Excel stores every number as a float; whole ones are shown as integers, as the sheet shows them. Rust's `Display`
 /// for `f64` is the shortest text that parses back to the same value, never in exponent notation.
 pub(super) fn float(f: f64) -> String {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
-        (f as i64).to_string()
-    } else {
-        f.to_string()
-    }
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 { (f as i64).to_string() } else { f.to_string() }
 }
 
 /// Dates and date-times to the second (Excel keeps milliseconds; imports want what the sheet shows). A serial below

@@ -126,8 +126,9 @@ fn invalid(e: impl std::fmt::Display) -> ImportError {
 
 /// Runs a calamine call, turning a panic on a malformed file into an error.
 fn guarded<T>(f: impl FnOnce() -> Result<T, ImportError>) -> Result<T, ImportError> {
-    catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|_| Err(ImportError::InvalidSpreadsheet("the workbook is malformed (its reader failed)".into())))
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(ImportError::InvalidSpreadsheet("the workbook is malformed (its reader failed)".into()))
+    })
 }
 
 /// `A`, `B`, … `Z`, `AA`, … for a 0-based column index.
@@ -153,9 +154,12 @@ impl Workbook<'_> {
     /// Describes the sheet `name`, or the first sheet with any value when `None`. Reads the whole sheet once.
     pub fn sheet(&mut self, name: Option<&str>) -> Result<SheetInfo, ImportError> {
         let name = match name {
-            Some(n) => {
-                self.sheet_names.iter().find(|s| *s == n).cloned().ok_or_else(|| ImportError::SheetNotFound(n.into()))?
-            }
+            Some(n) => self
+                .sheet_names
+                .iter()
+                .find(|s| *s == n)
+                .cloned()
+                .ok_or_else(|| ImportError::SheetNotFound(n.into()))?,
             None => self.first_non_empty()?.ok_or(ImportError::Empty)?,
         };
         let mut header_row: Option<u32> = None;
