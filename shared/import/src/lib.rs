@@ -6,20 +6,27 @@
 //! (reported as [`Format::Spreadsheet`]); reading them is left to a later step.
 
 mod chunk;
+mod convert;
 mod csv_lex;
 mod decode;
 mod mapping;
 mod sniff;
 mod spreadsheet;
 mod table;
+mod transform;
 mod types;
 
 pub use chunk::{ByteChunk, ChunkPlan, plan_chunks, read_chunk};
+pub use convert::convert;
 pub use decode::decode;
 pub use mapping::suggest_mapping;
 pub use sniff::sniff;
 pub use spreadsheet::{RowChunk, SheetInfo, SpreadsheetLimits, Workbook, open_workbook, plan_sheet_chunks};
 pub use table::records;
+pub use transform::{
+    CellError, CompiledSpec, ImportSpec, Lookup, LookupRequest, LookupTable, MAX_ERROR_VALUE_CHARS, MAX_PATTERN_LEN,
+    NoLookups, Rule, SpecError, apply, collect_lookups, validate_spec, validate_spec_with_targets,
+};
 pub use types::{ColumnType, detect_types};
 
 /// Longest line accepted in line-oriented formats (CSV, NDJSON): anything longer is almost surely not tabular text.
