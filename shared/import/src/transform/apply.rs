@@ -177,7 +177,9 @@ fn read_date(f: &DateFormat, v: &str) -> Result<String, String> {
     let mismatch = || format!("`{v}` does not match the date format {:?}", f.text);
     chrono::format::parse(&mut parsed, v.trim(), f.items.iter()).map_err(|_| mismatch())?;
     if f.date_field {
-        return parsed.to_naive_date().map(|d| d.format("%Y-%m-%d").to_string()).map_err(|_| mismatch());
+        let mut out = String::with_capacity(10);
+        crate::convert::write_iso_date(parsed.to_naive_date().map_err(|_| mismatch())?, &mut out);
+        return Ok(out);
     }
     match f.kind {
         DateKind::Offset => parsed.to_datetime().map(|t| t.to_rfc3339()),
