@@ -245,7 +245,7 @@ impl Workbook<'_> {
             match cell {
                 Cell::Text(t) if (col as usize) < width => current.cells[col as usize] = Some(t),
                 Cell::Text(_) => {
-                    let note = format!("values right of column {} dropped", column_letters(width as u32 - 1));
+                    let note = format!("values right of column {} dropped", column_letters(width.max(1) as u32 - 1));
                     if !problems.contains(&note) {
                         problems.push(note);
                     }
