@@ -1,23 +1,42 @@
-//! The pure core of imports: find out what a user uploaded (format, text encoding, CSV dialect), turn a sample of it
-//! into a table, propose a platform field type per column and a column → field mapping onto an existing model.
+//! The pure core of imports, free of AWS and of any I/O but a `Read` it is handed: everything from the uploaded bytes
+//! to the typed fields of records.
 //!
-//! Everything works on a byte *sample* (typically the first 1 MiB of the file), free of AWS, so the import planner
-//! Lambda can show a typed preview before anything is written. Excel files are recognised by their magic bytes only
-//! (reported as [`Format::Spreadsheet`]); reading them is left to a later step.
-
+//! 1. **Preview** (on a byte sample, typically the first 1 MiB): [`sniff`] finds the format, text encoding and CSV
+//!    dialect, [`decode`] + [`records`] turn the sample into a [`Table`], [`detect_types`] proposes a field type per
+//!    column and [`suggest_mapping`] a column → field mapping onto an existing model.
+//! 2. **Planning** (the whole file, streamed once in bounded memory): [`plan_chunks`] cuts text files into byte
+//!    ranges of whole records ([`ChunkPlan`]), each fetchable with one ranged GET. Excel workbooks are opened with
+//!    [`open_workbook`] (XLSX archives are audited against zip bombs first, see [`SpreadsheetLimits`]),
+//!    [`Workbook::sheet`] finds the header and extent of a sheet, and [`plan_sheet_chunks`] cuts it into row ranges.
+//! 3. **Chunk processing**: [`read_chunk`] (or [`Workbook::rows`]) reads one chunk into a [`Table`] numbered as the
+//!    whole file would be; [`validate_spec`] checks the user's [`ImportSpec`] (mapping and per-field [`Rule`]s) once
+//!    and compiles it; [`collect_lookups`] gathers reference values to resolve in one batch; [`apply`] turns each row
+//!    into typed record fields ([`convert`] per field type) or per-cell [`CellError`]s.
+//!
+//! Row numbers ([`Row::number`]) are what a person sees: a CSV row is a record as a spreadsheet application shows it
+//! (the header is row 1, blank lines count, a line break inside quotes does not), a worksheet row its own number.
 mod chunk;
+mod convert;
 mod csv_lex;
 mod decode;
 mod mapping;
 mod sniff;
+mod spreadsheet;
 mod table;
+mod transform;
 mod types;
 
 pub use chunk::{ByteChunk, ChunkPlan, plan_chunks, read_chunk};
+pub use convert::convert;
 pub use decode::decode;
 pub use mapping::suggest_mapping;
 pub use sniff::sniff;
+pub use spreadsheet::{RowChunk, SheetInfo, SpreadsheetLimits, Workbook, open_workbook, plan_sheet_chunks};
 pub use table::records;
+pub use transform::{
+    CellError, CompiledSpec, ImportSpec, Lookup, LookupRequest, LookupTable, MAX_ERROR_VALUE_CHARS, MAX_PATTERN_LEN,
+    NoLookups, Rule, SpecError, apply, collect_lookups, validate_spec, validate_spec_with_targets,
+};
 pub use types::{ColumnType, detect_types};
 
 /// Longest line accepted in line-oriented formats (CSV, NDJSON): anything longer is almost surely not tabular text.
@@ -43,7 +62,7 @@ pub enum Format {
     Xml {
         record_element: String,
     },
-    /// An Excel workbook, recognised by magic bytes only (not read by this crate).
+    /// An Excel workbook, recognised by magic bytes; read with [`open_workbook`], not as text.
     Spreadsheet {
         kind: SpreadsheetKind,
     },
@@ -51,7 +70,7 @@ pub enum Format {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpreadsheetKind {
-    /// A zip container (`PK\x03\x04`), as `.xlsx` files are; the entries are not inspected.
+    /// A zip container (`PK\x03\x04`), as `.xlsx` files are; `sniff` does not inspect the entries.
     Xlsx,
     /// An OLE2 compound document (`D0 CF 11 E0 A1 B1 1A E1`), as legacy `.xls` files are.
     Xls,
@@ -119,4 +138,10 @@ pub enum ImportError {
     Unsupported(&'static str),
     #[error("reading the file failed: {0}")]
     Read(String),
+    #[error("the workbook cannot be read: {0}")]
+    InvalidSpreadsheet(String),
+    #[error("the workbook exceeds a safety limit: {0}")]
+    SpreadsheetTooLarge(String),
+    #[error("the workbook has no sheet named {0:?}")]
+    SheetNotFound(String),
 }

@@ -17,7 +17,13 @@ fn field(rng: &mut Rng, d: char, latin: bool) -> String {
     match rng.below(16) {
         0 => String::new(),
         1 => "   ".into(),
-        2 => if latin { "Liège €5".into() } else { "日本語 🎉".into() },
+        2 => {
+            if latin {
+                "Liège €5".into()
+            } else {
+                "日本語 🎉".into()
+            }
+        }
         3 => "\u{a0}".into(),
         4 => format!("\"a{d}b\""),
         5 => "\"two\nlines\"".into(),
@@ -267,7 +273,8 @@ fn malformed_json_arrays_are_refused() {
 
 fn messy_xml(rng: &mut Rng) -> String {
     // Grouping tags balance over the whole document: one group is open around all records.
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- <contact> in a comment -->\n<book><group>");
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- <contact> in a comment -->\n<book><group>");
     for i in 0..rng.below(20) {
         match rng.below(8) {
             0 => out.push_str("\n  </group><group name=\"g\">"),
@@ -312,11 +319,8 @@ fn xml_chunks_read_back_as_the_whole_file() {
 fn xml_in_windows_1252() {
     let text = "<?xml version=\"1.0\" encoding=\"windows-1252\"?><r><rec><n>Liège</n></rec><rec><n>Zoë</n></rec></r>";
     let bytes = encode(text, Encoding::Windows1252);
-    let sniffed = Sniffed {
-        format: Format::Xml { record_element: "rec".into() },
-        encoding: Encoding::Windows1252,
-        csv: None,
-    };
+    let sniffed =
+        Sniffed { format: Format::Xml { record_element: "rec".into() }, encoding: Encoding::Windows1252, csv: None };
     let plan = plan_chunks(&bytes[..], &sniffed, 1).unwrap();
     assert_eq!(plan.chunks.len(), 2);
     let rows = rows_by_chunks(&bytes, &sniffed, &["n".to_string()], &plan);
