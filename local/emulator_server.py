@@ -87,6 +87,27 @@ def patch_transactions():
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def patch_sqs_clock():
+    """moto's SQS asks the time through datetime arithmetic for every message it looks at (each send and receive
+    walks the whole queue to count visible messages), which dominates the emulator's CPU once a queue holds a few
+    thousand events (a large import's record events on their way to webhook fan-out). The same clock, from
+    time.time()."""
+    import time
+
+    from moto.sqs import models as sqs_models
+
+    original, original_millis = sqs_models.unix_time, sqs_models.unix_time_millis
+
+    def unix_time(dt=None):
+        return time.time() if dt is None else original(dt)
+
+    def unix_time_millis(dt=None):
+        return time.time() * 1000.0 if dt is None else original_millis(dt)
+
+    sqs_models.unix_time = unix_time
+    sqs_models.unix_time_millis = unix_time_millis
+
+
 class SerialiseDynamoDB:
     def __init__(self, app):
         self.app = app
@@ -100,6 +121,22 @@ class SerialiseDynamoDB:
         return self.app(environ, start_response)
 
 
+class KeepFormEncodedUploads:
+    """S3 stores a PUT body whatever its Content-Type, but werkzeug consumes an `application/x-www-form-urlencoded`
+    body as form fields before moto sees it, so `curl --data-binary @file <presigned URL>` (curl's default type)
+    would store an empty object. Such uploads reach moto as `application/octet-stream` instead."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "PUT" and environ.get("CONTENT_TYPE", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            environ["CONTENT_TYPE"] = "application/octet-stream"
+        return self.app(environ, start_response)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -107,9 +144,10 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     patch_transactions()
+    patch_sqs_clock()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, SerialiseDynamoDB(app), threaded=True, request_handler=MotoRequestHandler)
+    run_simple(args.host, args.port, KeepFormEncodedUploads(SerialiseDynamoDB(app)), threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

@@ -96,8 +96,13 @@ async fn act(deps: &Deps, req: &Request, p: &Principal, id: &str, action: &str) 
             let body = body::json(deps, req, &[JSON])?;
             let start: StartRequest = serde_json::from_value(body.clone()).map_err(|e| invalid_body(&e))?;
             let spec = json!({"mapping": body.get("mapping"), "rules": body.get("rules").cloned().unwrap_or(json!({}))});
-            let model = deps.records.model(&p.tenant, &current.entity).await?;
-            deps.imports.start(p, &model, id, start, spec).await.map_err(error)?
+            let models = deps.control.list_models(&p.tenant).await?;
+            let model = models
+                .iter()
+                .find(|m| m.name == current.entity)
+                .cloned()
+                .ok_or_else(|| ApiError::validation(format!("the model `{}` no longer exists", current.entity)))?;
+            deps.imports.start(p, &model, id, start, spec, &models).await.map_err(error)?
         }
         "cancel" => deps.imports.cancel(p, id).await.map_err(error)?,
         "retry" => deps.imports.retry(p, id).await.map_err(error)?,

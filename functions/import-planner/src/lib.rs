@@ -42,7 +42,7 @@ impl Deps {
                 limits,
                 chunk_bytes: CHUNK_BYTES,
                 sheet_chunk_rows: SHEET_CHUNK_ROWS,
-                spreadsheet_limits: hw_import_jobs::sheets::SpreadsheetLimits::default(),
+                spreadsheet_limits: hw_import::SpreadsheetLimits::default(),
                 scratch: std::env::temp_dir(),
             },
         })

@@ -20,7 +20,6 @@ pub mod processor;
 pub mod queue;
 mod report;
 pub mod service;
-pub mod sheets;
 mod source;
 mod spec;
 
@@ -106,6 +105,9 @@ pub struct Plan {
     pub suggested_mapping: BTreeMap<String, String>,
     pub total_rows: u64,
     pub chunks: Vec<ChunkRange>,
+    /// Workbooks: the sheet read, as the chunk processors need it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<hw_import::SheetInfo>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -34,7 +34,7 @@ pub struct PlannerDeps {
     pub chunk_bytes: usize,
     /// Rows per chunk of spreadsheets.
     pub sheet_chunk_rows: usize,
-    pub spreadsheet_limits: crate::sheets::SpreadsheetLimits,
+    pub spreadsheet_limits: hw_import::SpreadsheetLimits,
     /// Where the upload is spooled while planning (Lambda: /tmp).
     pub scratch: std::path::PathBuf,
 }
@@ -152,7 +152,7 @@ async fn plan_file(deps: &PlannerDeps, job: &ImportJob) -> Result<Plan, Failure>
     .await
     .map_err(|e| Failure::Retry(format!("planning stopped: {e}")))??;
     drop(spool);
-    let (format, table, types, total_rows, chunks) = planned;
+    let (format, table, types, total_rows, chunks, sheet_info) = planned;
     let mut suggested = suggest_mapping(&types, &model);
     let earlier = deps.store.last_mapping(&job.tenant, &job.entity).await.map_err(|e| Failure::Retry(e.to_string()))?;
     for (column, field) in earlier {
@@ -168,10 +168,11 @@ async fn plan_file(deps: &PlannerDeps, job: &ImportJob) -> Result<Plan, Failure>
         suggested_mapping: suggested,
         total_rows,
         chunks,
+        sheet: sheet_info,
     })
 }
 
-type Planned = (FormatInfo, Table, Vec<ColumnType>, u64, Vec<ChunkRange>);
+type Planned = (FormatInfo, Table, Vec<ColumnType>, u64, Vec<ChunkRange>, Option<hw_import::SheetInfo>);
 
 fn plan_local(
     path: &std::path::Path,
@@ -179,7 +180,7 @@ fn plan_local(
     sheet: Option<&str>,
     chunk_bytes: usize,
     sheet_rows: usize,
-    limits: &crate::sheets::SpreadsheetLimits,
+    limits: &hw_import::SpreadsheetLimits,
 ) -> Result<Planned, Failure> {
     let mut file = std::fs::File::open(path).map_err(|e| Failure::Retry(e.to_string()))?;
     let mut sample = Vec::with_capacity(SAMPLE_BYTES as usize);
@@ -187,35 +188,26 @@ fn plan_local(
     let sniffed = sniff(&sample, Some(file_name)).map_err(refuse)?;
     if let hw_import::Format::Spreadsheet { kind } = sniffed.format {
         let bytes = std::fs::read(path).map_err(|e| Failure::Retry(e.to_string()))?;
-        let workbook = crate::sheets::open_workbook(&bytes, kind, limits).map_err(refuse)?;
-        let names = workbook.sheet_names();
-        let chosen = match sheet {
-            Some(s) if names.iter().any(|n| n == s) => s.to_owned(),
-            Some(s) => return Err(refuse(format!("the workbook has no sheet `{s}`; it has {}", names.join(", ")))),
-            None => workbook.default_sheet().ok_or_else(|| refuse("the workbook has no sheet with data"))?,
-        };
-        let total = workbook.data_rows(&chosen).map_err(refuse)?;
-        let table = workbook.table(&chosen, 0, total.min(2_000), None).map_err(refuse)?;
+        let mut workbook = hw_import::open_workbook(&bytes, kind, limits).map_err(refuse)?;
+        let names = workbook.sheet_names().to_vec();
+        let info = workbook.sheet(sheet).map_err(refuse)?;
+        let first = info.header_row + 1;
+        let table = workbook.rows(&info, first, (first + 2_000).min(info.last_row + 1)).map_err(refuse)?;
         let types = detect_types(&table);
         let mut format = FormatInfo::from_sniffed(&sniffed);
         format.sheets = names;
-        format.sheet = Some(chosen);
-        let header_rows = 1;
-        let chunks = (0..total)
-            .step_by(sheet_rows.max(1))
-            .enumerate()
-            .map(|(index, start)| {
-                let end = (start + sheet_rows).min(total);
-                ChunkRange {
-                    index,
-                    start: start as u64,
-                    end: end as u64,
-                    first_row: (start + 1 + header_rows) as u64,
-                    rows: (end - start) as u64,
-                }
+        format.sheet = Some(info.name.clone());
+        let chunks = hw_import::plan_sheet_chunks(&info, sheet_rows)
+            .into_iter()
+            .map(|c| ChunkRange {
+                index: c.index,
+                start: c.start_row as u64,
+                end: c.end_row as u64,
+                first_row: c.start_row as u64,
+                rows: (c.end_row - c.start_row) as u64,
             })
             .collect();
-        return Ok((format, table, types, total as u64, chunks));
+        return Ok((format, table, types, info.data_rows as u64, chunks, Some(info)));
     }
     let text = hw_import::decode(&sample, sniffed.encoding);
     let complete = (sample.len() as u64) < SAMPLE_BYTES;
@@ -234,7 +226,7 @@ fn plan_local(
         .iter()
         .map(|c| ChunkRange { index: c.index, start: c.start, end: c.end, first_row: c.first_row as u64, rows: c.rows as u64 })
         .collect();
-    Ok((FormatInfo::from_sniffed(&sniffed), table, types, plan.total_rows as u64, chunks))
+    Ok((FormatInfo::from_sniffed(&sniffed), table, types, plan.total_rows as u64, chunks, None))
 }
 
 /// The preview's rows plus rows from chunks spread over the file, so a column that turns from numbers to text

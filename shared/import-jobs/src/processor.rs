@@ -22,6 +22,8 @@ use crate::{ChunkOutcome, ChunkState, Duplicates, ImportJob, ImportStatus, Impor
 
 /// Rows written at the same time (records with the same key are written one after the other).
 const CONCURRENCY: usize = 8;
+/// New records written in one call (the store packs them into transactions of up to 100 actions).
+const CREATE_BATCH: usize = 32;
 /// Rows between two looks at the job's status (a cancellation stops the chunk at the next look).
 const CANCEL_CHECK_ROWS: usize = 250;
 
@@ -121,7 +123,7 @@ async fn work(deps: &ChunkDeps, job: &ImportJob, run: &RunSettings, index: usize
         scopes: Vec::new(),
         rate_limit_per_minute: None,
     };
-    let lookups = converter.resolve_lookups(&table, deps.records.data.as_ref(), &job.tenant).await?;
+    let lookups = converter.resolve_lookups(&table, &deps.records, &job.tenant).await?;
 
     let mut errors: Vec<RowError> = Vec::new();
     let mut prepared = Vec::with_capacity(table.rows.len());
@@ -150,7 +152,24 @@ async fn work(deps: &ChunkDeps, job: &ImportJob, run: &RunSettings, index: usize
     }
     find_stored(deps.records.data.as_ref(), &job.tenant, &model, &run.key, &mut prepared).await?;
 
-    // rows sharing a key are handled one after the other, in file order; the rest in parallel
+    // new records with a key of their own are written in batches; rows sharing a key are handled one after the
+    // other, in file order; the rest in parallel
+    let mut key_counts: HashMap<String, usize> = HashMap::new();
+    for p in &prepared {
+        if let Some(k) = &p.key {
+            *key_counts.entry(k.clone()).or_default() += 1;
+        }
+    }
+    let (simple, prepared): (Vec<Prepared>, Vec<Prepared>) = prepared
+        .into_iter()
+        .partition(|p| p.stored.is_none() && p.key.as_ref().is_none_or(|k| key_counts[k] == 1));
+    let mut batches: Vec<Vec<Prepared>> = Vec::new();
+    for p in simple {
+        match batches.last_mut() {
+            Some(b) if b.len() < CREATE_BATCH => b.push(p),
+            _ => batches.push(vec![p]),
+        }
+    }
     let mut groups: Vec<Vec<Prepared>> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for p in prepared {
@@ -172,7 +191,12 @@ async fn work(deps: &ChunkDeps, job: &ImportJob, run: &RunSettings, index: usize
     let mut failed_rows: u64 = errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len() as u64;
     let mut handled = 0usize;
     let mut next_check = CANCEL_CHECK_ROWS;
-    let mut stream = futures::stream::iter(groups.into_iter().map(|g| ctx.group(g))).buffer_unordered(CONCURRENCY);
+    // boxed: the two kinds of work are different futures, and a boxed `Send` future keeps the handler's future
+    // `Send` for the Lambda runtime
+    let mut work: Vec<futures::future::BoxFuture<'_, Vec<Outcome>>> = Vec::new();
+    work.extend(batches.into_iter().map(|b| Box::pin(ctx.create_batch(b)) as futures::future::BoxFuture<'_, _>));
+    work.extend(groups.into_iter().map(|g| Box::pin(ctx.group(g)) as futures::future::BoxFuture<'_, _>));
+    let mut stream = futures::stream::iter(work).buffer_unordered(CONCURRENCY);
     while let Some(outcomes) = stream.next().await {
         for o in outcomes {
             handled += 1;
@@ -329,7 +353,31 @@ impl Ctx<'_> {
                 Err(errors) => Outcome::Failed(self.field_errors(row, errors)),
             };
         }
-        match self.records.create(self.principal, self.model, Some(id.to_owned()), &row.attributes, &pointer).await {
+        let result = self.records.create(self.principal, self.model, Some(id.to_owned()), &row.attributes, &pointer).await;
+        self.created(row, result)
+    }
+
+    /// Creates rows that are new records (no stored match, no other row with their key) in one call: the store
+    /// packs them into a few transactions.
+    async fn create_batch(&self, rows: Vec<Prepared>) -> Vec<Outcome> {
+        if self.run.dry_run {
+            let mut outcomes = Vec::with_capacity(rows.len());
+            for row in &rows {
+                outcomes.push(self.create(row, "").await);
+            }
+            return outcomes;
+        }
+        let pointer = |f: &str| f.to_owned();
+        let inputs = rows
+            .iter()
+            .map(|r| (Some(crate::ids::record_id(&self.job.id, &self.job.created_at, r.row)), r.attributes.clone()))
+            .collect();
+        let results = self.records.create_many(self.principal, self.model, inputs, &pointer).await;
+        rows.iter().zip(results).map(|(row, result)| self.created(row, result)).collect()
+    }
+
+    fn created(&self, row: &Prepared, result: Result<hw_domain::record::Record, RecordError>) -> Outcome {
+        match result {
             Ok(_) | Err(RecordError::AlreadyExists { .. }) => Outcome::Ok,
             // the key was claimed meanwhile by another chunk's row: that row came first
             Err(RecordError::Conflict(errors))

@@ -256,6 +256,7 @@ impl Imports {
         id: &str,
         req: StartRequest,
         raw_spec: Value,
+        targets: &[Model],
     ) -> Result<ImportJob, ServiceError> {
         let job = self.get(&p.tenant, id).await?;
         let restartable = job.status == ImportStatus::Ready
@@ -270,7 +271,7 @@ impl Imports {
         }
         let plan = job.plan.clone().ok_or_else(|| ServiceError::Conflict("the import has no plan".into()))?;
         let columns: Vec<String> = plan.columns.iter().map(|c| c.name.clone()).collect();
-        let mut problems = crate::spec::check(&raw_spec, &columns, model).err().unwrap_or_default();
+        let mut problems = crate::spec::check(&raw_spec, &columns, model, targets).err().unwrap_or_default();
         let duplicates = match (req.mode, req.duplicates) {
             (Mode::Insert, None) => Duplicates::Skip,
             (Mode::Upsert, None) => Duplicates::Merge,

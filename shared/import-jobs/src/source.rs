@@ -9,7 +9,7 @@ use crate::{ChunkRange, ImportJob, Plan};
 
 #[derive(Debug, Clone, Default)]
 pub struct Source {
-    pub spreadsheet_limits: crate::sheets::SpreadsheetLimits,
+    pub spreadsheet_limits: hw_import::SpreadsheetLimits,
 }
 
 impl Source {
@@ -27,11 +27,11 @@ impl Source {
             .ok_or_else(|| ChunkError::Permanent(format!("unknown stored format {:?}", plan.format)))?;
         if let hw_import::Format::Spreadsheet { kind } = sniffed.format {
             let bytes = files.get_range(&job.file_key, 0, u64::MAX).await.map_err(transient)?;
-            let workbook = crate::sheets::open_workbook(&bytes, kind, &self.spreadsheet_limits)
+            let sheet = plan.sheet.as_ref().ok_or_else(|| ChunkError::Permanent("the plan names no sheet".into()))?;
+            let mut workbook = hw_import::open_workbook(&bytes, kind, &self.spreadsheet_limits)
                 .map_err(|e| ChunkError::Permanent(e.to_string()))?;
-            let sheet = plan.format.sheet.clone().unwrap_or_default();
             return workbook
-                .table(&sheet, range.start as usize, range.end as usize, Some(columns))
+                .rows(sheet, range.start as usize, range.end as usize)
                 .map_err(|e| ChunkError::Permanent(e.to_string()));
         }
         let bytes = files.get_range(&job.file_key, range.start, range.end).await.map_err(transient)?;

@@ -309,6 +309,41 @@ impl DataStore for DynamoDataStore {
         Ok((records, next))
     }
 
+    /// Packs whole writes into transactions of up to 100 actions: a bulk import then costs one call per few dozen
+    /// records instead of one per record. A pack that fails for any reason (a taken unique value, a missing
+    /// reference, two writes touching one item) is written again one write at a time, so each write gets its own
+    /// answer and none is lost to another's problem.
+    async fn write_records(&self, writes: Vec<RecordWrite<'_>>) -> Vec<Result<(), StoreError>> {
+        let mut results: Vec<Option<Result<(), StoreError>>> = (0..writes.len()).map(|_| None).collect();
+        let mut packs: Vec<(Vec<usize>, Vec<TransactWriteItem>)> = Vec::new();
+        let mut open: (Vec<usize>, Vec<TransactWriteItem>) = (Vec::new(), Vec::new());
+        for (i, w) in writes.iter().enumerate() {
+            match self.transaction(w) {
+                Ok((items, _)) => {
+                    if open.1.len() + items.len() > MAX_TRANSACT_ITEMS {
+                        packs.push(std::mem::take(&mut open));
+                    }
+                    open.0.push(i);
+                    open.1.extend(items);
+                }
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+        if !open.0.is_empty() {
+            packs.push(open);
+        }
+        let mut writes: Vec<Option<RecordWrite<'_>>> = writes.into_iter().map(Some).collect();
+        for (members, items) in packs {
+            let packed = members.len() > 1
+                && self.client.transact_write_items().set_transact_items(Some(items)).send().await.is_ok();
+            for i in members {
+                let w = writes[i].take().expect("each write is in one pack");
+                results[i] = Some(if packed { Ok(()) } else { self.write_record(w).await });
+            }
+        }
+        results.into_iter().map(|r| r.expect("every write answered")).collect()
+    }
+
     async fn write_record(&self, write: RecordWrite<'_>) -> Result<(), StoreError> {
         let (items, actions) = self.transaction(&write)?;
         let mut attempt = 0;

@@ -111,6 +111,15 @@ pub trait DataStore: Send + Sync {
         after: Option<&str>,
     ) -> Result<(Vec<StoredRecord>, Option<String>), StoreError>;
     async fn write_record(&self, write: RecordWrite<'_>) -> Result<(), StoreError>;
+    /// Many independent writes, each atomic on its own, with one result per write in order. Adapters may pack
+    /// several into one transaction; the default writes them one by one.
+    async fn write_records(&self, writes: Vec<RecordWrite<'_>>) -> Vec<Result<(), StoreError>> {
+        let mut results = Vec::with_capacity(writes.len());
+        for w in writes {
+            results.push(self.write_record(w).await);
+        }
+        results
+    }
 
     /// Removes published events from the outbox.
     async fn outbox_done(&self, events: &[Envelope]) -> Result<(), StoreError>;
