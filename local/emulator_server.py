@@ -15,6 +15,7 @@ nothing behind). moto is pinned in requirements.txt; the patch checks the versio
 """
 
 import argparse
+import json
 import copy
 import os
 import signal
@@ -107,6 +108,53 @@ def patch_sqs_clock():
     sqs_models.unix_time = unix_time
     sqs_models.unix_time_millis = unix_time_millis
 
+    # Every send and receive reads one static attribute (ContentBasedDeduplication, MessageRetentionPeriod — the
+    # latter once per message received) through `Queue.attributes`, which counts the queue's messages each time:
+    # quadratic work per receive. The counts are computed only when someone asks for them.
+    from collections.abc import Mapping
+
+    from moto.core.utils import camelcase_to_underscores
+
+    class LazyAttributes(Mapping):
+        def __init__(self, queue):
+            self.queue = queue
+            self.names = list(queue.BASE_ATTRIBUTES)
+            if queue.fifo_queue:
+                self.names += queue.FIFO_ATTRIBUTES
+            if queue.kms_master_key_id:
+                self.names += queue.KMS_ATTRIBUTES
+            self.extra = {}
+            if queue.policy:
+                self.extra["Policy"] = queue.policy
+            if queue.redrive_policy:
+                self.extra["RedrivePolicy"] = json.dumps(queue.redrive_policy)
+
+        def __getitem__(self, name):
+            if name in self.extra:
+                return self.extra[name]
+            if name not in self.names:
+                raise KeyError(name)
+            value = getattr(self.queue, camelcase_to_underscores(name))
+            return str(value).lower() if isinstance(value, bool) else value
+
+        def __iter__(self):
+            return iter(self.names + list(self.extra))
+
+        def __len__(self):
+            return len(self.names) + len(self.extra)
+
+    sqs_models.Queue.attributes = property(LazyAttributes)
+
+
+def patch_event_paths():
+    """moto's EventBridge builds a JSONPath parser (a PLY grammar) for every path of every event it sends to a rule
+    target; the paths are the same few each time, so each is parsed once."""
+    import functools
+
+    import jsonpath_ng.ext
+
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
+
 
 class SerialiseDynamoDB:
     def __init__(self, app):
@@ -145,6 +193,7 @@ def main() -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))
     patch_transactions()
     patch_sqs_clock()
+    patch_event_paths()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, KeepFormEncodedUploads(SerialiseDynamoDB(app)), threaded=True, request_handler=MotoRequestHandler)

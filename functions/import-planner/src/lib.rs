@@ -13,8 +13,8 @@ use hw_import_jobs::planner::{PlannerDeps, plan_upload};
 pub const FUNCTION: &str = "import-planner";
 
 /// Bytes per chunk of text files: small enough for a chunk processor to parse and write well within its timeout,
-/// large enough that a 100 MB file needs about 25 messages.
-pub const CHUNK_BYTES: usize = 4 * 1024 * 1024;
+/// large enough that a 100 MB file needs about 100 messages; progress moves chunk by chunk.
+pub const CHUNK_BYTES: usize = 1024 * 1024;
 /// Rows per chunk of spreadsheets.
 pub const SHEET_CHUNK_ROWS: usize = 20_000;
 
