@@ -55,7 +55,7 @@ echo "== Rust: unit, handler and end-to-end tests"
 status=0
 HUBBLE_E2E_BASE_URL="http://127.0.0.1:$runner_port" HUBBLE_E2E_ENDPOINT="http://127.0.0.1:$emulator_port" \
   HUBBLE_E2E_PREFIX="$prefix" HUBBLE_E2E_STATE_DIR="$work/state" HUBBLE_E2E_ADMIN_BIN="$CARGO_TARGET_DIR/debug/hubble-admin" \
-  HUBBLE_E2E_RECEIVER_URL="http://127.0.0.1:$receiver_port" \
+  HUBBLE_E2E_RECEIVER_URL="http://127.0.0.1:$receiver_port" HUBBLE_E2E_PYTHON="$test_python" \
   cargo test --locked "${selection[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "---- runner log (last 80 lines)" >&2

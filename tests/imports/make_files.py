@@ -100,7 +100,7 @@ def main(out: Path) -> None:
         "<contacts><contact><E-mail>&x;</E-mail></contact><contact><E-mail>b</E-mail></contact></contacts>\n",
         encoding="utf-8",
     )
-    (out / "not-records.json").write_text('{"contacts": 5}', encoding="utf-8")
+    (out / "not-records.json").write_text(json.dumps({"contacts": 5, "page": 1}, indent=2), encoding="utf-8")
     (out / "unterminated.csv").write_text('E-mail,Notes\r\na@example.com,"never closed\r\nb@example.com,x\r\n', encoding="utf-8")
     (out / "empty.csv").write_bytes(b"")
 

@@ -56,7 +56,7 @@ impl Deps {
     }
 }
 
-fn message(m: &SqsMessage) -> Result<ChunkMessage, String> {
+fn message_of(m: &SqsMessage) -> Result<ChunkMessage, String> {
     let body = m.body.as_deref().ok_or("the message has no body")?;
     serde_json::from_str(body).map_err(|e| format!("not a chunk message: {e}"))
 }
@@ -70,7 +70,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     let mut failed = Vec::new();
     for m in &event.records {
         let id = m.message_id.clone().unwrap_or_default();
-        let msg = match message(m) {
+        let msg = match message_of(m) {
             Ok(msg) => msg,
             Err(reason) => {
                 tracing::error!(function = FUNCTION, message_id = %id, %reason, "unreadable message");

@@ -190,7 +190,17 @@ fn plan_local(
         let bytes = std::fs::read(path).map_err(|e| Failure::Retry(e.to_string()))?;
         let mut workbook = hw_import::open_workbook(&bytes, kind, limits).map_err(refuse)?;
         let names = workbook.sheet_names().to_vec();
-        let info = workbook.sheet(sheet).map_err(refuse)?;
+        let mut info = workbook.sheet(sheet).map_err(refuse)?;
+        if sheet.is_none() && info.data_rows == 0 {
+            // the first sheet with a value may be a title page: take the first one holding a table
+            for name in &names {
+                let candidate = workbook.sheet(Some(name)).map_err(refuse)?;
+                if candidate.data_rows > 0 {
+                    info = candidate;
+                    break;
+                }
+            }
+        }
         let first = info.header_row + 1;
         let table = workbook.rows(&info, first, (first + 2_000).min(info.last_row + 1)).map_err(refuse)?;
         let types = detect_types(&table);
