@@ -62,7 +62,8 @@ async fn list(deps: &Deps, req: &Request, p: &Principal) -> Result<Response, Api
     let data: Vec<Value> = jobs.iter().map(|j| summary(req, j)).collect();
     let mut links = json!({"self": format!("{}/v1/imports", req.base_url)});
     if let Some(n) = next {
-        links["next"] = json!(format!("{}/v1/imports?page[size]={size}&page[cursor]={n}", req.base_url));
+        // brackets percent-encoded, so the link is a valid URI (as the audit trail's)
+        links["next"] = json!(format!("{}/v1/imports?page%5Bsize%5D={size}&page%5Bcursor%5D={n}", req.base_url));
     }
     Ok(Response::json(200, JSON, &json!({"data": data, "links": links})))
 }
@@ -166,7 +167,8 @@ fn add_upload(req: &Request, view: &mut Value, created: &Created) {
     }
 }
 
-/// The history's view: who, when, file, counts, duration.
+/// The history's view: who, when, file, format, counts, duration. `format` is the same object as in the single
+/// view (null until the file is planned), so a client reads one shape everywhere.
 fn summary(req: &Request, j: &ImportJob) -> Value {
     json!({
         "id": j.id,
@@ -174,7 +176,7 @@ fn summary(req: &Request, j: &ImportJob) -> Value {
         "status": j.status.as_str(),
         "file_name": j.file_name,
         "size": j.size,
-        "format": j.plan.as_ref().map(|p| p.format.kind.clone()),
+        "format": j.plan.as_ref().map(|p| &p.format),
         "counts": counts(j),
         "dry_run": j.run.as_ref().map(|r| r.dry_run),
         "mapping": j.run.as_ref().and_then(|r| r.spec.get("mapping").cloned()),
@@ -201,7 +203,6 @@ fn duration_ms(j: &ImportJob) -> Option<i64> {
 fn render(req: &Request, j: &ImportJob, report: Option<&PresignedRequest>) -> Value {
     let mut v = summary(req, j);
     if let Some(plan) = &j.plan {
-        v["format"] = json!(plan.format);
         v["columns"] = json!(plan.columns);
         v["preview"] = json!(plan.preview);
         v["suggested_mapping"] = json!(plan.suggested_mapping);

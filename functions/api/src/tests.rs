@@ -1,6 +1,7 @@
 //! The handler on the `events/api` fixtures (real API Gateway v2 payloads), with in-memory adapters.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
@@ -10,7 +11,7 @@ use hw_domain::apikey::{self, ApiKeyMeta};
 use hw_store::ControlStore;
 use hw_store::memory::{MemoryControlStore, MemoryDataStore};
 use hw_store::ops::memory::MemoryOpsStore;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use hw_webhooks::memory::{MemoryJobQueue, MemoryWebhookStore};
 
@@ -299,4 +300,106 @@ fn if_match_takes_quoted_versions_star_or_nothing() {
     assert_eq!(opaque, Err(400), "a value that is not visible ASCII is not an ETag");
 }
 
+// ---- checking answers against the static OpenAPI document (shared by the route tests)
+
+/// The static OpenAPI document, built once.
+fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(crate::openapi::static_document)
+}
+
+/// A validator of the schema at `pointer` in the document, compiled once.
+fn validator(pointer: &str) -> Arc<jsonschema::Validator> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().unwrap().get(pointer) {
+        return v.clone();
+    }
+    let mut root = document().clone();
+    // A URI fragment: the braces of path templates are percent-encoded.
+    root["$ref"] = json!(format!("#{}", pointer.replace('{', "%7B").replace('}', "%7D")));
+    let v = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&root)
+        .expect("the document's schemas compile");
+    let v = Arc::new(v);
+    cache.lock().unwrap().insert(pointer.to_owned(), v.clone());
+    v
+}
+
+/// Where the static document describes this answer: the response object of the operation.
+fn documented(method: &str, path: &str, status: u16) -> (String, Value) {
+    let doc = document();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let (template, item) = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(t, _)| {
+            let ts: Vec<&str> = t.split('/').filter(|s| !s.is_empty()).collect();
+            ts.len() == segs.len() && ts.iter().zip(&segs).all(|(t, s)| t.starts_with('{') || t == s)
+        })
+        .unwrap_or_else(|| panic!("{path} is not in the document"));
+    let op = &item[method.to_lowercase()];
+    assert!(op.is_object(), "{method} {template} is not in the document");
+    let response = &op["responses"][status.to_string()];
+    assert!(response.is_object(), "{method} {template} answered {status}, which the document does not list");
+    let pointer = match response["$ref"].as_str() {
+        Some(r) => r.trim_start_matches('#').to_owned(),
+        None => format!(
+            "/paths/{}/{}/responses/{status}",
+            template.replace('~', "~0").replace('/', "~1"),
+            method.to_lowercase()
+        ),
+    };
+    let response = doc.pointer(&pointer).unwrap().clone();
+    (pointer, response)
+}
+
+/// Fails unless the answer is one the document allows for `method path`.
+fn assert_conforms(method: &str, path: &str, r: &ApiGatewayV2httpResponse) {
+    let status = r.status_code as u16;
+    let (pointer, response) = documented(method, path, status);
+    let Some(content) = response["content"].as_object() else {
+        assert!(r.body.is_none(), "{method} {path} {status} has a body the document does not describe");
+        return;
+    };
+    let media = header(r, "content-type");
+    let (media_key, _) =
+        content.iter().find(|(m, _)| *m == media).unwrap_or_else(|| panic!("{method} {path}: `{media}` undocumented"));
+    let validator = validator(&format!("{pointer}/content/{}/schema", media_key.replace('~', "~0").replace('/', "~1")));
+    let instance = body(r);
+    let errors: Vec<String> =
+        validator.iter_errors(&instance).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{method} {path} {status} does not match the document: {errors:?}\n{instance}");
+}
+
+/// Sends `method path?query` as the fixture key, with a JSON body and extra headers.
+async fn request(
+    deps: &Deps,
+    method: &str,
+    path_and_query: &str,
+    json_body: Option<Value>,
+    headers: &[(&'static str, &str)],
+) -> ApiGatewayV2httpResponse {
+    let mut e = fixture("list-records");
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    e.raw_path = Some(path.to_owned());
+    e.request_context.http.path = Some(path.to_owned());
+    e.raw_query_string = Some(query.to_owned());
+    e.request_context.http.method = method.parse().unwrap();
+    // one id per request, as API Gateway gives (the audit trail is keyed by it)
+    e.request_context.request_id = Some(hw_domain::ids::new_id());
+    if let Some(b) = json_body {
+        e.body = Some(b.to_string());
+        e.headers.insert("content-type", "application/json".parse().unwrap());
+    }
+    for (k, v) in headers {
+        e.headers.insert(*k, v.parse().unwrap());
+    }
+    handle(deps, e).await
+}
+
+mod imports;
 mod webhooks;

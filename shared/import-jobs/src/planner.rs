@@ -144,7 +144,7 @@ async fn plan_file(deps: &PlannerDeps, job: &ImportJob) -> Result<Plan, Failure>
     let sheet = job.sheet.clone();
     let chunk_bytes = deps.chunk_bytes;
     let sheet_rows = deps.sheet_chunk_rows;
-    let limits = deps.spreadsheet_limits.clone();
+    let limits = deps.spreadsheet_limits;
     // parsing is CPU work on a blocking file: keep it off the async workers
     let planned = tokio::task::spawn_blocking(move || {
         plan_local(&path, &file_name, sheet.as_deref(), chunk_bytes, sheet_rows, &limits)
@@ -292,7 +292,7 @@ fn typed(v: &str, t: &ColumnType) -> Value {
     let text = || Value::String(v.to_owned());
     match t.field_type {
         FieldType::Integer => v.parse::<i64>().map(Value::from).unwrap_or_else(|_| text()),
-        FieldType::Decimal => v.parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f)).map(Value::Number).unwrap_or_else(text),
+        FieldType::Decimal => v.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or_else(text),
         FieldType::Boolean => match v.to_ascii_lowercase().as_str() {
             "true" | "yes" | "y" | "1" => json!(true),
             "false" | "no" | "n" | "0" => json!(false),

@@ -1,6 +1,6 @@
 //! Management routes (problem+json errors, `application/json` bodies): health, the OpenAPI document itself, models,
-//! API keys, audit, usage, and (from `webhooks`) webhooks and the event-type catalog. The same in the static and in
-//! every tenant's document.
+//! API keys, audit, usage, (from `webhooks`) webhooks and the event-type catalog, and (from `imports`) imports. The
+//! same in the static and in every tenant's document.
 
 use serde_json::{Map, Value, json};
 
@@ -153,5 +153,6 @@ pub fn paths() -> Map<String, Value> {
         .errors(P, &[400, 401, 403, 429, 503])
         .build()}));
     p.extend(super::webhooks::paths());
+    p.extend(super::imports::paths());
     p
 }
