@@ -331,3 +331,22 @@ async fn a_scheduled_firing_makes_one_export_however_often_it_is_delivered() {
         Outcome::Skipped("the template is gone, disabled or no longer scheduled")
     );
 }
+
+/// The events a run publishes are what the catalog webhooks subscribe to describes.
+#[tokio::test]
+async fn outcome_events_match_the_catalog() {
+    let w = world().await;
+    let done = queue(&w, spec(json!({"entity": "contact", "format": "csv"}))).await;
+    w.runner.run(TENANT, &done, false).await.unwrap();
+    let broken = queue(&w, spec(json!({"entity": "contact", "format": "csv", "sort": "nickname"}))).await;
+    w.runner.run(TENANT, &broken, false).await.unwrap();
+    let published = events(&w);
+    assert_eq!(published.len(), 2);
+    for e in published {
+        let t = hw_webhooks::catalog::catalog().iter().find(|t| t.name == e.event_type).expect("in the catalog");
+        let validator = jsonschema::options().should_validate_formats(true).build(&t.schema).unwrap();
+        let instance = serde_json::to_value(&e).unwrap();
+        let problems: Vec<String> = validator.iter_errors(&instance).map(|p| p.to_string()).collect();
+        assert_eq!(problems, Vec::<String>::new(), "{instance}");
+    }
+}
