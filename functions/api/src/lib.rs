@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod error;
 mod explorer;
+mod exports;
 mod health;
 mod http;
 mod idempotency;
@@ -41,6 +42,7 @@ use hw_store::{ControlStore, DataStore};
 use tracing::Instrument as _;
 
 pub use crate::error::{ApiError, Flavour};
+pub use crate::exports::ExportPorts;
 pub use crate::health::{BusProbe, EventBridgeProbe};
 use crate::http::{Request, Response};
 pub use crate::webhooks::{WebhookPorts, Webhooks};
@@ -59,6 +61,9 @@ pub struct Deps {
     pub tenants: Tenants,
     /// Webhook endpoints, their delivery log and the test ping.
     pub webhooks: Webhooks,
+    /// Export jobs, templates and their schedules; `None` until [`Deps::with_exports`] wires them (the export
+    /// routes then answer 503).
+    pub exports: Option<ExportPorts>,
     /// When this instance last recorded each key's use, so `last_used_at` costs one write per key and minute.
     key_touches: Mutex<HashMap<String, Instant>>,
     /// Tenants' own rate limits as last read, so the tenant item is read once a minute per instance.
@@ -90,6 +95,7 @@ impl Deps {
             webhooks: Webhooks::new(webhooks, cipher.clone(), publisher.clone(), policy),
             records: Records { control: control.clone(), data: data.clone(), publisher, cipher },
             tenants: Tenants { control: control.clone() },
+            exports: None,
             config,
             control,
             data,
@@ -100,7 +106,13 @@ impl Deps {
         }
     }
 
-    /// The production wiring: DynamoDB, EventBridge, SQS and KMS clients from one SDK configuration.
+    /// The export routes' adapters.
+    pub fn with_exports(mut self, exports: ExportPorts) -> Self {
+        self.exports = Some(exports);
+        self
+    }
+
+    /// The production wiring: DynamoDB, EventBridge, SQS, KMS, S3 and Scheduler clients from one SDK configuration.
     pub fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> Self {
         let key_id = config.data_key_id.clone().unwrap_or_default();
         let keyring = Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), key_id));
@@ -119,6 +131,20 @@ impl Deps {
                 config.local_mode,
             ))),
         };
+        let exports = ExportPorts {
+            store: Arc::new(hw_export_jobs::dynamo::DynamoExportStore::new(dynamo.clone(), &config.jobs_table)),
+            queue: Arc::new(hw_export_jobs::queue::SqsExportQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &config.exports_queue_url,
+            )),
+            files: Arc::new(hw_files::S3Files::from_sdk(sdk, &config.files_bucket)),
+            schedules: Arc::new(hw_export_jobs::scheduler::EventBridgeSchedules::new(
+                aws_sdk_scheduler::Client::new(sdk),
+                &config.resource_prefix,
+                &config.exports_queue_arn,
+                &config.scheduler_role_arn,
+            )),
+        };
         Self::new(
             config.clone(),
             Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table)),
@@ -129,6 +155,7 @@ impl Deps {
             keyring,
             webhooks,
         )
+        .with_exports(exports)
     }
 
     /// The tenant's own rate limit, if an operator set one; read at most once a minute per instance. If the
@@ -268,6 +295,8 @@ async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
                     Private::Audit => reports::audit(deps, req, &p).await,
                     Private::Webhooks => webhooks::route(deps, req, &p, &segs[2..]).await,
                     Private::EventTypes => webhooks::event_types(req, &segs[2..]),
+                    Private::Exports => exports::route(deps, req, &p, &segs[2..]).await,
+                    Private::ExportTemplates => exports::route_templates(deps, req, &p, &segs[2..]).await,
                     Private::OpenApi => openapi::serve_tenant(deps, req, &p).await,
                 };
                 result.unwrap_or_else(render)
@@ -304,6 +333,8 @@ enum Private {
     Webhooks,
     /// The catalog of event types webhooks can subscribe to (any principal).
     EventTypes,
+    Exports,
+    ExportTemplates,
     /// The tenant's own OpenAPI document (without credentials the static one is public).
     OpenApi,
 }
@@ -321,6 +352,8 @@ impl Family {
             ["v1", "audit"] => Self::Authenticated(Private::Audit),
             ["v1", "webhooks", ..] => Self::Authenticated(Private::Webhooks),
             ["v1", "event-types", ..] => Self::Authenticated(Private::EventTypes),
+            ["v1", "exports", ..] => Self::Authenticated(Private::Exports),
+            ["v1", "export-templates", ..] => Self::Authenticated(Private::ExportTemplates),
             [version, ..]
                 if version.len() > 1
                     && version.starts_with('v')
@@ -356,6 +389,10 @@ pub fn route_template(segments: &[&str]) -> String {
         ["v1", "webhooks", _, "deliveries", _, action @ ("attempts" | "resend")] => {
             vec!["v1", "webhooks", "{id}", "deliveries", "{delivery_id}", action]
         }
+        ["v1", "exports", _] => vec!["v1", "exports", "{id}"],
+        ["v1", "export-templates", _] => vec!["v1", "export-templates", "{id}"],
+        ["v1", "export-templates", _, "run"] => vec!["v1", "export-templates", "{id}", "run"],
+        ["v1", "exports"] | ["v1", "export-templates"] => segments.to_vec(),
         ["health"] | ["v1", "models"] | ["v1", "api-keys"] | ["v1", "data"] => segments.to_vec(),
         ["v1", "webhooks"] | ["v1", "event-types"] => segments.to_vec(),
         ["v1", "openapi.json"] | ["v1", "audit"] | ["v1", "usage"] | ["docs"] => segments.to_vec(),

@@ -153,5 +153,6 @@ pub fn paths() -> Map<String, Value> {
         .errors(P, &[400, 401, 403, 429, 503])
         .build()}));
     p.extend(super::webhooks::paths());
+    p.extend(super::exports::paths());
     p
 }

@@ -273,5 +273,8 @@ pub fn shared() -> Value {
     for (name, schema) in super::webhooks::schemas() {
         s[name] = schema;
     }
+    for (name, schema) in super::exports::schemas() {
+        s[name] = schema;
+    }
     s
 }
