@@ -299,4 +299,5 @@ fn if_match_takes_quoted_versions_star_or_nothing() {
     assert_eq!(opaque, Err(400), "a value that is not visible ASCII is not an ETag");
 }
 
+mod exports;
 mod webhooks;

@@ -153,13 +153,22 @@ impl ExportTemplate {
     }
 }
 
+/// A ULID greater than every one this process made before, even within one millisecond, so that the history
+/// of exports requested through one instance keeps their order.
+fn monotonic_ulid() -> ulid::Ulid {
+    static GENERATOR: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
+    let mut generator = GENERATOR.lock().expect("not poisoned");
+    // Overflow needs 2^80 ids in one millisecond; a plain ULID would do then.
+    generator.get_or_insert_with(ulid::Generator::new).generate().unwrap_or_else(|_| ulid::Ulid::new())
+}
+
 /// New ids: time-ordered, with a type prefix.
 pub fn new_export_id() -> String {
-    format!("exp_{}", ulid::Ulid::new())
+    format!("exp_{}", monotonic_ulid())
 }
 
 pub fn new_template_id() -> String {
-    format!("tpl_{}", ulid::Ulid::new())
+    format!("tpl_{}", monotonic_ulid())
 }
 
 /// Whether `id` could be an id with this prefix (`exp`, `tpl`): anything else is answered 404 without a read.

@@ -92,7 +92,8 @@ fn apply(t: &mut ExportTemplate, c: Changes) {
 
 /// A time zone only means something for a schedule.
 fn check_timezone(t: &ExportTemplate, errors: &mut Vec<FieldError>) {
-    if t.timezone.is_some() && t.schedule.is_none() {
+    // An invalid schedule was reported already; its time zone is not the problem.
+    if t.timezone.is_some() && t.schedule.is_none() && !errors.iter().any(|e| e.pointer == "/schedule") {
         errors.push(FieldError::new("/timezone", "invalid-timezone", "a time zone needs a schedule to apply to"));
     }
 }

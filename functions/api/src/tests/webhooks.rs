@@ -115,7 +115,7 @@ fn documented(method: &str, path: &str, status: u16) -> (String, Value) {
 }
 
 /// Fails unless the answer is one the document allows for `method path`.
-fn assert_conforms(method: &str, path: &str, r: &ApiGatewayV2httpResponse) {
+pub(super) fn assert_conforms(method: &str, path: &str, r: &ApiGatewayV2httpResponse) {
     let status = r.status_code as u16;
     let (pointer, response) = documented(method, path, status);
     let Some(content) = response["content"].as_object() else {
