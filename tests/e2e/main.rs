@@ -5,6 +5,7 @@ mod adapters;
 mod api_keys;
 mod bad_input;
 mod docs;
+mod exports;
 mod models;
 mod operations;
 mod operator;

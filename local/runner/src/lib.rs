@@ -85,11 +85,15 @@ pub async fn start(opts: &Options) -> Result<Running> {
     let (dead_letter_url, _) = &resources.dlqs["webhook-deliveries"];
     config.webhook_queue_url = deliveries_url.clone();
     config.webhook_dead_letter_url = dead_letter_url.clone();
+    let (exports_url, exports_arn) = &resources.queues["exports"];
+    config.exports_queue_url = exports_url.clone();
+    config.exports_queue_arn = exports_arn.clone();
 
     let api_deps = Arc::new(api::Deps::from_aws(config.clone(), &sdk));
     let relay_deps = Arc::new(outbox_relay::Deps::from_aws(&config, &sdk));
     let fanout_deps = Arc::new(webhook_fanout::Deps::from_aws(&config, &sdk));
     let dispatcher_deps = Arc::new(webhook_dispatcher::Deps::from_aws(&config, &sdk));
+    let export_deps = Arc::new(export_runner::Deps::from_aws(&config, &sdk));
 
     let mut http: HashMap<&str, HttpHandler> = HashMap::new();
     let deps = api_deps.clone();
@@ -123,6 +127,14 @@ pub async fn start(opts: &Options) -> Result<Running> {
         Arc::new(move |event| {
             let deps = deps.clone();
             Box::pin(async move { webhook_dispatcher::handle(&deps, event).await })
+        }),
+    );
+    let deps = export_deps.clone();
+    queue_handlers.insert(
+        "export-runner",
+        Arc::new(move |event| {
+            let deps = deps.clone();
+            Box::pin(async move { export_runner::handle(&deps, event).await })
         }),
     );
 

@@ -18,6 +18,9 @@ use crate::spec::{ExportSpec, FilterTerm, SpecError};
 
 /// Most filters one export may carry (the data API's limit).
 pub const MAX_FILTERS: usize = hw_domain::query::MAX_FILTERS;
+/// Longest filter value (an `in` list counts whole): keeps a job, which stores its definition, well inside
+/// DynamoDB's item size.
+pub const MAX_VALUE: usize = 4096;
 
 /// The export members a body set; `None`: absent (an update keeps the stored value).
 #[derive(Debug, Default)]
@@ -48,8 +51,12 @@ impl SpecInput {
         let at = pointer(&[key]);
         match key {
             "entity" => match v.as_str() {
-                Some(s) if !s.is_empty() => self.entity = Some(s.to_owned()),
-                _ => fail(errors, at, "invalid-type", "must be the name of a model"),
+                // Checked by shape first: a name that cannot be a model's is not looked up at all.
+                Some(s) if hw_domain::model::is_valid_name(s) => self.entity = Some(s.to_owned()),
+                Some(_) => {
+                    fail(errors, at, "unknown-entity", "is not the name of a model (lowercase letters, digits, `_`)")
+                }
+                None => fail(errors, at, "invalid-type", "must be the name of a model"),
             },
             "format" => match v.as_str().map(Format::parse) {
                 Some(Ok(f)) => self.format = Some(f.as_str().to_owned()),
@@ -141,6 +148,10 @@ impl SpecInput {
             _ => {
                 fail(errors, pointer(&["filter"]), "invalid-type", "must be an object such as {\"age\": {\"gte\": 30}}")
             }
+        }
+        if let Some(t) = terms.iter().find(|t| t.value.len() > MAX_VALUE) {
+            let at = self.pointers.get(&t.parameter()).cloned().unwrap_or_else(|| pointer(&["filter"]));
+            fail(errors, at, "too-long", format!("a filter value has at most {MAX_VALUE} bytes"));
         }
         if terms.len() > MAX_FILTERS {
             fail(
@@ -363,6 +374,10 @@ mod tests {
         assert_eq!(errors[0].detail, "`filter[age][gte]` is given twice");
         let (_, errors) = read(json!({"filter": [1]}));
         assert_eq!(errors[0].code, "invalid-type");
+        let (_, errors) = read(json!({"filter": {"name": "x".repeat(5000)}}));
+        assert_eq!((errors[0].pointer.as_str(), errors[0].code), ("/filter/name", "too-long"));
+        let (_, errors) = read(json!({"entity": "x".repeat(2000)}));
+        assert_eq!((errors[0].pointer.as_str(), errors[0].code), ("/entity", "unknown-entity"));
     }
 
     #[test]
