@@ -240,7 +240,10 @@ mod tests {
         assert_eq!(c.webhook_queue_url, "https://sqs/p-webhook-deliveries");
         assert_eq!(c.webhook_dead_letter_url, "", "the API does not dead-letter");
         assert_eq!(c.exports_queue_arn, "arn:aws:sqs:eu-west-1:1:p-exports");
-        assert_eq!((c.scheduler_role_arn.as_str(), c.resource_prefix.as_str()), ("arn:aws:iam::1:role/p-scheduler", "p"));
+        assert_eq!(
+            (c.scheduler_role_arn.as_str(), c.resource_prefix.as_str()),
+            ("arn:aws:iam::1:role/p-scheduler", "p")
+        );
         // the API manages schedules: without the role it cannot name one, so it does not start
         let no_role = Config::from_lookup("api", |k| env(k).filter(|_| k != "HUBBLE_SCHEDULER_ROLE_ARN")).unwrap_err();
         assert_eq!(no_role.to_string(), "environment variable HUBBLE_SCHEDULER_ROLE_ARN is not set");

@@ -232,10 +232,9 @@ pub struct Function {
     /// - each listed queue's ARN in the variable its `arn_env` names (every listed queue must declare one), besides
     ///   its URL in `env` (the function also lists the queue under `queues`);
     /// - `HUBBLE_RESOURCE_PREFIX` (every function gets it already);
-    /// - permission for the function to `scheduler:CreateSchedule`, `scheduler:UpdateSchedule`,
-    ///   `scheduler:DeleteSchedule` and `scheduler:GetSchedule` on
-    ///   `arn:aws:scheduler:{region}:{account}:schedule/default/{prefix}-*`, and `iam:PassRole` on the role above
-    ///   (condition `iam:PassedToService` = `scheduler.amazonaws.com`).
+    /// - permission for the function to `scheduler:CreateSchedule`, `scheduler:UpdateSchedule` and
+    ///   `scheduler:DeleteSchedule` on `arn:aws:scheduler:{region}:{account}:schedule/default/{prefix}-export-*`,
+    ///   and `iam:PassRole` on the role above (condition `iam:PassedToService` = `scheduler.amazonaws.com`).
     ///
     /// Schedules are runtime data, not stack resources: CDK must not create or delete them (deleting the stack
     /// leaves them; they fail harmlessly once the queue is gone).
@@ -299,7 +298,10 @@ mod tests {
                     m.queues.get(q).is_some_and(|q| q.arn_env.is_some()),
                     "function {name} schedules messages to {q}, which has no arn_env"
                 );
-                assert!(f.queues.contains(q), "function {name} schedules messages to {q} but does not list it in queues");
+                assert!(
+                    f.queues.contains(q),
+                    "function {name} schedules messages to {q} but does not list it in queues"
+                );
             }
             if let Trigger::Sqs { queue, .. } = &f.trigger {
                 assert!(m.queues.contains_key(queue), "function {name} is triggered by unknown queue {queue}");
