@@ -6,6 +6,7 @@ mod api_keys;
 mod bad_input;
 mod docs;
 mod imports;
+mod exports;
 mod models;
 mod operations;
 mod operator;

@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod error;
 mod explorer;
+mod exports;
 mod health;
 mod http;
 mod idempotency;
@@ -42,6 +43,7 @@ use hw_store::{ControlStore, DataStore};
 use tracing::Instrument as _;
 
 pub use crate::error::{ApiError, Flavour};
+pub use crate::exports::ExportPorts;
 pub use crate::health::{BusProbe, EventBridgeProbe};
 use crate::http::{Request, Response};
 pub use crate::webhooks::{WebhookPorts, Webhooks};
@@ -62,6 +64,9 @@ pub struct Deps {
     pub webhooks: Webhooks,
     /// Import jobs: uploads, plans, runs and the history (in-memory adapters until [`Deps::with_imports`]).
     pub imports: hw_import_jobs::service::Imports,
+    /// Export jobs, templates and their schedules; `None` until [`Deps::with_exports`] wires them (the export
+    /// routes then answer 503).
+    pub exports: Option<ExportPorts>,
     /// When this instance last recorded each key's use, so `last_used_at` costs one write per key and minute.
     key_touches: Mutex<HashMap<String, Instant>>,
     /// Tenants' own rate limits as last read, so the tenant item is read once a minute per instance.
@@ -107,6 +112,7 @@ impl Deps {
                 publisher: publisher_for_imports,
                 limits: hw_import_jobs::service::ImportLimits::default(),
             },
+            exports: None,
             config,
             control,
             data,
@@ -117,7 +123,13 @@ impl Deps {
         }
     }
 
-    /// The production wiring: DynamoDB, EventBridge, SQS and KMS clients from one SDK configuration.
+    /// The export routes' adapters.
+    pub fn with_exports(mut self, exports: ExportPorts) -> Self {
+        self.exports = Some(exports);
+        self
+    }
+
+    /// The production wiring: DynamoDB, EventBridge, SQS, KMS, S3 and Scheduler clients from one SDK configuration.
     pub fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> Self {
         let key_id = config.data_key_id.clone().unwrap_or_default();
         let keyring = Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), key_id));
@@ -137,6 +149,20 @@ impl Deps {
             transport: Arc::new(hw_webhooks::sender::Sender::new(hw_webhooks::target::TargetPolicy::for_local_mode(
                 config.local_mode,
             ))),
+        };
+        let exports = ExportPorts {
+            store: Arc::new(hw_export_jobs::dynamo::DynamoExportStore::new(dynamo.clone(), &config.jobs_table)),
+            queue: Arc::new(hw_export_jobs::queue::SqsExportQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &config.exports_queue_url,
+            )),
+            files: Arc::new(hw_files::S3Files::from_sdk(sdk, &config.files_bucket)),
+            schedules: Arc::new(hw_export_jobs::scheduler::EventBridgeSchedules::new(
+                aws_sdk_scheduler::Client::new(sdk),
+                &config.resource_prefix,
+                &config.exports_queue_arn,
+                &config.scheduler_role_arn,
+            )),
         };
         Self::new(
             config.clone(),
@@ -158,6 +184,7 @@ impl Deps {
             publisher: imports_publisher,
             limits: hw_import_jobs::service::ImportLimits::from_lookup(|k| std::env::var(k).ok()).unwrap_or_default(),
         })
+        .with_exports(exports)
     }
 
     /// Replaces the import adapters (production wiring, or tests that need their own).
@@ -304,6 +331,8 @@ async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
                     Private::Webhooks => webhooks::route(deps, req, &p, &segs[2..]).await,
                     Private::Imports => imports::route(deps, req, &p, &segs[2..]).await,
                     Private::EventTypes => webhooks::event_types(req, &segs[2..]),
+                    Private::Exports => exports::route(deps, req, &p, &segs[2..]).await,
+                    Private::ExportTemplates => exports::route_templates(deps, req, &p, &segs[2..]).await,
                     Private::OpenApi => openapi::serve_tenant(deps, req, &p).await,
                 };
                 result.unwrap_or_else(render)
@@ -341,6 +370,8 @@ enum Private {
     Imports,
     /// The catalog of event types webhooks can subscribe to (any principal).
     EventTypes,
+    Exports,
+    ExportTemplates,
     /// The tenant's own OpenAPI document (without credentials the static one is public).
     OpenApi,
 }
@@ -359,6 +390,8 @@ impl Family {
             ["v1", "webhooks", ..] => Self::Authenticated(Private::Webhooks),
             ["v1", "imports", ..] => Self::Authenticated(Private::Imports),
             ["v1", "event-types", ..] => Self::Authenticated(Private::EventTypes),
+            ["v1", "exports", ..] => Self::Authenticated(Private::Exports),
+            ["v1", "export-templates", ..] => Self::Authenticated(Private::ExportTemplates),
             [version, ..]
                 if version.len() > 1
                     && version.starts_with('v')
@@ -394,6 +427,10 @@ pub fn route_template(segments: &[&str]) -> String {
         ["v1", "webhooks", _, "deliveries", _, action @ ("attempts" | "resend")] => {
             vec!["v1", "webhooks", "{id}", "deliveries", "{delivery_id}", action]
         }
+        ["v1", "exports", _] => vec!["v1", "exports", "{id}"],
+        ["v1", "export-templates", _] => vec!["v1", "export-templates", "{id}"],
+        ["v1", "export-templates", _, "run"] => vec!["v1", "export-templates", "{id}", "run"],
+        ["v1", "exports"] | ["v1", "export-templates"] => segments.to_vec(),
         ["health"] | ["v1", "models"] | ["v1", "api-keys"] | ["v1", "data"] => segments.to_vec(),
         ["v1", "webhooks"] | ["v1", "event-types"] | ["v1", "imports"] => segments.to_vec(),
         ["v1", "imports", _] => vec!["v1", "imports", "{id}"],

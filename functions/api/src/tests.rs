@@ -402,4 +402,5 @@ async fn request(
 }
 
 mod imports;
+mod exports;
 mod webhooks;

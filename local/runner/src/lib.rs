@@ -86,6 +86,9 @@ pub async fn start(opts: &Options) -> Result<Running> {
     config.webhook_queue_url = deliveries_url.clone();
     config.webhook_dead_letter_url = dead_letter_url.clone();
     config.import_chunks_queue_url = resources.queues["import-chunks"].0.clone();
+    let (exports_url, exports_arn) = &resources.queues["exports"];
+    config.exports_queue_url = exports_url.clone();
+    config.exports_queue_arn = exports_arn.clone();
 
     let api_deps = Arc::new(api::Deps::from_aws(config.clone(), &sdk));
     let relay_deps = Arc::new(outbox_relay::Deps::from_aws(&config, &sdk));
@@ -93,6 +96,7 @@ pub async fn start(opts: &Options) -> Result<Running> {
     let dispatcher_deps = Arc::new(webhook_dispatcher::Deps::from_aws(&config, &sdk));
     let planner_deps = Arc::new(import_planner::Deps::from_aws(&config, &sdk).map_err(|e| anyhow::anyhow!(e))?);
     let chunk_deps = Arc::new(import_chunk_processor::Deps::from_aws(&config, &sdk).map_err(|e| anyhow::anyhow!(e))?);
+    let export_deps = Arc::new(export_runner::Deps::from_aws(&config, &sdk));
 
     let mut http: HashMap<&str, HttpHandler> = HashMap::new();
     let deps = api_deps.clone();
@@ -142,6 +146,14 @@ pub async fn start(opts: &Options) -> Result<Running> {
         Arc::new(move |event| {
             let deps = deps.clone();
             Box::pin(async move { import_chunk_processor::handle(&deps, event).await })
+        }),
+    );
+    let deps = export_deps.clone();
+    queue_handlers.insert(
+        "export-runner",
+        Arc::new(move |event| {
+            let deps = deps.clone();
+            Box::pin(async move { export_runner::handle(&deps, event).await })
         }),
     );
 

@@ -2,7 +2,10 @@
 //! when one is due, delivers its target input to its SQS target queue (the only target kind the platform uses).
 //!
 //! `rate(...)` schedules fire when first seen and then every period; `cron(...)` schedules follow the expression
-//! in UTC, with EventBridge's six fields (minutes hours day-of-month month day-of-week year).
+//! in UTC (a schedule's time zone is not applied locally), with EventBridge's six fields (minutes hours
+//! day-of-month month day-of-week year). `<aws.scheduler.scheduled-time>` in a target's input is replaced with the
+//! firing's due time, as AWS does. The list of schedules is read again every five seconds, so schedules that
+//! functions create at run time (export templates) fire too.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -91,7 +94,8 @@ pub async fn run(scheduler: aws_sdk_scheduler::Client, sqs: aws_sdk_sqs::Client,
         let now = Utc::now();
         for (name, t) in tracked.iter_mut() {
             if t.next.is_some_and(|n| n <= now) {
-                match fire(&sqs, &t.target_arn, &t.input).await {
+                let due = t.next.unwrap_or(now);
+                match fire(&sqs, &t.target_arn, &scheduled_input(&t.input, due)).await {
                     Ok(()) => tracing::info!(schedule = %name, "schedule fired"),
                     Err(e) => {
                         tracing::warn!(schedule = %name, error = %e, "schedule target failed")
@@ -149,6 +153,12 @@ async fn refresh(
     Ok(())
 }
 
+/// The target input with EventBridge Scheduler's `<aws.scheduler.scheduled-time>` context attribute filled in, as
+/// AWS does for templated targets such as SQS.
+pub fn scheduled_input(input: &str, due: DateTime<Utc>) -> String {
+    input.replace("<aws.scheduler.scheduled-time>", &due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
 async fn fire(sqs: &aws_sdk_sqs::Client, arn: &str, input: &str) -> Result<()> {
     let name = arn
         .strip_prefix("arn:aws:sqs:")
@@ -174,6 +184,16 @@ mod tests {
         assert_eq!(e.next_after(None, now), Some(now));
         assert_eq!(e.next_after(Some(now), now), Some(t("2026-01-01T10:05:00Z")));
         assert_eq!(Expression::parse("rate(1 hour)").unwrap(), Expression::Rate(chrono::Duration::hours(1)));
+    }
+
+    #[test]
+    fn the_scheduled_time_is_filled_in() {
+        let input = r#"{"kind":"export.scheduled","scheduled_time":"<aws.scheduler.scheduled-time>"}"#;
+        assert_eq!(
+            scheduled_input(input, t("2026-01-02T06:00:00Z")),
+            r#"{"kind":"export.scheduled","scheduled_time":"2026-01-02T06:00:00Z"}"#
+        );
+        assert_eq!(scheduled_input("{}", t("2026-01-02T06:00:00Z")), "{}");
     }
 
     #[test]

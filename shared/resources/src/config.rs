@@ -27,6 +27,13 @@ pub struct Config {
     pub import_chunks_queue_url: String,
     /// Where export jobs go.
     pub exports_queue_url: String,
+    /// The exports queue's ARN: the target of export templates' schedules (functions with `scheduler_targets`).
+    pub exports_queue_arn: String,
+    /// The role EventBridge Scheduler assumes to send to the schedules' target queues (`HUBBLE_SCHEDULER_ROLE_ARN`;
+    /// functions with `scheduler_targets`).
+    pub scheduler_role_arn: String,
+    /// The deployment's prefix of physical names (`HUBBLE_RESOURCE_PREFIX`); names the schedules functions create.
+    pub resource_prefix: String,
     /// Where delivery jobs go (functions that enqueue them).
     pub webhook_queue_url: String,
     /// The deliveries queue's dead-letter queue (functions that dead-letter deliveries).
@@ -129,6 +136,11 @@ impl Config {
             (Some(env), true) => required(env),
             _ => Ok(String::new()),
         };
+        let schedules = !f.scheduler_targets.is_empty();
+        let queue_arn = |id: &str| match (&m.queues[id].arn_env, f.scheduler_targets.iter().any(|q| q == id)) {
+            (Some(env), true) => required(env),
+            _ => Ok(String::new()),
+        };
         let max_body_bytes = number(&get, "HUBBLE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
         let limits = Limits::from_lookup(&get)?;
         Ok(Self {
@@ -140,6 +152,13 @@ impl Config {
             files_bucket: bucket("files")?,
             import_chunks_queue_url: queue("import-chunks")?,
             exports_queue_url: queue("exports")?,
+            exports_queue_arn: queue_arn("exports")?,
+            scheduler_role_arn: if schedules { required("HUBBLE_SCHEDULER_ROLE_ARN")? } else { String::new() },
+            resource_prefix: if schedules {
+                required("HUBBLE_RESOURCE_PREFIX")?
+            } else {
+                get("HUBBLE_RESOURCE_PREFIX").unwrap_or_default()
+            },
             webhook_queue_url: queue("webhook-deliveries")?,
             webhook_dead_letter_url: dead_letters("webhook-deliveries")?,
             event_bus: if f.event_bus { required(&m.event_bus.env)? } else { String::new() },
@@ -171,6 +190,10 @@ impl Config {
             webhook_dead_letter_url: String::new(),
             import_chunks_queue_url: String::new(),
             exports_queue_url: String::new(),
+            exports_queue_arn: String::new(),
+            // The role the local bootstrap names its schedules' targets with (the emulator does not check it).
+            scheduler_role_arn: format!("arn:aws:iam::000000000000:role/{prefix}-scheduler"),
+            resource_prefix: prefix.to_owned(),
             event_bus: Manifest::physical(prefix, &m.event_bus.name),
             event_source: m.event_bus.source.clone(),
             data_key_id: Some(Manifest::kms_alias(prefix, &m.kms_keys["data"])),
@@ -198,6 +221,12 @@ mod tests {
             "HUBBLE_EVENT_BUS" => Some("p-events".to_owned()),
             "HUBBLE_DATA_KEY_ID" => Some("arn:aws:kms:eu-west-1:1:key/k".to_owned()),
             "HUBBLE_MAX_BODY_BYTES" => Some("2048".to_owned()),
+            "HUBBLE_JOBS_TABLE" => Some("p-jobs".to_owned()),
+            "HUBBLE_FILES_BUCKET" => Some("p-files-1a2b".to_owned()),
+            "HUBBLE_EXPORTS_QUEUE_URL" => Some("https://sqs/p-exports".to_owned()),
+            "HUBBLE_EXPORTS_QUEUE_ARN" => Some("arn:aws:sqs:eu-west-1:1:p-exports".to_owned()),
+            "HUBBLE_SCHEDULER_ROLE_ARN" => Some("arn:aws:iam::1:role/p-scheduler".to_owned()),
+            "HUBBLE_RESOURCE_PREFIX" => Some("p".to_owned()),
             _ => None,
         };
         let c = Config::from_lookup("api", env).unwrap();
@@ -210,6 +239,17 @@ mod tests {
         assert!(!c.local_mode);
         assert_eq!(c.webhook_queue_url, "https://sqs/p-webhook-deliveries");
         assert_eq!(c.webhook_dead_letter_url, "", "the API does not dead-letter");
+        assert_eq!(c.exports_queue_arn, "arn:aws:sqs:eu-west-1:1:p-exports");
+        assert_eq!(
+            (c.scheduler_role_arn.as_str(), c.resource_prefix.as_str()),
+            ("arn:aws:iam::1:role/p-scheduler", "p")
+        );
+        // the API manages schedules: without the role it cannot name one, so it does not start
+        let no_role = Config::from_lookup("api", |k| env(k).filter(|_| k != "HUBBLE_SCHEDULER_ROLE_ARN")).unwrap_err();
+        assert_eq!(no_role.to_string(), "environment variable HUBBLE_SCHEDULER_ROLE_ARN is not set");
+        let runner = Config::from_lookup("export-runner", env).unwrap();
+        assert_eq!((runner.jobs_table.as_str(), runner.files_bucket.as_str()), ("p-jobs", "p-files-1a2b"));
+        assert_eq!((runner.exports_queue_arn.as_str(), runner.scheduler_role_arn.as_str()), ("", ""));
         let dispatcher = Config::from_lookup("webhook-dispatcher", env).unwrap();
         assert_eq!(dispatcher.webhook_dead_letter_url, "https://sqs/p-webhook-deliveries-dlq");
         assert_eq!(dispatcher.data_table, "", "the dispatcher does not read records");
@@ -229,5 +269,7 @@ mod tests {
         assert_eq!(c.control_table, "t1-control");
         assert_eq!(c.event_bus, "t1-events");
         assert_eq!(c.data_key_id.as_deref(), Some("alias/t1-data"));
+        assert_eq!(c.scheduler_role_arn, "arn:aws:iam::000000000000:role/t1-scheduler");
+        assert_eq!(c.resource_prefix, "t1");
     }
 }

@@ -115,6 +115,11 @@ pub struct Queue {
     /// The variable carrying the dead-letter queue's URL, for queues whose consumers dead-letter on purpose.
     #[serde(default)]
     pub dlq_env: Option<String>,
+    /// The variable carrying the queue's ARN, for queues that are the target of schedules functions manage
+    /// (EventBridge Scheduler targets name a queue by ARN, not by URL). Set on the functions whose
+    /// `scheduler_targets` list the queue.
+    #[serde(default)]
+    pub arn_env: Option<String>,
     /// The alarm on the dead-letter queue; absent: any visible message (see [`Queue::effective_dlq_alarm`]).
     #[serde(default)]
     pub dlq_alarm: Option<DlqAlarm>,
@@ -216,6 +221,25 @@ pub struct Function {
     /// Buckets the function reads and writes.
     #[serde(default)]
     pub buckets: Vec<String>,
+    /// Queues this function sends to through EventBridge Scheduler schedules that it creates, updates and deletes
+    /// at run time (the `api` creates one per scheduled export template, named
+    /// `{HUBBLE_RESOURCE_PREFIX}-export-{template id}`, in the account's `default` schedule group). For each
+    /// function that lists any, a deployment must provide:
+    /// - one IAM role that EventBridge Scheduler assumes (trust `scheduler.amazonaws.com`, with `aws:SourceAccount`
+    ///   the deployment's account) and that may `sqs:SendMessage` to each listed queue (and `kms:GenerateDataKey` /
+    ///   `kms:Decrypt` on the queue's key if it is encrypted with a customer managed key); its ARN in
+    ///   `HUBBLE_SCHEDULER_ROLE_ARN`;
+    /// - each listed queue's ARN in the variable its `arn_env` names (every listed queue must declare one), besides
+    ///   its URL in `env` (the function also lists the queue under `queues`);
+    /// - `HUBBLE_RESOURCE_PREFIX` (every function gets it already);
+    /// - permission for the function to `scheduler:CreateSchedule`, `scheduler:UpdateSchedule` and
+    ///   `scheduler:DeleteSchedule` on `arn:aws:scheduler:{region}:{account}:schedule/default/{prefix}-export-*`,
+    ///   and `iam:PassRole` on the role above (condition `iam:PassedToService` = `scheduler.amazonaws.com`).
+    ///
+    /// Schedules are runtime data, not stack resources: CDK must not create or delete them (deleting the stack
+    /// leaves them; they fail harmlessly once the queue is gone).
+    #[serde(default)]
+    pub scheduler_targets: Vec<String>,
     pub trigger: Trigger,
 }
 
@@ -269,6 +293,16 @@ mod tests {
             for b in &f.buckets {
                 assert!(m.buckets.contains_key(b), "function {name} uses unknown bucket {b}");
             }
+            for q in &f.scheduler_targets {
+                assert!(
+                    m.queues.get(q).is_some_and(|q| q.arn_env.is_some()),
+                    "function {name} schedules messages to {q}, which has no arn_env"
+                );
+                assert!(
+                    f.queues.contains(q),
+                    "function {name} schedules messages to {q} but does not list it in queues"
+                );
+            }
             if let Trigger::Sqs { queue, .. } = &f.trigger {
                 assert!(m.queues.contains_key(queue), "function {name} is triggered by unknown queue {queue}");
             }
@@ -297,6 +331,7 @@ mod tests {
             .map(|t| t.env.as_str())
             .chain(m.queues.values().map(|q| q.env.as_str()))
             .chain(m.queues.values().filter_map(|q| q.dlq_env.as_deref()))
+            .chain(m.queues.values().filter_map(|q| q.arn_env.as_deref()))
             .chain(m.kms_keys.values().map(|k| k.env.as_str()))
             .chain(m.buckets.values().map(|b| b.env.as_str()))
             .chain([m.event_bus.env.as_str()])

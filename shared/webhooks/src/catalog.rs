@@ -197,6 +197,20 @@ fn id(prefix: &str) -> Value {
     json!({"type": "string", "pattern": format!("^{prefix}_[0-9A-HJKMNP-TV-Z]{{26}}$")})
 }
 
+/// The data of an export's outcome: the export, what it exported, the template it came from, and `extra`.
+fn export_data(extra_required: &[&str], extra: Value) -> Value {
+    let mut required = vec!["id", "entity", "format", "template_id"];
+    required.extend_from_slice(extra_required);
+    let mut properties = json!({
+        "id": id("exp"),
+        "entity": {"type": "string", "pattern": MODEL_NAME},
+        "format": {"enum": ["csv", "xlsx", "json", "ndjson", "xml"]},
+        "template_id": {"oneOf": [id("tpl"), {"type": "null"}], "description": "The template it was made from, if any."}
+    });
+    properties.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+    object(&required, properties)
+}
+
 fn build() -> Vec<EventType> {
     let change = json!({"oneOf": [
         object(&["from", "to"], json!({"from": {}, "to": {}})),
@@ -266,6 +280,29 @@ fn build() -> Vec<EventType> {
             json!({"endpoint_id": "ep_01JH3Q1A2B3C4D5E6F7G8H9J0K", "url": "https://hooks.example.com/hubble",
                 "reason": "failing", "failing_since": "2026-01-10T09:30:00.000Z"}),
         ),
+        event(
+            "export.completed",
+            "An export finished and its file is ready. The event carries no download link (links expire after 15 \
+             minutes; events are retried and replayed for longer): `GET /v1/exports/{id}` answers a fresh one.",
+            export_data(
+                &["rows", "bytes", "file_name"],
+                json!({
+                    "rows": {"type": "integer", "minimum": 0, "description": "Records in the file."},
+                    "bytes": {"type": "integer", "minimum": 0, "description": "Size of the file."},
+                    "file_name": {"type": "string"}
+                }),
+            ),
+            json!({"id": "exp_01JH3Q0W9ZK7M8T3V7X6B2N4PQ", "entity": "contact", "format": "csv", "rows": 1250,
+                "bytes": 98304, "file_name": "contact-20260115T093000Z.csv", "template_id": null}),
+        ),
+        event(
+            "export.failed",
+            "An export failed; `reason` says why (the entity was deleted, the query no longer fits the model, more \
+             records than a sorted export can hold, or the platform gave up after repeated errors).",
+            export_data(&["reason"], json!({"reason": {"type": "string"}})),
+            json!({"id": "exp_01JH3Q0W9ZK7M8T3V7X6B2N4PQ", "entity": "contact", "format": "xlsx",
+                "template_id": "tpl_01JH3Q1A2B3C4D5E6F7G8H9J0K", "reason": "the entity `contact` no longer exists"}),
+        ),
     ]
 }
 
@@ -306,7 +343,7 @@ mod tests {
     fn names_are_unique_valid_and_match_themselves() {
         let names: HashSet<&str> = catalog().iter().map(|t| t.name).collect();
         assert_eq!(names.len(), catalog().len());
-        assert_eq!(catalog().len(), 9);
+        assert_eq!(catalog().len(), 11);
         for t in catalog() {
             assert_eq!(crate::matching::validate_pattern(t.name), Ok(()), "{}", t.name);
             assert!(type_matches(t.name, t.name), "{}", t.name);
@@ -317,7 +354,15 @@ mod tests {
 
     #[test]
     fn patterns_are_checked_against_the_catalog() {
-        for p in ["*", "record.*", "model.deleted", "webhook.*", "webhook.delivery.*", "webhook.endpoint.disabled"] {
+        for p in [
+            "*",
+            "record.*",
+            "model.deleted",
+            "webhook.*",
+            "webhook.delivery.*",
+            "webhook.endpoint.disabled",
+            "export.*",
+        ] {
             assert!(pattern_matches_any(p), "{p}");
         }
         for p in ["order.*", "record.archived", "webhook.delivery", "model"] {

@@ -154,5 +154,6 @@ pub fn paths() -> Map<String, Value> {
         .build()}));
     p.extend(super::webhooks::paths());
     p.extend(super::imports::paths());
+    p.extend(super::exports::paths());
     p
 }

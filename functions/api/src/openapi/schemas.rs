@@ -276,5 +276,8 @@ pub fn shared() -> Value {
     for (name, schema) in super::imports::schemas() {
         s[name] = schema;
     }
+    for (name, schema) in super::exports::schemas() {
+        s[name] = schema;
+    }
     s
 }
