@@ -111,7 +111,8 @@ async fn a_messy_csv_is_planned_imported_and_reported_row_by_row() {
     assert_eq!(planned["format"]["delimiter"], ";");
     assert_eq!(planned["format"]["encoding"], "utf-8-bom");
     assert_eq!(planned["total_rows"], 8);
-    let columns: Vec<&str> = planned["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let columns: Vec<&str> =
+        planned["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(columns, ["E-mail", "First name", "Age", "Subscribed", "Joined", "Notes"]);
     assert_eq!(planned["suggested_mapping"]["E-mail"], "email", "{:#}", planned["suggested_mapping"]);
     assert_eq!(planned["preview"][1]["Notes"], "two\nlines", "a quoted line break stays in its cell");

@@ -73,7 +73,11 @@ async fn create(deps: &Deps, req: &Request, p: &Principal) -> Result<Response, A
     let new: NewImport = serde_json::from_value(body).map_err(|e| invalid_body(&e))?;
     require(p, &write_scope(&new.entity))?;
     let model = deps.records.model(&p.tenant, &new.entity).await.map_err(|_| {
-        ApiError::invalid(vec![FieldError::new("/entity", "unknown-entity", format!("there is no model named `{}`", new.entity))])
+        ApiError::invalid(vec![FieldError::new(
+            "/entity",
+            "unknown-entity",
+            format!("there is no model named `{}`", new.entity),
+        )])
     })?;
     let created = deps.imports.create(p, &model, new).await.map_err(error)?;
     let mut view = render(req, &created.job, None);
@@ -96,7 +100,8 @@ async fn act(deps: &Deps, req: &Request, p: &Principal, id: &str, action: &str) 
         "start" => {
             let body = body::json(deps, req, &[JSON])?;
             let start: StartRequest = serde_json::from_value(body.clone()).map_err(|e| invalid_body(&e))?;
-            let spec = json!({"mapping": body.get("mapping"), "rules": body.get("rules").cloned().unwrap_or(json!({}))});
+            let spec =
+                json!({"mapping": body.get("mapping"), "rules": body.get("rules").cloned().unwrap_or(json!({}))});
             let models = deps.control.list_models(&p.tenant).await?;
             let model = models
                 .iter()

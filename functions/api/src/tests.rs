@@ -401,6 +401,6 @@ async fn request(
     handle(deps, e).await
 }
 
-mod imports;
 mod exports;
+mod imports;
 mod webhooks;

@@ -30,7 +30,8 @@ impl Deps {
         let dynamo = hw_aws::dynamo_client(sdk);
         let control: Arc<dyn hw_store::ControlStore> =
             Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table));
-        let keyring = Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), config.data_key_id.clone().unwrap_or_default()));
+        let keyring =
+            Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), config.data_key_id.clone().unwrap_or_default()));
         let publisher: Arc<dyn hw_aws::events::EventPublisher> = Arc::new(hw_aws::events::EventBridgePublisher::new(
             aws_sdk_eventbridge::Client::new(sdk),
             &config.event_bus,

@@ -311,7 +311,9 @@ async fn ensure_bucket(
     }
     s3.put_bucket_notification_configuration()
         .bucket(name)
-        .notification_configuration(NotificationConfiguration::builder().set_queue_configurations(Some(targets)).build())
+        .notification_configuration(
+            NotificationConfiguration::builder().set_queue_configurations(Some(targets)).build(),
+        )
         .send()
         .await
         .context("notifications")?;

@@ -101,7 +101,8 @@ impl FileStore for MemoryFiles {
         }
         let mut bytes = Vec::new();
         for p in parts {
-            let part = stored.get(&p.part_number).ok_or_else(|| FileError::Invalid(format!("no part {}", p.part_number)))?;
+            let part =
+                stored.get(&p.part_number).ok_or_else(|| FileError::Invalid(format!("no part {}", p.part_number)))?;
             bytes.extend_from_slice(part);
         }
         inner.objects.insert(key.to_owned(), bytes);

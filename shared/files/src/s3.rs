@@ -185,8 +185,7 @@ impl FileStore for S3Files {
     }
 
     async fn download_to(&self, key: &str, path: &Path) -> Result<u64, FileError> {
-        let mut out =
-            self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| sdk(key, e))?;
+        let mut out = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| sdk(key, e))?;
         let mut file = tokio::fs::File::create(path).await?;
         let mut written = 0u64;
         while let Some(chunk) = out.body.try_next().await.map_err(|e| FileError::Unavailable(e.to_string()))? {

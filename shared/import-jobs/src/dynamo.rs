@@ -91,14 +91,8 @@ fn counter_update(table: &str, tenant: &str, id: &str, o: &ChunkOutcome, sign: i
         ChunkState::Done => (1, 0),
         ChunkState::Failed => (0, 1),
     };
-    let values = [
-        (o.ok + o.failed + o.skipped) as i64,
-        o.ok as i64,
-        o.failed as i64,
-        o.skipped as i64,
-        done,
-        failed_chunk,
-    ];
+    let values =
+        [(o.ok + o.failed + o.skipped) as i64, o.ok as i64, o.failed as i64, o.skipped as i64, done, failed_chunk];
     let mut u = Update::builder()
         .table_name(table)
         .set_key(Some(job_key(tenant, id)))
@@ -178,12 +172,7 @@ impl ImportStore for DynamoImports {
         Ok((jobs, next))
     }
 
-    async fn transition(
-        &self,
-        job: &ImportJob,
-        from: &[ImportStatus],
-        reset_counts: bool,
-    ) -> Result<(), StoreError> {
+    async fn transition(&self, job: &ImportJob, from: &[ImportStatus], reset_counts: bool) -> Result<(), StoreError> {
         let allowed: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
         let mut set = "SET doc = :doc, job_status = :status".to_owned();
         if reset_counts {
@@ -235,7 +224,9 @@ impl ImportStore for DynamoImports {
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(TransactWriteItem::builder().update(counter_update(&self.table, tenant, id, outcome, 1)).build())
+            .transact_items(
+                TransactWriteItem::builder().update(counter_update(&self.table, tenant, id, outcome, 1)).build(),
+            )
             .send()
             .await;
         let first = match result {
@@ -277,7 +268,13 @@ impl ImportStore for DynamoImports {
         }
     }
 
-    async fn forget_failed_chunks(&self, tenant: &str, id: &str, run: u32, indexes: &[usize]) -> Result<(), StoreError> {
+    async fn forget_failed_chunks(
+        &self,
+        tenant: &str,
+        id: &str,
+        run: u32,
+        indexes: &[usize],
+    ) -> Result<(), StoreError> {
         let recorded = self.chunks(tenant, id, run).await?;
         for i in indexes {
             let Some(outcome) = recorded.get(i).filter(|o| o.state == ChunkState::Failed) else { continue };

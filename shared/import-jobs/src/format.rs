@@ -96,13 +96,22 @@ mod tests {
             Sniffed { format: Format::Csv, encoding: Encoding::Windows1252, csv: Some(dialect) },
             Sniffed { format: Format::Ndjson, encoding: Encoding::Utf8 { bom: true }, csv: None },
             Sniffed { format: Format::Json, encoding: Encoding::Utf16Le, csv: None },
-            Sniffed { format: Format::Xml { record_element: "row".into() }, encoding: Encoding::Utf8 { bom: false }, csv: None },
-            Sniffed { format: Format::Spreadsheet { kind: SpreadsheetKind::Xlsx }, encoding: Encoding::Utf8 { bom: false }, csv: None },
+            Sniffed {
+                format: Format::Xml { record_element: "row".into() },
+                encoding: Encoding::Utf8 { bom: false },
+                csv: None,
+            },
+            Sniffed {
+                format: Format::Spreadsheet { kind: SpreadsheetKind::Xlsx },
+                encoding: Encoding::Utf8 { bom: false },
+                csv: None,
+            },
         ] {
             let info = FormatInfo::from_sniffed(&s);
             assert_eq!(info.to_sniffed().as_ref(), Some(&s), "{info:?}");
         }
-        let mut bad = FormatInfo::from_sniffed(&Sniffed { format: Format::Csv, encoding: Encoding::Utf16Be, csv: Some(dialect) });
+        let mut bad =
+            FormatInfo::from_sniffed(&Sniffed { format: Format::Csv, encoding: Encoding::Utf16Be, csv: Some(dialect) });
         bad.kind = "parquet".into();
         assert!(bad.to_sniffed().is_none());
     }

@@ -35,6 +35,9 @@ mod tests {
         assert_ne!(a, record_id("01JOTHER", "2026-11-26T10:00:00.000Z", 2));
         assert!(hw_domain::ids::is_valid_record_id(&a));
         let t = ulid::Ulid::from_string(&a).unwrap().timestamp_ms();
-        assert_eq!(t, chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00.000Z").unwrap().timestamp_millis() as u64);
+        assert_eq!(
+            t,
+            chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00.000Z").unwrap().timestamp_millis() as u64
+        );
     }
 }

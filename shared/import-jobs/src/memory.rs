@@ -62,11 +62,8 @@ impl ImportStore for MemoryImports {
         after: Option<&str>,
     ) -> Result<(Vec<ImportJob>, Option<String>), StoreError> {
         let inner = self.inner.lock().expect("lock");
-        let mut jobs: Vec<&ImportJob> = inner
-            .jobs
-            .values()
-            .filter(|j| j.tenant == tenant && after.is_none_or(|a| j.id.as_str() < a))
-            .collect();
+        let mut jobs: Vec<&ImportJob> =
+            inner.jobs.values().filter(|j| j.tenant == tenant && after.is_none_or(|a| j.id.as_str() < a)).collect();
         jobs.sort_by(|a, b| b.id.cmp(&a.id));
         let more = jobs.len() > limit;
         let page: Vec<ImportJob> = jobs.into_iter().take(limit).cloned().collect();
@@ -74,15 +71,9 @@ impl ImportStore for MemoryImports {
         Ok((page, next))
     }
 
-    async fn transition(
-        &self,
-        job: &ImportJob,
-        from: &[ImportStatus],
-        reset_counts: bool,
-    ) -> Result<(), StoreError> {
+    async fn transition(&self, job: &ImportJob, from: &[ImportStatus], reset_counts: bool) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().expect("lock");
-        let stored =
-            inner.jobs.get_mut(&(job.tenant.clone(), job.id.clone())).ok_or(StoreError::WrongState)?;
+        let stored = inner.jobs.get_mut(&(job.tenant.clone(), job.id.clone())).ok_or(StoreError::WrongState)?;
         if !from.contains(&stored.status) {
             return Err(StoreError::WrongState);
         }
@@ -117,7 +108,13 @@ impl ImportStore for MemoryImports {
         Ok(inner.chunks.get(&(tenant.to_owned(), id.to_owned(), run)).cloned().unwrap_or_default())
     }
 
-    async fn forget_failed_chunks(&self, tenant: &str, id: &str, run: u32, indexes: &[usize]) -> Result<(), StoreError> {
+    async fn forget_failed_chunks(
+        &self,
+        tenant: &str,
+        id: &str,
+        run: u32,
+        indexes: &[usize],
+    ) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().expect("lock");
         let mut removed = Vec::new();
         if let Some(recorded) = inner.chunks.get_mut(&(tenant.to_owned(), id.to_owned(), run)) {

@@ -222,9 +222,8 @@ fn plan_local(
     let text = hw_import::decode(&sample, sniffed.encoding);
     let complete = (sample.len() as u64) < SAMPLE_BYTES;
     // the sample may end inside a record: the table reader flags the cut last row, which the preview drops
-    let mut table = records(&text, &sniffed, if complete { usize::MAX } else { 5_000 }).map_err(|e| {
-        if complete { refuse(e) } else { refuse(format!("{e} (in the first MiB of the file)")) }
-    })?;
+    let mut table = records(&text, &sniffed, if complete { usize::MAX } else { 5_000 })
+        .map_err(|e| if complete { refuse(e) } else { refuse(format!("{e} (in the first MiB of the file)")) })?;
     if !complete && table.rows.len() > 1 {
         table.rows.pop();
     }
@@ -234,7 +233,13 @@ fn plan_local(
     let chunks = plan
         .chunks
         .iter()
-        .map(|c| ChunkRange { index: c.index, start: c.start, end: c.end, first_row: c.first_row as u64, rows: c.rows as u64 })
+        .map(|c| ChunkRange {
+            index: c.index,
+            start: c.start,
+            end: c.end,
+            first_row: c.first_row as u64,
+            rows: c.rows as u64,
+        })
         .collect();
     Ok((FormatInfo::from_sniffed(&sniffed), table, types, plan.total_rows as u64, chunks, None))
 }
@@ -292,7 +297,9 @@ fn typed(v: &str, t: &ColumnType) -> Value {
     let text = || Value::String(v.to_owned());
     match t.field_type {
         FieldType::Integer => v.parse::<i64>().map(Value::from).unwrap_or_else(|_| text()),
-        FieldType::Decimal => v.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or_else(text),
+        FieldType::Decimal => {
+            v.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or_else(text)
+        }
         FieldType::Boolean => match v.to_ascii_lowercase().as_str() {
             "true" | "yes" | "y" | "1" => json!(true),
             "false" | "no" | "n" | "0" => json!(false),

@@ -56,12 +56,7 @@ pub trait ImportStore: Send + Sync {
     ) -> Result<(Vec<ImportJob>, Option<String>), StoreError>;
     /// Replaces the job (not its counters) if its stored status is one of `from`; `WrongState` otherwise. With
     /// `reset_counts` the counters start again from zero (a new run).
-    async fn transition(
-        &self,
-        job: &ImportJob,
-        from: &[ImportStatus],
-        reset_counts: bool,
-    ) -> Result<(), StoreError>;
+    async fn transition(&self, job: &ImportJob, from: &[ImportStatus], reset_counts: bool) -> Result<(), StoreError>;
     /// Records chunk `index` of run `run` and adds its numbers to the job's counters, atomically and only the
     /// first time (a retried message changes nothing). Returns whether this call recorded it, and the counters
     /// afterwards.
@@ -76,9 +71,14 @@ pub trait ImportStore: Send + Sync {
     /// The recorded chunks of a run, by index.
     async fn chunks(&self, tenant: &str, id: &str, run: u32) -> Result<BTreeMap<usize, ChunkOutcome>, StoreError>;
     /// Forgets failed chunks of a run (and takes them off the counters) so they can run again.
-    async fn forget_failed_chunks(&self, tenant: &str, id: &str, run: u32, indexes: &[usize]) -> Result<(), StoreError>;
+    async fn forget_failed_chunks(&self, tenant: &str, id: &str, run: u32, indexes: &[usize])
+    -> Result<(), StoreError>;
     /// The mapping the tenant confirmed last for `entity` (column → field), to suggest it again.
     async fn last_mapping(&self, tenant: &str, entity: &str) -> Result<BTreeMap<String, String>, StoreError>;
-    async fn save_mapping(&self, tenant: &str, entity: &str, mapping: &BTreeMap<String, String>)
-    -> Result<(), StoreError>;
+    async fn save_mapping(
+        &self,
+        tenant: &str,
+        entity: &str,
+        mapping: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError>;
 }

@@ -100,10 +100,23 @@ pub async fn process(deps: &ChunkDeps, msg: &ChunkMessage, last_attempt: bool) -
 }
 
 fn failed_chunk(reason: String) -> ChunkOutcome {
-    ChunkOutcome { state: ChunkState::Failed, rows: 0, ok: 0, failed: 0, skipped: 0, error: Some(reason), report_part: None }
+    ChunkOutcome {
+        state: ChunkState::Failed,
+        rows: 0,
+        ok: 0,
+        failed: 0,
+        skipped: 0,
+        error: Some(reason),
+        report_part: None,
+    }
 }
 
-async fn work(deps: &ChunkDeps, job: &ImportJob, run: &RunSettings, index: usize) -> Result<Option<ChunkOutcome>, ChunkError> {
+async fn work(
+    deps: &ChunkDeps,
+    job: &ImportJob,
+    run: &RunSettings,
+    index: usize,
+) -> Result<Option<ChunkOutcome>, ChunkError> {
     let plan = job.plan.as_ref().ok_or_else(|| ChunkError::Transient("the import has no plan".into()))?;
     let range = plan.chunks.iter().find(|c| c.index == index).copied();
     let Some(range) = range else { return Err(ChunkError::Transient(format!("the plan has no chunk {index}"))) };
@@ -160,9 +173,8 @@ async fn work(deps: &ChunkDeps, job: &ImportJob, run: &RunSettings, index: usize
             *key_counts.entry(k.clone()).or_default() += 1;
         }
     }
-    let (simple, prepared): (Vec<Prepared>, Vec<Prepared>) = prepared
-        .into_iter()
-        .partition(|p| p.stored.is_none() && p.key.as_ref().is_none_or(|k| key_counts[k] == 1));
+    let (simple, prepared): (Vec<Prepared>, Vec<Prepared>) =
+        prepared.into_iter().partition(|p| p.stored.is_none() && p.key.as_ref().is_none_or(|k| key_counts[k] == 1));
     let mut batches: Vec<Vec<Prepared>> = Vec::new();
     for p in simple {
         match batches.last_mut() {
@@ -353,7 +365,8 @@ impl Ctx<'_> {
                 Err(errors) => Outcome::Failed(self.field_errors(row, errors)),
             };
         }
-        let result = self.records.create(self.principal, self.model, Some(id.to_owned()), &row.attributes, &pointer).await;
+        let result =
+            self.records.create(self.principal, self.model, Some(id.to_owned()), &row.attributes, &pointer).await;
         self.created(row, result)
     }
 

@@ -85,7 +85,9 @@ impl From<hw_files::FileError> for ServiceError {
     fn from(e: hw_files::FileError) -> Self {
         match e {
             hw_files::FileError::Invalid(m) => Self::Invalid(vec![Invalid::new("/parts", "invalid-parts", m)]),
-            hw_files::FileError::NotFound(_) => Self::Conflict("the multipart upload is unknown or already complete".into()),
+            hw_files::FileError::NotFound(_) => {
+                Self::Conflict("the multipart upload is unknown or already complete".into())
+            }
             other => Self::Storage(other.to_string()),
         }
     }
@@ -230,7 +232,10 @@ impl Imports {
             return Err(ServiceError::Conflict("this import was not created for a multipart upload".into()));
         };
         if job.status != ImportStatus::AwaitingUpload {
-            return Err(ServiceError::Conflict(format!("the import is {}, not awaiting its upload", job.status.as_str())));
+            return Err(ServiceError::Conflict(format!(
+                "the import is {}, not awaiting its upload",
+                job.status.as_str()
+            )));
         }
         if parts.is_empty() {
             return Err(ServiceError::Invalid(vec![Invalid::new("/parts", "empty", "list every uploaded part")]));
@@ -281,7 +286,11 @@ impl Imports {
                 problems.push(Invalid::new(
                     "/duplicates",
                     "invalid-duplicates",
-                    format!("`{}` does not apply to {} mode: insert takes skip or fail, upsert takes update or merge", json!(d).as_str().unwrap_or(""), json!(mode).as_str().unwrap_or("")),
+                    format!(
+                        "`{}` does not apply to {} mode: insert takes skip or fail, upsert takes update or merge",
+                        json!(d).as_str().unwrap_or(""),
+                        json!(mode).as_str().unwrap_or("")
+                    ),
                 ));
                 Duplicates::Skip
             }
@@ -310,24 +319,27 @@ impl Imports {
             updated_at: now,
             ..job.clone()
         };
-        self.store
-            .transition(&started, &[job.status], true)
-            .await
-            .map_err(|e| match e {
-                StoreError::WrongState => ServiceError::Conflict("the import changed meanwhile; read it again".into()),
-                other => other.into(),
-            })?;
+        self.store.transition(&started, &[job.status], true).await.map_err(|e| match e {
+            StoreError::WrongState => ServiceError::Conflict("the import changed meanwhile; read it again".into()),
+            other => other.into(),
+        })?;
         if !req.dry_run {
             self.store.save_mapping(&p.tenant, &model.name, &req.mapping).await?;
         }
         if plan.chunks.is_empty() {
             // nothing to fan out: the run is complete as soon as it starts
-            crate::finish::finish(self.store.as_ref(), self.files.as_ref(), self.publisher.as_ref(), &p.tenant, id).await?;
+            crate::finish::finish(self.store.as_ref(), self.files.as_ref(), self.publisher.as_ref(), &p.tenant, id)
+                .await?;
         } else {
             let messages: Vec<ChunkMessage> = plan
                 .chunks
                 .iter()
-                .map(|c| ChunkMessage { tenant: p.tenant.clone(), import_id: id.to_owned(), run: number, chunk: c.index })
+                .map(|c| ChunkMessage {
+                    tenant: p.tenant.clone(),
+                    import_id: id.to_owned(),
+                    run: number,
+                    chunk: c.index,
+                })
                 .collect();
             self.queue.send(&messages).await?;
         }
@@ -341,8 +353,12 @@ impl Imports {
             return Err(ServiceError::Conflict(format!("the import is already {}", job.status.as_str())));
         }
         let now = now_rfc3339();
-        let cancelled =
-            ImportJob { status: ImportStatus::Cancelled, finished_at: Some(now.clone()), updated_at: now, ..job.clone() };
+        let cancelled = ImportJob {
+            status: ImportStatus::Cancelled,
+            finished_at: Some(now.clone()),
+            updated_at: now,
+            ..job.clone()
+        };
         match self.store.transition(&cancelled, &[job.status], false).await {
             Ok(()) => {}
             Err(StoreError::WrongState) => {
@@ -357,7 +373,11 @@ impl Imports {
         }
         let _ = self
             .publisher
-            .publish(&[Envelope::new("import.cancelled", &p.tenant, json!({"id": id, "entity": job.entity, "cancelled_by": p.actor}))])
+            .publish(&[Envelope::new(
+                "import.cancelled",
+                &p.tenant,
+                json!({"id": id, "entity": job.entity, "cancelled_by": p.actor}),
+            )])
             .await;
         self.get(&p.tenant, id).await
     }
@@ -399,19 +419,28 @@ impl Imports {
 fn check_key(req: &StartRequest, model: &Model) -> Vec<Invalid> {
     let mut problems = Vec::new();
     if req.mode == Mode::Upsert && req.key.is_empty() {
-        problems.push(Invalid::new("/key", "key-required", "upsert finds stored records by `key`: name a unique field"));
+        problems.push(Invalid::new(
+            "/key",
+            "key-required",
+            "upsert finds stored records by `key`: name a unique field",
+        ));
     }
     for (i, name) in req.key.iter().enumerate() {
         match model.fields.iter().find(|f| f.name == *name) {
-            None => problems.push(Invalid::new(format!("/key/{i}"), "unknown-field", format!("`{}` has no field `{name}`", model.name))),
+            None => problems.push(Invalid::new(
+                format!("/key/{i}"),
+                "unknown-field",
+                format!("`{}` has no field `{name}`", model.name),
+            )),
             Some(f) if !f.unique => problems.push(Invalid::new(
                 format!("/key/{i}"),
                 "key-not-unique",
-                format!("`{name}` is not a unique field; keys must be unique fields so stored records can be found by them"),
+                format!(
+                    "`{name}` is not a unique field; keys must be unique fields so stored records can be found by them"
+                ),
             )),
-            Some(_) if !req.mapping.values().any(|v| v == name) && !req.rules.contains_key(name) => {
-                problems.push(Invalid::new(format!("/key/{i}"), "key-not-mapped", format!("no column is mapped to `{name}`")))
-            }
+            Some(_) if !req.mapping.values().any(|v| v == name) && !req.rules.contains_key(name) => problems
+                .push(Invalid::new(format!("/key/{i}"), "key-not-mapped", format!("no column is mapped to `{name}`"))),
             Some(_) => {}
         }
     }

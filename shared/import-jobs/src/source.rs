@@ -35,7 +35,8 @@ impl Source {
                 .map_err(|e| ChunkError::Permanent(e.to_string()));
         }
         let bytes = files.get_range(&job.file_key, range.start, range.end).await.map_err(transient)?;
-        read_chunk(&bytes, &sniffed, columns, range.first_row as usize).map_err(|e| ChunkError::Permanent(e.to_string()))
+        read_chunk(&bytes, &sniffed, columns, range.first_row as usize)
+            .map_err(|e| ChunkError::Permanent(e.to_string()))
     }
 }
 

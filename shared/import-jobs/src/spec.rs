@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use hw_domain::model::Model;
 use hw_domain::validate::unique_claim;
-use hw_import::{CompiledSpec, ImportSpec, LookupTable, Row, Table, apply, collect_lookups, validate_spec_with_targets};
+use hw_import::{
+    CompiledSpec, ImportSpec, LookupTable, Row, Table, apply, collect_lookups, validate_spec_with_targets,
+};
 use hw_store::records::Records;
 use serde_json::{Map, Value};
 
@@ -19,7 +21,11 @@ fn parse(raw: &Value, columns: &[String], model: &Model, targets: &[Model]) -> R
     let spec: ImportSpec = serde_json::from_value(raw.clone())
         .map_err(|e| vec![Invalid { pointer: String::new(), code: "invalid-spec", detail: e.to_string() }])?;
     if spec.mapping.is_empty() && spec.rules.is_empty() {
-        return Err(vec![Invalid { pointer: "/mapping".into(), code: "empty-mapping", detail: "map at least one column".into() }]);
+        return Err(vec![Invalid {
+            pointer: "/mapping".into(),
+            code: "empty-mapping",
+            detail: "map at least one column".into(),
+        }]);
     }
     let target = |name: &str| targets.iter().find(|m| m.name == name);
     validate_spec_with_targets(&spec, columns, model, &target).map_err(|errors| {
@@ -73,11 +79,8 @@ impl Converter {
                 Err(e) => return Err(ChunkError::Transient(e.to_string())),
             };
             let Some(field) = target.fields.iter().find(|f| f.name == request.field) else { continue };
-            let hashes: Vec<(String, String)> = request
-                .values
-                .iter()
-                .map(|v| (v.clone(), unique_claim(field, &Value::String(v.clone()))))
-                .collect();
+            let hashes: Vec<(String, String)> =
+                request.values.iter().map(|v| (v.clone(), unique_claim(field, &Value::String(v.clone())))).collect();
             let wanted: Vec<String> = hashes.iter().map(|(_, h)| h.clone()).collect();
             let owners = records
                 .data

@@ -500,8 +500,13 @@ mod tests {
         }
         let keyring = Arc::new(hw_aws::kms::StaticKeyring::new([3; 32]));
         let cipher = Arc::new(FieldCipher::new(control.clone(), keyring));
-        let records =
-            Records { control, data: data.clone(), publisher: publisher.clone(), cipher, publication: Publication::Immediate };
+        let records = Records {
+            control,
+            data: data.clone(),
+            publisher: publisher.clone(),
+            cipher,
+            publication: Publication::Immediate,
+        };
         (records, publisher, data)
     }
 
