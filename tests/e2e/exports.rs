@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 
 use crate::stack;
 
+mod store;
+
 /// The people of these tests: two of them with text a spreadsheet would execute.
 const PEOPLE: [(&str, &str, i64); 5] = [
     ("ann@example.com", "Ann", 31),

@@ -97,10 +97,13 @@ fn applies(req: &Request) -> bool {
                 | ["v1", "webhooks"]
                 | ["v1", "webhooks", _, "rotate-secret" | "test" | "replay"]
                 | ["v1", "webhooks", _, "deliveries", _, "resend"]
+                | ["v1", "exports"]
+                | ["v1", "export-templates"]
+                | ["v1", "export-templates", _, "run"]
         ),
         http::Method::PATCH => {
             matches!(segs.as_slice(), ["v1", "data", _, id] if *id != "_bulk")
-                || matches!(segs.as_slice(), ["v1", "webhooks", _])
+                || matches!(segs.as_slice(), ["v1", "webhooks", _] | ["v1", "export-templates", _])
         }
         _ => false,
     }

@@ -266,4 +266,26 @@ async fn a_queue_that_refuses_leaves_no_export_behind() {
     assert!(page.items.is_empty(), "a job nobody would run is not kept");
 }
 
+#[tokio::test]
+async fn a_retried_request_with_its_idempotency_key_queues_one_export() {
+    let w = world(&["admin"]).await;
+    let body = json!({"entity": "contact", "format": "csv"});
+    let first = raw(&w, "POST", "/v1/exports", Some(body.clone()), &[("idempotency-key", "export-1")]).await;
+    let again = raw(&w, "POST", "/v1/exports", Some(body.clone()), &[("idempotency-key", "export-1")]).await;
+    assert_eq!((first.status_code, again.status_code), (201, 201));
+    assert_eq!(super::body(&first)["id"], super::body(&again)["id"]);
+    assert_eq!(super::header(&again, "idempotent-replayed"), "true");
+    assert_eq!(w.queue.take().len(), 1, "the retry queued nothing");
+    let bad = raw(&w, "POST", "/v1/exports", Some(body), &[("idempotency-key", " ")]).await;
+    assert_eq!(bad.status_code, 400);
+    let patch = raw(
+        &w,
+        "PATCH",
+        "/v1/export-templates/tpl_01JH3Q0W9ZK7M8T3V7X6B2N4PQ",
+        Some(json!({})),
+        &[("idempotency-key", " ")],
+    );
+    assert_eq!(patch.await.status_code, 400, "template changes take keys too");
+}
+
 mod templates;
