@@ -506,7 +506,7 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
       expectEq(`${w} scheduler permissions`, scheduleGrants.length, 0);
       expectEq(`${w} iam:PassRole`, passRole.length, 0);
     } else {
-      const pattern = new RegExp(`^arn:(aws|\\$\\{AWS::Partition\\}):scheduler:[^:]+:\\$\\{AWS::AccountId\\}:schedule/default/${prefix}-export-\\*$`);
+      const pattern = new RegExp(`^arn:(aws|\\$\\{AWS::Partition\\}):scheduler:[^:]+:(\\$\\{AWS::AccountId\\}|\\d{12}):schedule/default/${prefix}-export-\\*$`);
       expectEq(
         `${w} scheduler permissions`,
         scheduleGrants.map((s) => ({ actions: [...asArray<string>(s.Action)].sort(), resources: asArray(s.Resource).map((r) => pattern.test(arnText(r))) })),
@@ -521,10 +521,16 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
       else {
         schedulerRoleIds.add(schedulerRoleId);
         const role = tpl.Resources[schedulerRoleId];
-        expectEq(`${w} scheduler role trust policy`, asArray<any>(role?.Properties?.AssumeRolePolicyDocument?.Statement), [
+        // the stack's account: `{Ref: AWS::AccountId}`, or the literal account when the stack is bound to one
+        const trust = asArray<any>(role?.Properties?.AssumeRolePolicyDocument?.Statement).map((t) => {
+          const account = t.Condition?.StringEquals?.['aws:SourceAccount'];
+          const ok = isDeepStrictEqual(account, { Ref: 'AWS::AccountId' }) || (typeof account === 'string' && /^\d{12}$/.test(account));
+          return { ...t, Condition: { ...t.Condition, StringEquals: { ...t.Condition?.StringEquals, 'aws:SourceAccount': ok ? '<stack account>' : account } } };
+        });
+        expectEq(`${w} scheduler role trust policy`, trust, [
           {
             Action: 'sts:AssumeRole',
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Condition: { StringEquals: { 'aws:SourceAccount': '<stack account>' } },
             Effect: 'Allow',
             Principal: { Service: 'scheduler.amazonaws.com' },
           },
