@@ -6,7 +6,9 @@ emulator such as moto), idempotently: running it again converges the resources a
   bus      the custom EventBridge bus
   keys     KMS keys (rotation on) and their aliases alias/<prefix>-<alias>
   queues   SQS queues with <name>-dlq dead-letter queues, redrive policy, visibility timeout, DLQ retention
-  roles    IAM role <prefix>-scheduler that EventBridge Scheduler assumes to send to the queues
+  roles    IAM role <prefix>-scheduler that EventBridge Scheduler assumes to send to the queues (those of the
+           manifest's schedules and the functions' scheduler_targets; in AWS CDK gives each function with
+           scheduler_targets a role of its own)
   schedules EventBridge Scheduler schedules targeting the queues with the JSON input
   rules    EventBridge rules on the bus, each sending matching events to its queue
   buckets  S3 buckets <prefix>-<name> with their lifecycle rules (expirations, multipart abort), the CORS rule of
@@ -342,6 +344,16 @@ class Bootstrap:
     def scheduler_role_arn(self) -> str:
         return f"arn:aws:iam::{self.account}:role/{physical(self.prefix, 'scheduler')}"
 
+    def scheduler_target_queues(self) -> List[str]:
+        """Queues schedules send to: the manifest's schedules' and those functions schedule at run time."""
+        queues = {s["target_queue"] for s in self.res["schedules"].values()}
+        for f in self.res.get("functions", {}).values():
+            queues.update(f.get("scheduler_targets", []))
+        return sorted(queues)
+
+    def functions_schedule(self) -> bool:
+        return any(f.get("scheduler_targets") for f in self.res.get("functions", {}).values())
+
     def scheduler_role(self) -> None:
         """The role the schedules name. Emulators do not enforce IAM; it exists so the ARN is not dangling."""
         name = physical(self.prefix, "scheduler")
@@ -359,8 +371,7 @@ class Bootstrap:
             if error_code(e) != "EntityAlreadyExists":
                 raise
             log(f"iam role {name}: exists")
-        targets = sorted({self.queue_arns[s["target_queue"]] for s in self.res["schedules"].values()
-                          if s["target_queue"] in self.queue_arns})
+        targets = sorted({self.queue_arns[q] for q in self.scheduler_target_queues() if q in self.queue_arns})
         if targets:
             policy = {"Version": "2012-10-17",
                       "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": targets}]}
@@ -483,7 +494,7 @@ class Bootstrap:
             self.step(f"kms key {key}", lambda key=key, spec=spec: self.key(key, spec))
         for key, spec in self.res["queues"].items():
             self.step(f"queue {key}", lambda key=key, spec=spec: self.queue(key, spec))
-        if self.res["schedules"]:
+        if self.res["schedules"] or self.functions_schedule():
             self.step("scheduler role", self.scheduler_role)
         for key, spec in self.res["schedules"].items():
             self.step(f"schedule {key}", lambda key=key, spec=spec: self.schedule(key, spec))
@@ -511,6 +522,12 @@ class Bootstrap:
                 env[q["env"]] = self.queue_urls[key]
             if q.get("dlq_env") and key in self.dlq_urls:
                 env[q["dlq_env"]] = self.dlq_urls[key]
+            # the ARN of a queue functions schedule messages to (functions listing it in scheduler_targets)
+            if q.get("arn_env") and key in self.queue_arns:
+                env[q["arn_env"]] = self.queue_arns[key]
+        if self.functions_schedule():
+            # functions with scheduler_targets hand this role to the schedules they create
+            env["HUBBLE_SCHEDULER_ROLE_ARN"] = self.scheduler_role_arn()
         return env
 
 

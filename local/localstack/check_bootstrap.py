@@ -188,7 +188,7 @@ class Checker:
                 self.expect(f"schedule {n} input", json.loads(d["Target"].get("Input", "null")), s["input"])
 
             self.guarded(f"schedule {key}", check)
-        if self.res["schedules"]:
+        if self.res["schedules"] or any(f.get("scheduler_targets") for f in self.res.get("functions", {}).values()):
             self.guarded("scheduler role", lambda: self.expect(
                 "scheduler role exists",
                 self.c["iam"].get_role(RoleName=self.name("scheduler"))["Role"]["RoleName"], self.name("scheduler")))

@@ -67,6 +67,11 @@ export interface QueueSpec {
    * DLQ's URL to the functions listing the queue in `dead_letter_queues`.
    */
   readonly dlq_env?: string;
+  /**
+   * For queues that EventBridge Scheduler schedules target (they name a queue by ARN): the environment variable that
+   * carries the queue's ARN to the functions listing the queue in `scheduler_targets`.
+   */
+  readonly arn_env?: string;
   /** the alarm on the dead-letter queue; absent: "not empty" (see `effectiveDlqAlarm`) */
   readonly dlq_alarm?: DlqAlarmSpec;
 }
@@ -179,6 +184,14 @@ export interface FunctionSpec {
   readonly dead_letter_queues?: string[];
   /** buckets the function reads and writes */
   readonly buckets?: string[];
+  /**
+   * Queues the function sends to through EventBridge Scheduler schedules it creates, updates and deletes at run time
+   * (named `<prefix>-export-<id>` in the `default` group). Each must declare `arn_env` and be in `queues`. The function
+   * gets a role Scheduler assumes (`HUBBLE_SCHEDULER_ROLE_ARN`), the queues' ARNs, and permission to manage those
+   * schedules and pass that role; the schedules themselves are runtime data (see `Function::scheduler_targets` in
+   * shared/resources/src/lib.rs).
+   */
+  readonly scheduler_targets?: string[];
   readonly trigger: TriggerSpec;
 }
 
@@ -210,6 +223,17 @@ export function kmsAliasName(prefix: string, key: KmsKeySpec): string {
 
 /** The environment variable that carries the event source to functions that publish events. */
 export const EVENT_SOURCE_ENV = 'HUBBLE_EVENT_SOURCE';
+
+/** The environment variable that carries the scheduler role's ARN to functions with `scheduler_targets`. */
+export const SCHEDULER_ROLE_ENV = 'HUBBLE_SCHEDULER_ROLE_ARN';
+
+/**
+ * The schedule names a function with `scheduler_targets` may manage, in the account's `default` group:
+ * `<prefix>-export-*` (the api names them `<prefix>-export-<template id>`).
+ */
+export function managedScheduleNamePattern(prefix: string): string {
+  return `${prefix}-export-*`;
+}
 
 const ROUTE_METHODS = ['ANY', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 export type RouteMethod = (typeof ROUTE_METHODS)[number];
@@ -421,9 +445,10 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
     const w = `queues.${id}`;
     const q = c.object(w, v);
     if (!q) continue;
-    c.fields(w, q, ['env', 'name', 'visibility_timeout_seconds', 'max_receive_count', 'dlq_retention_seconds'], ['description', 'dlq_env', 'dlq_alarm']);
+    c.fields(w, q, ['env', 'name', 'visibility_timeout_seconds', 'max_receive_count', 'dlq_retention_seconds'], ['description', 'dlq_env', 'arn_env', 'dlq_alarm']);
     c.string(`${w}.env`, q.env, ENV);
     if (q.dlq_env !== undefined) c.string(`${w}.dlq_env`, q.dlq_env, ENV);
+    if (q.arn_env !== undefined) c.string(`${w}.arn_env`, q.arn_env, ENV);
     c.string(`${w}.name`, q.name, NAME);
     c.int(`${w}.visibility_timeout_seconds`, q.visibility_timeout_seconds, 0, 43200);
     c.int(`${w}.max_receive_count`, q.max_receive_count, 1, 1000);
@@ -482,6 +507,8 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
 
   for (const [id, v] of Object.entries(sections.schedules ?? {})) {
     const w = `schedules.${id}`;
+    // `<prefix>-export-*` belongs to the schedules functions manage at run time (managedScheduleNamePattern)
+    if (id.startsWith('export-')) c.fail(w, 'schedule keys starting with "export-" are reserved for the schedules functions manage at run time');
     const s = c.object(w, v);
     if (!s) continue;
     c.fields(w, s, ['expression', 'target_queue', 'input'], ['description']);
@@ -506,7 +533,7 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
     if (!NAME.test(id)) c.fail(w, 'function keys are binary names: lowercase letters, digits and "-"');
     const f = c.object(w, v);
     if (!f) continue;
-    c.fields(w, f, ['memory_mb', 'timeout_seconds', 'tables', 'event_bus', 'kms_keys', 'queues', 'trigger'], ['description', 'dead_letter_queues', 'buckets']);
+    c.fields(w, f, ['memory_mb', 'timeout_seconds', 'tables', 'event_bus', 'kms_keys', 'queues', 'trigger'], ['description', 'dead_letter_queues', 'buckets', 'scheduler_targets']);
     c.int(`${w}.memory_mb`, f.memory_mb, 128, 10240);
     c.int(`${w}.timeout_seconds`, f.timeout_seconds, 1, 900);
     c.refs(`${w}.tables`, f.tables, sections.tables, 'table');
@@ -524,6 +551,21 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
       }
     }
     if (f.buckets !== undefined) c.refs(`${w}.buckets`, f.buckets, sections.buckets, 'bucket');
+    if (f.scheduler_targets !== undefined) {
+      const sw = `${w}.scheduler_targets`;
+      const sendsTo = Array.isArray(f.queues) ? (f.queues as unknown[]) : [];
+      for (const q of c.stringArray(sw, f.scheduler_targets)) {
+        const queue = sections.queues?.[q] as Record<string, unknown> | undefined;
+        if (!queue) {
+          c.fail(sw, `unknown queue "${q}"`);
+          continue;
+        }
+        if (queue.arn_env === undefined) {
+          c.fail(sw, `queue "${q}" declares no "arn_env": add one to queues.${q} so the function gets the queue's ARN`);
+        }
+        if (!sendsTo.includes(q)) c.fail(sw, `queue "${q}" is not in the function's "queues"`);
+      }
+    }
     const trig = c.object(`${w}.trigger`, f.trigger);
     if (!trig) continue;
     const tw = `${w}.trigger`;
@@ -581,11 +623,13 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
   for (const [id, t] of Object.entries(sections.tables ?? {})) claim((t as any)?.env, `tables.${id}`);
   claim(bus?.env, 'event_bus');
   claim(EVENT_SOURCE_ENV, 'the event source');
+  claim(SCHEDULER_ROLE_ENV, 'the scheduler role');
   for (const [id, k] of Object.entries(sections.kms_keys ?? {})) claim((k as any)?.env, `kms_keys.${id}`);
   for (const [id, b] of Object.entries(sections.buckets ?? {})) claim((b as any)?.env, `buckets.${id}`);
   for (const [id, q] of Object.entries(sections.queues ?? {})) {
     claim((q as any)?.env, `queues.${id}`);
     claim((q as any)?.dlq_env, `queues.${id}.dlq_env`);
+    claim((q as any)?.arn_env, `queues.${id}.arn_env`);
   }
 
   c.done();

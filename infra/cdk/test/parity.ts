@@ -5,13 +5,24 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { QueueSpec, Resources } from '../lib/resources';
-import { CfnTemplate, actionsOn, allows, allowsMatching, asArray, findOne, isRef, mentions, ofType, statementsOfRole } from './helpers';
+import { CfnTemplate, actionMatches, actionsOn, allows, allowsMatching, asArray, findOne, isRef, mentions, ofType, statementsOfRole } from './helpers';
 
 type Key = { name: string; type: string };
 
 function keySchema(pk: Key, sk?: Key) {
   return [{ AttributeName: pk.name, KeyType: 'HASH' }, ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' }] : [])];
 }
+
+/** An ARN expression as text: `Fn::Join` flattened, `Ref`s written `${Name}` (e.g. `${AWS::AccountId}`). */
+function arnText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  const o = (v ?? {}) as Record<string, any>;
+  if (typeof o.Ref === 'string') return `\${${o.Ref}}`;
+  if (Array.isArray(o['Fn::Join'])) return asArray<unknown>(o['Fn::Join'][1]).map(arnText).join(o['Fn::Join'][0]);
+  return JSON.stringify(v);
+}
+
+const SCHEDULE_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'];
 
 function eq(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -385,6 +396,7 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
       .map(([id]) => id),
   );
   const fnIds: Record<string, string> = {};
+  const schedulerRoleIds = new Set<string>();
   expectEq(
     'number of Lambda functions',
     ofType(tpl, 'AWS::Lambda::Function').filter(([id]) => !notificationHandlers.has(id)).length,
@@ -425,6 +437,18 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
       else expected[dlqEnv] = (v) => isRef(v, dlqIds[q]);
     }
     for (const b of f.buckets ?? []) expected[res.buckets[b].env] = (v) => isRef(v, bucketIds[b]);
+    // scheduler_targets: the queues' ARNs and the role Scheduler assumes (checked below)
+    const targets = f.scheduler_targets ?? [];
+    for (const q of targets) {
+      const arnEnv = res.queues[q].arn_env;
+      if (arnEnv === undefined) errors.push(`${w}: schedules messages to queue ${q}, which declares no arn_env`);
+      else expected[arnEnv] = (v) => isRef(v, queueIds[q], 'Arn');
+    }
+    const roleArn = vars.HUBBLE_SCHEDULER_ROLE_ARN as any;
+    const schedulerRoleId: string | undefined = roleArn?.['Fn::GetAtt']?.[1] === 'Arn' ? roleArn['Fn::GetAtt'][0] : undefined;
+    if (targets.length > 0) {
+      expected.HUBBLE_SCHEDULER_ROLE_ARN = (v) => schedulerRoleId !== undefined && tpl.Resources[schedulerRoleId]?.Type === 'AWS::IAM::Role' && isRef(v, schedulerRoleId, 'Arn');
+    }
     expectEq(`${w} environment variable names`, Object.keys(vars).sort(), Object.keys(expected).sort());
     for (const [k, ok] of Object.entries(expected)) {
       if (k in vars && !ok(vars[k])) errors.push(`${w} environment ${k} has an unexpected value ${JSON.stringify(vars[k])}`);
@@ -474,6 +498,53 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
       }
     }
 
+    // scheduler_targets: manage `<prefix>-export-*` schedules in the default group and pass the scheduler role to
+    // Scheduler only; the role trusts Scheduler from this account and may only send to the listed queues
+    const scheduleGrants = st.filter((s) => s.Effect === 'Allow' && asArray<string>(s.Action).some((a) => SCHEDULE_ACTIONS.some((x) => actionMatches(a, x)) || actionMatches(a, 'scheduler:ListSchedules')));
+    const passRole = st.filter((s) => s.Effect === 'Allow' && asArray<string>(s.Action).some((a) => actionMatches(a, 'iam:PassRole')));
+    if (targets.length === 0) {
+      expectEq(`${w} scheduler permissions`, scheduleGrants.length, 0);
+      expectEq(`${w} iam:PassRole`, passRole.length, 0);
+    } else {
+      const pattern = new RegExp(`^arn:(aws|\\$\\{AWS::Partition\\}):scheduler:[^:]+:(\\$\\{AWS::AccountId\\}|\\d{12}):schedule/default/${prefix}-export-\\*$`);
+      expectEq(
+        `${w} scheduler permissions`,
+        scheduleGrants.map((s) => ({ actions: [...asArray<string>(s.Action)].sort(), resources: asArray(s.Resource).map((r) => pattern.test(arnText(r))) })),
+        [{ actions: [...SCHEDULE_ACTIONS].sort(), resources: [true] }],
+      );
+      expectEq(
+        `${w} iam:PassRole`,
+        passRole.map((s) => ({ actions: asArray(s.Action), onRole: asArray(s.Resource).map((r) => schedulerRoleId !== undefined && isRef(r, schedulerRoleId, 'Arn')), condition: s.Condition })),
+        [{ actions: ['iam:PassRole'], onRole: [true], condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }],
+      );
+      if (schedulerRoleId === undefined) errors.push(`${w}: HUBBLE_SCHEDULER_ROLE_ARN is not a role of this stack`);
+      else {
+        schedulerRoleIds.add(schedulerRoleId);
+        const role = tpl.Resources[schedulerRoleId];
+        // the stack's account: `{Ref: AWS::AccountId}`, or the literal account when the stack is bound to one
+        const trust = asArray<any>(role?.Properties?.AssumeRolePolicyDocument?.Statement).map((t) => {
+          const account = t.Condition?.StringEquals?.['aws:SourceAccount'];
+          const ok = isDeepStrictEqual(account, { Ref: 'AWS::AccountId' }) || (typeof account === 'string' && /^\d{12}$/.test(account));
+          return { ...t, Condition: { ...t.Condition, StringEquals: { ...t.Condition?.StringEquals, 'aws:SourceAccount': ok ? '<stack account>' : account } } };
+        });
+        expectEq(`${w} scheduler role trust policy`, trust, [
+          {
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': '<stack account>' } },
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+          },
+        ]);
+        const rs = statementsOfRole(tpl, schedulerRoleId);
+        for (const [q, queueId] of Object.entries(queueIds)) {
+          expectEq(`${w} scheduler role actions on queue ${q}`, actionsOn(rs, queueId), targets.includes(q) ? ['sqs:SendMessage'] : []);
+        }
+        const onTargets = (s: any) => asArray(s.Resource).every((r) => targets.some((q) => isRef(r, queueIds[q], 'Arn')));
+        expectEq(`${w} scheduler role statements on anything but its queues`, rs.filter((s) => !onTargets(s)).length, 0);
+        expectEq(`${w} scheduler role managed policies`, asArray(role?.Properties?.ManagedPolicyArns).length, 0);
+      }
+    }
+
     // trigger
     if (f.trigger.type === 'sqs') {
       const trig = f.trigger;
@@ -503,6 +574,20 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     );
     if (!errorsAlarm) errors.push(`${w}: no Lambda Errors alarm`);
   }
+
+  // roles Scheduler may assume: one per manifest schedule, one per function with scheduler_targets, no other
+  const trustsScheduler = ofType(tpl, 'AWS::IAM::Role').filter(([, r]) =>
+    asArray<any>(r.Properties?.AssumeRolePolicyDocument?.Statement).some((st) => asArray(st.Principal?.Service).includes('scheduler.amazonaws.com')),
+  );
+  expectEq(
+    'number of roles EventBridge Scheduler may assume',
+    trustsScheduler.length,
+    Object.keys(res.schedules).length + Object.values(res.functions).filter((f) => (f.scheduler_targets ?? []).length > 0).length,
+  );
+  const scheduleRoleIds = new Set(
+    ofType(tpl, 'AWS::Scheduler::Schedule').flatMap(([, sc]) => trustsScheduler.filter(([id]) => isRef(sc.Properties.Target?.RoleArn, id, 'Arn')).map(([id]) => id)),
+  );
+  expectEq('scheduler roles of functions that stack schedules use', [...schedulerRoleIds].filter((id) => scheduleRoleIds.has(id)), []);
 
   // ---------------------------------------------------------------- HTTP routes
   const routes = ofType(tpl, 'AWS::ApiGatewayV2::Route');

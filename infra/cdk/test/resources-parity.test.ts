@@ -34,6 +34,7 @@ describe('template matches resources.json', () => {
     expect(Object.keys(resources.buckets).length).toBeGreaterThan(0);
     expect(Object.values(resources.buckets).some((b) => (b.expiration ?? []).length > 0)).toBe(true);
     expect(Object.values(resources.buckets).some((b) => (b.notifications ?? []).length > 0)).toBe(true);
+    expect(Object.values(resources.functions).some((f) => (f.scheduler_targets ?? []).length > 0)).toBe(true);
   });
 });
 
@@ -386,5 +387,78 @@ describe('the parity check detects divergence of buckets', () => {
     ]) {
       expect(report).toContain(`${m.startsWith('<') ? '' : `bucket ${bucketKey} `}${m}`);
     }
+  });
+});
+
+describe('the parity check detects divergence of schedules managed by functions', () => {
+  const [fnKey, fn] = Object.entries(resources.functions).find(([, f]) => (f.scheduler_targets ?? []).length > 0)!;
+  const target = fn.scheduler_targets![0];
+  const arnEnv = resources.queues[target].arn_env!;
+  // another function, made to send to the target queue so that it may schedule messages to it
+  const otherFn = Object.keys(resources.functions).find((k) => (resources.functions[k].scheduler_targets ?? []).length === 0)!;
+
+  test('resources.json has a function with scheduler_targets', () => {
+    expect(fn.scheduler_targets).toContain(target);
+  });
+
+  test.each<[string, (r: any) => void, string[]]>([
+    [
+      'a function that no longer schedules',
+      (r) => delete r.functions[fnKey].scheduler_targets,
+      [`function ${fnKey} environment variable names`, `function ${fnKey} scheduler permissions`, `function ${fnKey} iam:PassRole`, 'number of roles EventBridge Scheduler may assume'],
+    ],
+    [
+      'another function that schedules',
+      (r) => {
+        r.functions[otherFn].queues = [...r.functions[otherFn].queues.filter((q: string) => q !== target), target];
+        r.functions[otherFn].scheduler_targets = [target];
+      },
+      [`function ${otherFn} environment variable names`, `function ${otherFn} scheduler permissions`, `function ${otherFn} iam:PassRole`, 'number of roles EventBridge Scheduler may assume'],
+    ],
+    ['a renamed arn_env', (r) => (r.queues[target].arn_env = `${arnEnv}_RENAMED`), [`function ${fnKey} environment variable names`]],
+  ])('%s is reported', (_what, mutate, messages) => {
+    const changed = clone(resources);
+    mutate(changed);
+    const report = checkParity(synth({}, changed).json, resources, 'hubble').join('\n');
+    for (const m of messages) expect(report).toContain(m);
+  });
+
+  test('a template whose scheduler permissions, PassRole, trust or role policy are too wide, or whose ARN variables point elsewhere, is reported', () => {
+    const json = clone(synth().json);
+    const lambda = Object.values(json.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === `hubble-${fnKey}`)!;
+    const vars = lambda.Properties.Environment.Variables;
+    const roleId = vars.HUBBLE_SCHEDULER_ROLE_ARN['Fn::GetAtt'][0];
+    vars[arnEnv] = vars[resources.queues[target].env];
+    for (const p of Object.values(json.Resources).filter((r) => r.Type === 'AWS::IAM::Policy')) {
+      for (const st of p.Properties.PolicyDocument.Statement) {
+        if (JSON.stringify(st.Action).includes('scheduler:CreateSchedule')) st.Resource = '*';
+        if (st.Action === 'iam:PassRole') delete st.Condition;
+        if (p.Properties.Roles.some((r: any) => r.Ref === roleId)) st.Action = ['sqs:SendMessage', 'sqs:ReceiveMessage'];
+      }
+    }
+    json.Resources[roleId].Properties.AssumeRolePolicyDocument.Statement[0].Condition = {};
+    const report = checkParity(json, resources, 'hubble').join('\n');
+    for (const m of [
+      `function ${fnKey} environment ${arnEnv} has an unexpected value`,
+      `function ${fnKey} scheduler permissions`,
+      `function ${fnKey} iam:PassRole`,
+      `function ${fnKey} scheduler role trust policy`,
+      `function ${fnKey} scheduler role actions on queue ${target}`,
+    ]) {
+      expect(report).toContain(m);
+    }
+  });
+
+  test('a scheduler role that may send to another queue is reported', () => {
+    const json = clone(synth().json);
+    const lambda = Object.values(json.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === `hubble-${fnKey}`)!;
+    const roleId = lambda.Properties.Environment.Variables.HUBBLE_SCHEDULER_ROLE_ARN['Fn::GetAtt'][0];
+    const [otherQueueId] = Object.entries(json.Resources).find(
+      ([, r]) => r.Type === 'AWS::SQS::Queue' && r.Properties.QueueName !== `hubble-${resources.queues[target].name}`,
+    )!;
+    const policy = Object.values(json.Resources).find((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: any) => x.Ref === roleId))!;
+    policy.Properties.PolicyDocument.Statement.push({ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [otherQueueId, 'Arn'] } });
+    const report = checkParity(json, resources, 'hubble').join('\n');
+    expect(report).toContain(`function ${fnKey} scheduler role statements on anything but its queues`);
   });
 });

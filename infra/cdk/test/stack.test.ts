@@ -12,7 +12,7 @@ import { RustFunction } from 'cargo-lambda-cdk';
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { createApp } from '../lib/app';
 import { DEFAULT_RESOURCES_FILE, QueueSpec, REPO_ROOT, Resources, effectiveDlqAlarm, loadResources, validateResources } from '../lib/resources';
-import { actionsOn, allowsMatching, asArray, cdkJsonContext, clone, isRef, ofType, statementsOfRole, synth } from './helpers';
+import { CfnResource, CfnTemplate, actionsOn, allowsMatching, asArray, cdkJsonContext, clone, isRef, ofType, statementsOfRole, synth } from './helpers';
 import { checkParity } from './parity';
 
 const resources = loadResources();
@@ -76,7 +76,7 @@ describe('buckets', () => {
   const [bucketKey, bucket] = Object.entries(resources.buckets)[0];
   const notification = (bucket.notifications ?? [])[0];
 
-  /** the manifest with a function that uses the bucket (none does yet): an import planner fed by the notifications */
+  /** the manifest with one more function that uses the bucket: an import planner fed by the notifications */
   const withUser = (): Resources => {
     const r = clone(resources) as any;
     const queue = notification?.target_queue ?? Object.keys(r.queues)[0];
@@ -176,11 +176,107 @@ describe('buckets', () => {
     for (const action of ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject', 's3:ListBucket']) {
       expect([action, allowsMatching(st, action, bucketId)]).toEqual([action, true]);
     }
-    for (const key of Object.keys(resources.functions)) {
+    for (const key of Object.keys(resources.functions).filter((k) => !(resources.functions[k].buckets ?? []).includes(bucketKey))) {
       const other = fn(key);
       expect(Object.keys(other.Properties.Environment.Variables)).not.toContain(bucket.env);
       expect(actionsOn(statementsOfRole(json, other.Properties.Role['Fn::GetAtt'][0]), bucketId)).toEqual([]);
     }
+  });
+});
+
+describe('schedules managed by functions (scheduler_targets)', () => {
+  const [fnKey, fnSpec] = Object.entries(resources.functions).find(([, f]) => (f.scheduler_targets ?? []).length > 0)!;
+  const target = fnSpec.scheduler_targets![0];
+
+  const fnOf = (json: CfnTemplate, key: string, prefix = 'hubble') =>
+    ofType(json, 'AWS::Lambda::Function').find(([, f]) => f.Properties.FunctionName === `${prefix}-${key}`)![1];
+  const queueId = (json: CfnTemplate, name: string) => ofType(json, 'AWS::SQS::Queue').find(([, q]) => q.Properties.QueueName === name)![0];
+  const roleOf = (fn: CfnResource) => fn.Properties.Environment.Variables.HUBBLE_SCHEDULER_ROLE_ARN['Fn::GetAtt'][0] as string;
+  const schedulerStatements = (st: any[]) =>
+    st.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('scheduler:') || a === 'iam:PassRole'));
+
+  test('the api schedules exports', () => {
+    expect(fnKey).toBe('api');
+    expect(target).toBe('exports');
+    expect(resources.queues.exports.arn_env).toBe('HUBBLE_EXPORTS_QUEUE_ARN');
+  });
+
+  test('the function gets the role ARN, the queue ARN, schedule management on <prefix>-export-* and PassRole to Scheduler only', () => {
+    const { json, stack } = synth();
+    const fn = fnOf(json, fnKey);
+    const vars = fn.Properties.Environment.Variables;
+    const exportsId = queueId(json, `hubble-${resources.queues[target].name}`);
+    expect(vars.HUBBLE_EXPORTS_QUEUE_ARN).toEqual({ 'Fn::GetAtt': [exportsId, 'Arn'] });
+    const roleId = roleOf(fn);
+    expect(json.Resources[roleId].Type).toBe('AWS::IAM::Role');
+    expect(vars.HUBBLE_SCHEDULER_ROLE_ARN).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+
+    const st = schedulerStatements(statementsOfRole(json, fn.Properties.Role['Fn::GetAtt'][0]));
+    expect(st).toEqual([
+      {
+        Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+        Effect: 'Allow',
+        Resource: stack.resolve(`arn:aws:scheduler:${stack.region}:${stack.account}:schedule/default/hubble-export-*`),
+      },
+      {
+        Action: 'iam:PassRole',
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [roleId, 'Arn'] },
+      },
+    ]);
+  });
+
+  test('the schedule pattern follows the prefix', () => {
+    const { json } = synth({ prefix: 'acme-stg' });
+    const st = schedulerStatements(statementsOfRole(json, fnOf(json, fnKey, 'acme-stg').Properties.Role['Fn::GetAtt'][0]));
+    expect(JSON.stringify(st)).toContain(':schedule/default/acme-stg-export-*');
+    expect(JSON.stringify(st)).not.toContain('hubble-export');
+  });
+
+  test('the role trusts scheduler.amazonaws.com from this account and may only send to the target queue', () => {
+    const { json, stack } = synth();
+    const roleId = roleOf(fnOf(json, fnKey));
+    expect(json.Resources[roleId].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': stack.resolve(stack.account) } },
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+      },
+    ]);
+    expect(json.Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+    const exportsId = queueId(json, `hubble-${resources.queues[target].name}`);
+    expect(statementsOfRole(json, roleId)).toEqual([{ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [exportsId, 'Arn'] } }]);
+  });
+
+  test('CDK creates no schedule for them: only the manifest schedules', () => {
+    const { template } = synth();
+    template.resourceCountIs('AWS::Scheduler::Schedule', Object.keys(resources.schedules).length);
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 0);
+  });
+
+  test('functions without scheduler_targets get none of it', () => {
+    const { json } = synth();
+    const others = Object.keys(resources.functions).filter((k) => (resources.functions[k].scheduler_targets ?? []).length === 0);
+    expect(others.length).toBeGreaterThan(0);
+    for (const key of others) {
+      const fn = fnOf(json, key);
+      const names = Object.keys(fn.Properties.Environment.Variables);
+      expect([key, names.filter((n) => n === 'HUBBLE_SCHEDULER_ROLE_ARN' || n.endsWith('_QUEUE_ARN'))]).toEqual([key, []]);
+      expect([key, schedulerStatements(statementsOfRole(json, fn.Properties.Role['Fn::GetAtt'][0]))]).toEqual([key, []]);
+    }
+    // one scheduler role per manifest schedule and per function with scheduler_targets
+    const schedulerRoles = ofType(json, 'AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'));
+    expect(schedulerRoles).toHaveLength(Object.keys(resources.schedules).length + 1);
+  });
+
+  test('a manifest without scheduler_targets deploys no scheduler role for functions', () => {
+    const changed = clone(resources) as any;
+    for (const f of Object.values(changed.functions) as any[]) delete f.scheduler_targets;
+    const { json } = synth({}, validateResources(changed));
+    expect(checkParity(json, changed, 'hubble')).toEqual([]);
+    expect(Object.keys(fnOf(json, fnKey).Properties.Environment.Variables)).not.toContain('HUBBLE_SCHEDULER_ROLE_ARN');
   });
 });
 
@@ -346,6 +442,51 @@ const bucketCases: Array<[string, (r: any) => void, RegExp]> = [
   ['function buckets that is not an array', (r) => ((Object.values(r.functions)[0] as any).buckets = 'files'), /functions\.[a-z0-9-]+\.buckets: expected an array of strings/],
 ];
 
+/** invalid `arn_env`s and `scheduler_targets` (mutations of the api, which schedules exports), and the loader's message */
+const api = (r: any) => r.functions.api;
+const plainQueue = (r: any) => Object.keys(r.queues).find((k) => r.queues[k].arn_env === undefined)!;
+const schedulerTargetCases: Array<[string, (r: any) => void, RegExp]> = [
+  ['scheduler_targets naming an unknown queue', (r) => api(r).scheduler_targets.push('nope'), /functions\.api\.scheduler_targets: unknown queue "nope"/],
+  [
+    'scheduler_targets naming a queue without arn_env',
+    (r) => {
+      const q = plainQueue(r);
+      api(r).queues.push(q);
+      api(r).scheduler_targets.push(q);
+    },
+    /functions\.api\.scheduler_targets: queue "[a-z0-9-]+" declares no "arn_env"/,
+  ],
+  [
+    'scheduler_targets naming a queue the function does not send to',
+    (r) => (api(r).queues = api(r).queues.filter((q: string) => q !== 'exports')),
+    /functions\.api\.scheduler_targets: queue "exports" is not in the function's "queues"/,
+  ],
+  ['scheduler_targets that is not an array', (r) => (api(r).scheduler_targets = 'exports'), /scheduler_targets: expected an array of strings/],
+  ['a malformed arn_env', (r) => (r.queues.exports.arn_env = 'exports_arn'), /queues\.exports\.arn_env: "exports_arn" does not match/],
+  ['an empty arn_env', (r) => (r.queues.exports.arn_env = ''), /queues\.exports\.arn_env: expected a non-empty string/],
+  [
+    'an arn_env equal to its own queue variable',
+    (r) => (r.queues.exports.arn_env = r.queues.exports.env),
+    /queues\.exports\.arn_env: environment variable HUBBLE_EXPORTS_QUEUE_URL is also used by queues\.exports/,
+  ],
+  [
+    'an arn_env colliding with a table variable',
+    (r) => (r.queues.exports.arn_env = (Object.values(r.tables)[0] as any).env),
+    /queues\.exports\.arn_env: environment variable HUBBLE_[A-Z_]+ is also used by tables\./,
+  ],
+  [
+    'an arn_env taking the scheduler role variable',
+    (r) => (r.queues.exports.arn_env = 'HUBBLE_SCHEDULER_ROLE_ARN'),
+    /queues\.exports\.arn_env: environment variable HUBBLE_SCHEDULER_ROLE_ARN is also used by the scheduler role/,
+  ],
+  ['an unknown queue field', (r) => (r.queues.exports.arn = 'x'), /queues\.exports: unknown field "arn"/],
+  [
+    'a manifest schedule in the range functions manage',
+    (r) => (r.schedules['export-nightly'] = Object.values(r.schedules)[0]),
+    /schedules\.export-nightly: schedule keys starting with "export-" are reserved/,
+  ],
+];
+
 describe('resources.json loader', () => {
   const raw = () => JSON.parse(fs.readFileSync(DEFAULT_RESOURCES_FILE, 'utf8'));
 
@@ -383,6 +524,14 @@ describe('resources.json loader', () => {
     expect(() => validateResources(r)).not.toThrow();
     firstBucket(r).notifications.push({ prefix: 'uploads/a', target_queue: q });
     expect(() => validateResources(r)).toThrow(/notifications\[2\]\.prefix: "uploads\/a" overlaps "uploads\/a" of notifications\[0\]/);
+  });
+
+  test('arn_env and scheduler_targets are optional; a queue may declare arn_env that no function uses', () => {
+    const r = raw();
+    for (const f of Object.values(r.functions) as any[]) delete f.scheduler_targets;
+    expect(() => validateResources(r)).not.toThrow();
+    for (const q of Object.values(r.queues) as any[]) delete q.arn_env;
+    expect(() => validateResources(r)).not.toThrow();
   });
 
   test('dlq_alarm is optional; period_seconds and description within it too', () => {
@@ -473,6 +622,7 @@ describe('resources.json loader', () => {
     ],
     ...dlqAlarmCases,
     ...bucketCases,
+    ...schedulerTargetCases,
     ['dead_letter_queues that is not an array', (r: any) => ((Object.values(r.functions)[0] as any).dead_letter_queues = 'x'), /dead_letter_queues: expected an array of strings/],
   ])('rejects %s', (_what, mutate, message) => {
     const r = raw();
