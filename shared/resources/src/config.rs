@@ -224,6 +224,7 @@ mod tests {
             "HUBBLE_JOBS_TABLE" => Some("p-jobs".to_owned()),
             "HUBBLE_FILES_BUCKET" => Some("p-files-1a2b".to_owned()),
             "HUBBLE_EXPORTS_QUEUE_URL" => Some("https://sqs/p-exports".to_owned()),
+            "HUBBLE_IMPORT_CHUNKS_QUEUE_URL" => Some("https://sqs/p-import-chunks".to_owned()),
             "HUBBLE_EXPORTS_QUEUE_ARN" => Some("arn:aws:sqs:eu-west-1:1:p-exports".to_owned()),
             "HUBBLE_SCHEDULER_ROLE_ARN" => Some("arn:aws:iam::1:role/p-scheduler".to_owned()),
             "HUBBLE_RESOURCE_PREFIX" => Some("p".to_owned()),
@@ -231,6 +232,8 @@ mod tests {
         };
         let c = Config::from_lookup("api", env).unwrap();
         assert_eq!(c.data_table, "p-data");
+        assert_eq!(c.import_chunks_queue_url, "https://sqs/p-import-chunks");
+        assert_eq!((c.jobs_table.as_str(), c.files_bucket.as_str()), ("p-jobs", "p-files-1a2b"));
         assert_eq!(c.event_source, "hubblewave");
         assert_eq!(c.max_body_bytes, 2048);
         assert_eq!(c.ops_table, "p-ops");
