@@ -100,6 +100,8 @@ fn applies(req: &Request) -> bool {
                 | ["v1", "exports"]
                 | ["v1", "export-templates"]
                 | ["v1", "export-templates", _, "run"]
+                | ["v1", "imports"]
+                | ["v1", "imports", _, "start" | "cancel" | "retry" | "complete-upload"]
         ),
         http::Method::PATCH => {
             matches!(segs.as_slice(), ["v1", "data", _, id] if *id != "_bulk")

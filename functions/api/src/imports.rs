@@ -103,28 +103,56 @@ async fn act(deps: &Deps, req: &Request, p: &Principal, id: &str, action: &str) 
             let spec =
                 json!({"mapping": body.get("mapping"), "rules": body.get("rules").cloned().unwrap_or(json!({}))});
             let models = deps.control.list_models(&p.tenant).await?;
-            let model = models
-                .iter()
-                .find(|m| m.name == current.entity)
-                .cloned()
-                .ok_or_else(|| ApiError::validation(format!("the model `{}` no longer exists", current.entity)))?;
+            let model = models.iter().find(|m| m.name == current.entity).cloned().ok_or_else(|| {
+                ApiError::new(
+                    409,
+                    "import-state",
+                    "Import state conflict",
+                    format!("the model `{}` no longer exists", current.entity),
+                )
+            })?;
             deps.imports.start(p, &model, id, start, spec, &models).await.map_err(error)?
         }
         "cancel" => deps.imports.cancel(p, id).await.map_err(error)?,
         "retry" => deps.imports.retry(p, id).await.map_err(error)?,
         _ => {
-            #[derive(serde::Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct Parts {
-                parts: Vec<CompletedPart>,
-            }
             let body = body::json(deps, req, &[JSON])?;
-            let parts: Parts = serde_json::from_value(body).map_err(|e| invalid_body(&e))?;
-            deps.imports.complete_upload(&p.tenant, id, &parts.parts).await.map_err(error)?
+            let parts = completed_parts(&body)?;
+            deps.imports.complete_upload(&p.tenant, id, &parts).await.map_err(error)?
         }
     };
     let status = if action == "start" || action == "retry" { 202 } else { 200 };
     Ok(Response::json(status, JSON, &render(req, &job, None)).header("cache-control", "no-store"))
+}
+
+/// `{"parts": [{"part_number", "etag"}]}`. Read by hand: JSON has one number type, so `3.0` is the integer 3 (as
+/// JSON Schema says), which serde's integer parsing would refuse.
+fn completed_parts(body: &Value) -> Result<Vec<CompletedPart>, ApiError> {
+    let bad =
+        |pointer: String, detail: &str| ApiError::invalid(vec![FieldError::new(pointer, "invalid-parts", detail)]);
+    let Some(obj) = body.as_object() else { return Err(bad(String::new(), "the body is an object with `parts`")) };
+    if let Some(k) = obj.keys().find(|k| *k != "parts") {
+        return Err(bad(format!("/{k}"), "unknown member"));
+    }
+    let Some(items) = obj.get("parts").and_then(Value::as_array) else {
+        return Err(bad("/parts".into(), "`parts` is an array of {part_number, etag}"));
+    };
+    let mut parts = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("/parts/{i}");
+        let Some(o) = item.as_object() else { return Err(bad(at, "each part is an object {part_number, etag}")) };
+        if let Some(k) = o.keys().find(|k| !matches!(k.as_str(), "part_number" | "etag")) {
+            return Err(bad(format!("{at}/{k}"), "unknown member"));
+        }
+        let number = o
+            .get("part_number")
+            .and_then(Value::as_f64)
+            .filter(|n| n.fract() == 0.0 && (1.0..=10_000.0).contains(n))
+            .ok_or_else(|| bad(format!("{at}/part_number"), "a whole number from 1 to 10000"))?;
+        let etag = o.get("etag").and_then(Value::as_str).ok_or_else(|| bad(format!("{at}/etag"), "the part's ETag"))?;
+        parts.push(CompletedPart { part_number: number as i32, etag: etag.to_owned() });
+    }
+    Ok(parts)
 }
 
 fn invalid_body(e: &serde_json::Error) -> ApiError {
