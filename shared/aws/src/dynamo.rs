@@ -25,6 +25,52 @@ fn call_error<E: std::error::Error + 'static>(
     BatchError::Call(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string())
 }
 
+/// An SDK error as one line of text with its causes, for storage errors that carry a message.
+pub fn error_text<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> String {
+    aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()
+}
+
+/// True when a conditional write (PutItem, UpdateItem, DeleteItem) was refused because its condition did not hold.
+pub fn is_condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> bool {
+    matches!(e, aws_sdk_dynamodb::error::SdkError::ServiceError(se)
+        if se.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+/// The outcome of a conditional write: `Some` when it was made, `None` when its condition did not hold.
+pub fn checked<T, E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<Option<T>, aws_sdk_dynamodb::error::SdkError<E, R>> {
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if is_condition_failed(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The reason code of each action of a cancelled transaction (`ConditionalCheckFailed`, `TransactionConflict`,
+/// `None`, ...), in the order of the actions; `None` when the error is not a cancellation.
+pub fn cancellation_codes<R>(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        R,
+    >,
+) -> Option<Vec<String>> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match e {
+        aws_sdk_dynamodb::error::SdkError::ServiceError(se) => match se.err() {
+            TransactWriteItemsError::TransactionCanceledException(tc) => {
+                Some(tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Strongly consistent reads of many keys of one table; missing keys are simply absent from the result.
 pub async fn batch_get(client: &Client, table: &str, keys: Vec<Item>) -> Result<Vec<Item>, BatchError> {
     let mut found = Vec::with_capacity(keys.len());

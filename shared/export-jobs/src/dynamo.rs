@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use hw_aws::dynamo::{Item, s};
 use serde::{Deserialize, Serialize};
@@ -39,18 +39,14 @@ impl DynamoExportStore {
 }
 
 fn backend<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> ExportStoreError {
-    ExportStoreError::Backend(DisplayErrorContext(&e).to_string())
+    ExportStoreError::Backend(hw_aws::dynamo::error_text(&e))
 }
 
 /// `Some` when the conditional write was made, `None` when its condition did not hold.
 fn checked<T, E: std::error::Error + ProvideErrorMetadata + 'static, R: std::fmt::Debug>(
     result: Result<T, SdkError<E, R>>,
 ) -> Result<Option<T>, ExportStoreError> {
-    match result {
-        Ok(out) => Ok(Some(out)),
-        Err(SdkError::ServiceError(se)) if se.err().code() == Some("ConditionalCheckFailedException") => Ok(None),
-        Err(e) => Err(backend(e)),
-    }
+    hw_aws::dynamo::checked(result).map_err(backend)
 }
 
 fn n(v: impl ToString) -> AttributeValue {

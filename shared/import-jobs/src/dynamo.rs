@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update};
-use hw_aws::dynamo::{Item, get_s, s};
+use hw_aws::dynamo::{Item, cancellation_codes, error_text, get_s, is_condition_failed, s};
 
 use crate::ports::{ChunkOutcome, ChunkState, ImportStore, StoreError};
 use crate::{Counts, ImportJob, ImportStatus};
@@ -33,12 +33,32 @@ impl DynamoImports {
 }
 
 fn backend<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
-    StoreError::Backend(DisplayErrorContext(&e).to_string())
+    StoreError::Backend(error_text(&e))
 }
 
-fn is_conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    matches!(e, SdkError::ServiceError(se)
-        if matches!(se.err().code(), Some("ConditionalCheckFailedException" | "TransactionCanceledException")))
+/// Transactions retried when they only collided with another one (counters of one job are updated by every
+/// chunk, so collisions are expected).
+const CONFLICT_RETRIES: u32 = 5;
+
+impl DynamoImports {
+    /// Runs a transaction whose first action carries the condition that makes it happen at most once. `true` when
+    /// it committed, `false` when that condition did not hold (done before); a collision with a concurrent
+    /// transaction is retried, since it says nothing about the condition.
+    async fn transact_once(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+        let mut attempt = 0;
+        loop {
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let Err(e) = result else { return Ok(true) };
+            match cancellation_codes(&e) {
+                Some(codes) if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") => return Ok(false),
+                Some(codes) if codes.iter().any(|c| c == "TransactionConflict") && attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(hw_aws::backoff(attempt)).await;
+                }
+                _ => return Err(backend(e)),
+            }
+        }
+    }
 }
 
 fn n(v: i64) -> AttributeValue {
@@ -126,7 +146,7 @@ impl ImportStore for DynamoImports {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if is_conditional(&e) => Err(StoreError::AlreadyExists),
+            Err(e) if is_condition_failed(&e) => Err(StoreError::AlreadyExists),
             Err(e) => Err(backend(e)),
         }
     }
@@ -197,7 +217,7 @@ impl ImportStore for DynamoImports {
         }
         match u.send().await {
             Ok(_) => Ok(()),
-            Err(e) if is_conditional(&e) => Err(StoreError::WrongState),
+            Err(e) if is_condition_failed(&e) => Err(StoreError::WrongState),
             Err(e) => Err(backend(e)),
         }
     }
@@ -220,20 +240,12 @@ impl ImportStore for DynamoImports {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .expect("table and item set");
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(
+        let first = self
+            .transact_once(vec![
+                TransactWriteItem::builder().put(put).build(),
                 TransactWriteItem::builder().update(counter_update(&self.table, tenant, id, outcome, 1)).build(),
-            )
-            .send()
-            .await;
-        let first = match result {
-            Ok(_) => true,
-            Err(e) if is_conditional(&e) => false,
-            Err(e) => return Err(backend(e)),
-        };
+            ])
+            .await?;
         let job = self.get(tenant, id).await?.ok_or(StoreError::WrongState)?;
         Ok((first, job.counts))
     }
@@ -285,21 +297,12 @@ impl ImportStore for DynamoImports {
                 .expression_attribute_values(":failed", json(&ChunkState::Failed)?)
                 .build()
                 .expect("table and key set");
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().delete(delete).build())
-                .transact_items(
-                    TransactWriteItem::builder().update(counter_update(&self.table, tenant, id, outcome, -1)).build(),
-                )
-                .send()
-                .await;
-            match result {
-                Ok(_) => {}
-                // forgotten by a concurrent retry already
-                Err(e) if is_conditional(&e) => {}
-                Err(e) => return Err(backend(e)),
-            }
+            // `false`: forgotten by a concurrent retry already
+            self.transact_once(vec![
+                TransactWriteItem::builder().delete(delete).build(),
+                TransactWriteItem::builder().update(counter_update(&self.table, tenant, id, outcome, -1)).build(),
+            ])
+            .await?;
         }
         Ok(())
     }

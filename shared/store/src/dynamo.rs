@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
 };
@@ -54,27 +53,11 @@ fn put_if_absent(table: &str, item: Item) -> TransactWriteItem {
         .build()
 }
 
-fn is_conditional_failure<R>(
-    e: &SdkError<impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata, R>,
-) -> bool {
-    matches!(e, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
-}
+use hw_aws::dynamo::{cancellation_codes, is_condition_failed as is_conditional_failure};
 
 // The control plane (tenants, models, API keys, data keys) is in dynamo/control.rs.
 mod control;
 pub use control::DynamoControlStore;
-
-fn cancellation_codes<R>(e: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<String>> {
-    match e {
-        SdkError::ServiceError(se) => match se.err() {
-            TransactWriteItemsError::TransactionCanceledException(tc) => {
-                Some(tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
-            }
-            _ => None,
-        },
-        _ => None,
-    }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tenant data

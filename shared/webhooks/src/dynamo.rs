@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use hw_aws::dynamo::{Item, s};
 use serde::{Deserialize, Serialize};
@@ -51,18 +51,14 @@ impl DynamoWebhookStore {
 }
 
 fn backend<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> WebhookStoreError {
-    WebhookStoreError::Backend(DisplayErrorContext(&e).to_string())
+    WebhookStoreError::Backend(hw_aws::dynamo::error_text(&e))
 }
 
 /// The outcome of a conditional write: `Some` when it was made, `None` when its condition did not hold.
 fn checked<T, E: std::error::Error + ProvideErrorMetadata + 'static, R: std::fmt::Debug>(
     result: Result<T, SdkError<E, R>>,
 ) -> Result<Option<T>, WebhookStoreError> {
-    match result {
-        Ok(out) => Ok(Some(out)),
-        Err(SdkError::ServiceError(se)) if se.err().code() == Some("ConditionalCheckFailedException") => Ok(None),
-        Err(e) => Err(backend(e)),
-    }
+    hw_aws::dynamo::checked(result).map_err(backend)
 }
 
 fn n(v: impl ToString) -> AttributeValue {
