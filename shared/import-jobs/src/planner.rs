@@ -10,7 +10,7 @@ use hw_domain::model::FieldType;
 use hw_files::FileStore;
 use hw_import::{ColumnType, Sniffed, Table, detect_types, plan_chunks, read_chunk, records, sniff, suggest_mapping};
 use hw_store::ports::ControlStore;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::service::ImportLimits;
 use crate::{ChunkRange, ColumnInfo, FormatInfo, ImportJob, ImportStatus, ImportStore, Plan, StoreError};
@@ -293,24 +293,20 @@ fn typed_row(table: &Table, row: &hw_import::Row, types: &[ColumnType]) -> Map<S
     out
 }
 
+/// The cell as a value of its column's detected type, through the same conversion imports apply
+/// (`hw_import::convert`); dates in a detected non-ISO format are read with it first. What does not convert stays
+/// text, since the preview shows the file as it is.
 fn typed(v: &str, t: &ColumnType) -> Value {
-    let text = || Value::String(v.to_owned());
-    match t.field_type {
-        FieldType::Integer => v.parse::<i64>().map(Value::from).unwrap_or_else(|_| text()),
-        FieldType::Decimal => {
-            v.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or_else(text)
-        }
-        FieldType::Boolean => match v.to_ascii_lowercase().as_str() {
-            "true" | "yes" | "y" | "1" => json!(true),
-            "false" | "no" | "n" | "0" => json!(false),
-            _ => text(),
+    let iso;
+    let v = match (t.field_type, t.date_format.as_deref()) {
+        (FieldType::Date, Some(f)) if f != "rfc3339" => match chrono::NaiveDate::parse_from_str(v, f) {
+            Ok(d) => {
+                iso = d.format("%Y-%m-%d").to_string();
+                iso.as_str()
+            }
+            Err(_) => v,
         },
-        FieldType::Date => match t.date_format.as_deref() {
-            Some(f) if f != "rfc3339" => chrono::NaiveDate::parse_from_str(v, f)
-                .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
-                .unwrap_or_else(|_| text()),
-            _ => text(),
-        },
-        _ => text(),
-    }
+        _ => v,
+    };
+    hw_import::convert(t.field_type, v).unwrap_or_else(|_| Value::String(v.to_owned()))
 }
