@@ -1,35 +1,30 @@
-use std::collections::HashMap;
-
-use aws_lambda_events::event::sqs::SqsMessage;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 
 use super::*;
 
-fn message(body: &str, receive_count: Option<&str>) -> SqsMessage {
-    let mut attributes = HashMap::new();
-    if let Some(n) = receive_count {
-        attributes.insert("ApproximateReceiveCount".to_owned(), n.to_owned());
-    }
-    let mut m = SqsMessage::default();
-    m.message_id = Some("m1".into());
-    m.body = Some(body.into());
-    m.attributes = attributes;
-    m
+/// The first message of a fixture under events/import-chunk-processor/.
+fn fixture(name: &str) -> SqsMessage {
+    let path = format!("{}/../../events/import-chunk-processor/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    event.records.into_iter().next().unwrap()
 }
 
 #[test]
 fn reads_chunk_messages() {
-    let m = message(r#"{"tenant":"acme","import_id":"01J","run":2,"chunk":7}"#, None);
     assert_eq!(
-        message_of(&m).unwrap(),
-        ChunkMessage { tenant: "acme".into(), import_id: "01J".into(), run: 2, chunk: 7 }
+        message_of(&fixture("chunk")).unwrap(),
+        ChunkMessage { tenant: "acme".into(), import_id: "01KIMPORT0000000000000000".into(), run: 2, chunk: 7 }
     );
-    assert!(message_of(&message(r#"{"tenant":"acme"}"#, None)).is_err());
+    let mut partial = fixture("chunk");
+    partial.body = Some(r#"{"tenant":"acme"}"#.into());
+    assert!(message_of(&partial).is_err());
 }
 
 #[test]
 fn knows_the_last_delivery() {
-    assert!(!last_delivery(&message("{}", Some("1")), 3));
-    assert!(!last_delivery(&message("{}", Some("2")), 3));
-    assert!(last_delivery(&message("{}", Some("3")), 3));
-    assert!(!last_delivery(&message("{}", None), 3), "unknown counts are not the last");
+    assert!(!last_delivery(&fixture("chunk"), 3));
+    assert!(last_delivery(&fixture("chunk-last-delivery"), 3));
+    let mut unknown = fixture("chunk");
+    unknown.attributes.clear();
+    assert!(!last_delivery(&unknown, 3), "unknown counts are not the last");
 }
