@@ -13,7 +13,6 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use hw_aws::kms::KmsKeyring;
 use hw_export_jobs::ExportMessage;
 use hw_export_jobs::runner::{Delivery, Outcome, Runner};
-use hw_store::cipher::FieldCipher;
 use hw_store::records::Records;
 
 pub const FUNCTION: &str = "export-runner";
@@ -34,7 +33,6 @@ pub fn lease() -> Duration {
 impl Deps {
     pub fn from_aws(config: &hw_resources::Config, sdk: &aws_config::SdkConfig) -> Self {
         let dynamo = hw_aws::dynamo_client(sdk);
-        let control = Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table));
         let keyring =
             Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), config.data_key_id.clone().unwrap_or_default()));
         let publisher = Arc::new(hw_aws::events::EventBridgePublisher::new(
@@ -42,13 +40,8 @@ impl Deps {
             &config.event_bus,
             &config.event_source,
         ));
-        let records = Records {
-            control: control.clone(),
-            data: Arc::new(hw_store::dynamo::DynamoDataStore::new(dynamo.clone(), &config.data_table)),
-            publisher: publisher.clone(),
-            cipher: Arc::new(FieldCipher::new(control, keyring)),
-            publication: hw_store::records::Publication::Immediate,
-        };
+        let records =
+            Records::on_dynamo(dynamo.clone(), &config.control_table, &config.data_table, keyring, publisher.clone());
         Self {
             runner: Runner {
                 store: Arc::new(hw_export_jobs::dynamo::DynamoExportStore::new(dynamo, &config.jobs_table)),

@@ -11,8 +11,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use hw_aws::kms::KmsKeyring;
 use hw_import_jobs::processor::{ChunkDeps, process};
 use hw_import_jobs::queue::ChunkMessage;
-use hw_store::cipher::FieldCipher;
-use hw_store::records::{Publication, Records};
+use hw_store::records::Records;
 
 pub const FUNCTION: &str = "import-chunk-processor";
 
@@ -28,8 +27,6 @@ impl Deps {
         sdk: &aws_config::SdkConfig,
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let dynamo = hw_aws::dynamo_client(sdk);
-        let control: Arc<dyn hw_store::ControlStore> =
-            Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table));
         let keyring =
             Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), config.data_key_id.clone().unwrap_or_default()));
         let publisher: Arc<dyn hw_aws::events::EventPublisher> = Arc::new(hw_aws::events::EventBridgePublisher::new(
@@ -37,13 +34,8 @@ impl Deps {
             &config.event_bus,
             &config.event_source,
         ));
-        let records = Records {
-            control: control.clone(),
-            data: Arc::new(hw_store::dynamo::DynamoDataStore::new(dynamo.clone(), &config.data_table)),
-            publisher: publisher.clone(),
-            cipher: Arc::new(FieldCipher::new(control, keyring)),
-            publication: Publication::Immediate,
-        };
+        let records =
+            Records::on_dynamo(dynamo.clone(), &config.control_table, &config.data_table, keyring, publisher.clone());
         Ok(Self {
             chunks: ChunkDeps {
                 store: Arc::new(hw_import_jobs::dynamo::DynamoImports::new(dynamo, &config.jobs_table)),

@@ -88,6 +88,26 @@ impl NewRecord {
 pub type Pointer<'a> = &'a (dyn Fn(&str) -> String + Sync);
 
 impl Records {
+    /// The service over the DynamoDB control and data tables, sealing sensitive fields under data keys that
+    /// `keyring` wraps, publishing right after each write (the wiring of every function that writes records).
+    pub fn on_dynamo(
+        dynamo: aws_sdk_dynamodb::Client,
+        control_table: &str,
+        data_table: &str,
+        keyring: Arc<dyn hw_aws::kms::Keyring>,
+        publisher: Arc<dyn EventPublisher>,
+    ) -> Self {
+        let control: Arc<dyn ControlStore> =
+            Arc::new(crate::dynamo::DynamoControlStore::new(dynamo.clone(), control_table));
+        Self {
+            cipher: Arc::new(FieldCipher::new(control.clone(), keyring)),
+            control,
+            data: Arc::new(crate::dynamo::DynamoDataStore::new(dynamo, data_table)),
+            publisher,
+            publication: Publication::Immediate,
+        }
+    }
+
     pub async fn model(&self, tenant: &str, entity: &str) -> Result<Model, RecordError> {
         self.control.get_model(tenant, entity).await?.ok_or_else(|| RecordError::UnknownEntity(entity.to_owned()))
     }
