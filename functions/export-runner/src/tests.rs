@@ -14,6 +14,8 @@ use hw_store::ControlStore;
 use hw_store::memory::{MemoryControlStore, MemoryDataStore};
 use serde_json::json;
 
+use hw_store::cipher::FieldCipher;
+
 use super::*;
 
 fn fixture(name: &str, replace: (&str, &str)) -> SqsEvent {
