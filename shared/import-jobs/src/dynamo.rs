@@ -250,6 +250,19 @@ impl ImportStore for DynamoImports {
         Ok((first, job.counts))
     }
 
+    async fn chunk(&self, tenant: &str, id: &str, run: u32, index: usize) -> Result<Option<ChunkOutcome>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(chunk_key(tenant, id, run, index)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item().map(doc).transpose()
+    }
+
     async fn chunks(&self, tenant: &str, id: &str, run: u32) -> Result<BTreeMap<usize, ChunkOutcome>, StoreError> {
         let mut found = BTreeMap::new();
         let mut start: Option<Item> = None;

@@ -103,6 +103,11 @@ impl ImportStore for MemoryImports {
         Ok((first, job.counts))
     }
 
+    async fn chunk(&self, tenant: &str, id: &str, run: u32, index: usize) -> Result<Option<ChunkOutcome>, StoreError> {
+        let inner = self.inner.lock().expect("lock");
+        Ok(inner.chunks.get(&(tenant.to_owned(), id.to_owned(), run)).and_then(|c| c.get(&index)).cloned())
+    }
+
     async fn chunks(&self, tenant: &str, id: &str, run: u32) -> Result<BTreeMap<usize, ChunkOutcome>, StoreError> {
         let inner = self.inner.lock().expect("lock");
         Ok(inner.chunks.get(&(tenant.to_owned(), id.to_owned(), run)).cloned().unwrap_or_default())

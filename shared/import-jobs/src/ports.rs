@@ -68,6 +68,8 @@ pub trait ImportStore: Send + Sync {
         index: usize,
         outcome: &ChunkOutcome,
     ) -> Result<(bool, Counts), StoreError>;
+    /// Chunk `index` of run `run`, if recorded (one read: a processor's check for a repeated message).
+    async fn chunk(&self, tenant: &str, id: &str, run: u32, index: usize) -> Result<Option<ChunkOutcome>, StoreError>;
     /// The recorded chunks of a run, by index.
     async fn chunks(&self, tenant: &str, id: &str, run: u32) -> Result<BTreeMap<usize, ChunkOutcome>, StoreError>;
     /// Forgets failed chunks of a run (and takes them off the counters) so they can run again.

@@ -75,7 +75,7 @@ pub async fn process(deps: &ChunkDeps, msg: &ChunkMessage, last_attempt: bool) -
     if run.number != msg.run || job.status != ImportStatus::Running {
         return Ok(()); // a message of an earlier run, or the import was cancelled: nothing to do
     }
-    if deps.store.chunks(&msg.tenant, &msg.import_id, msg.run).await?.contains_key(&msg.chunk) {
+    if deps.store.chunk(&msg.tenant, &msg.import_id, msg.run, msg.chunk).await?.is_some() {
         return Ok(()); // recorded already (a duplicate message)
     }
     let outcome = match work(deps, &job, &run, msg.chunk).await {
