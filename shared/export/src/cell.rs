@@ -10,7 +10,7 @@ const FORMULA_TRIGGERS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
 
 /// Prefixes a string that a spreadsheet would evaluate with `'`, so it is shown as text. Only applied to string
 /// cells: a number the model types as a number (a negative integer) is never touched.
-pub(crate) fn neutralise(s: &str) -> Cow<'_, str> {
+pub fn neutralise(s: &str) -> Cow<'_, str> {
     if s.starts_with(FORMULA_TRIGGERS) { Cow::Owned(format!("'{s}")) } else { Cow::Borrowed(s) }
 }
 

@@ -26,6 +26,7 @@ use std::io::Write;
 
 use hw_domain::record::Record;
 
+pub use crate::cell::neutralise;
 pub use crate::columns::{Column, ColumnKind, Columns};
 pub use crate::csv::{CsvOptions, CsvRenderer};
 pub use crate::json::{JsonRenderer, NdjsonRenderer};

@@ -4,6 +4,8 @@
 /// First line of every report.
 pub const HEADER: &str = "row,column,value,reason\r\n";
 
+use hw_export::neutralise;
+
 /// Longest value copied into the report.
 const MAX_VALUE_CHARS: usize = 200;
 
@@ -17,20 +19,16 @@ pub struct RowError {
 }
 
 /// Renders errors as CSV lines without the header (a part of the report). Values that spreadsheets would execute
-/// are neutralised like exports do, since the report echoes user data.
+/// are neutralised by the exports' own rule, since the report echoes user data.
 pub fn render(errors: &[RowError]) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     for e in errors {
         let value: String = e.value.chars().take(MAX_VALUE_CHARS).collect();
         let row = e.row.to_string();
-        let record = [row.as_str(), &neutralise(&e.column), &neutralise(&value), &neutralise(&e.reason)];
+        let record = [row.as_str(), &*neutralise(&e.column), &*neutralise(&value), &*neutralise(&e.reason)];
         w.write_record(record).expect("writing to memory");
     }
     w.into_inner().expect("writing to memory")
-}
-
-fn neutralise(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() }
 }
 
 #[cfg(test)]
