@@ -19,7 +19,8 @@ const NAIVE_DATETIMES: [&str; 4] = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.
 /// - `datetime`: RFC 3339 (its offset kept), or a naive `YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` or a bare date, both taken
 ///   as UTC; the output is RFC 3339.
 /// - `json`: the text parsed as JSON.
-/// - `string`, `text`, `email`, `url`, `enum`, `reference`: the text itself.
+/// - `string`, `text`: the text itself, surrounding whitespace included (it is data).
+/// - `email`, `url`, `enum`, `reference`: the text without surrounding whitespace, which no such value holds.
 pub fn convert(field_type: FieldType, value: &str) -> Result<Value, String> {
     let v = value.trim();
     match field_type {
@@ -29,12 +30,8 @@ pub fn convert(field_type: FieldType, value: &str) -> Result<Value, String> {
         FieldType::Date => date(v),
         FieldType::Datetime => datetime(v),
         FieldType::Json => serde_json::from_str(v).map_err(|e| format!("not valid JSON: {e}")),
-        FieldType::String
-        | FieldType::Text
-        | FieldType::Email
-        | FieldType::Url
-        | FieldType::Enum
-        | FieldType::Reference => Ok(Value::String(value.to_owned())),
+        FieldType::String | FieldType::Text => Ok(Value::String(value.to_owned())),
+        FieldType::Email | FieldType::Url | FieldType::Enum | FieldType::Reference => Ok(Value::String(v.to_owned())),
     }
 }
 

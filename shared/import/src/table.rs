@@ -55,9 +55,11 @@ pub(crate) fn unique_names(raw: impl IntoIterator<Item = String>) -> Vec<String>
         .collect()
 }
 
+/// A cell as the file holds it, or `None` when it is blank. Surrounding whitespace is kept: in a text field it is
+/// data (an export of a value with spaces must import back the same); typed conversion ignores it, and the `trim`
+/// rule removes it where a person wants that.
 pub(crate) fn cell(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_owned())
+    (!s.trim().is_empty()).then(|| s.to_owned())
 }
 
 /// CSV through the shared lexer. A record of one blank field is a blank line: skipped, but it keeps its row number.

@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn strings_errors_and_blanks() {
-        assert_eq!(from_data(&Data::String("  Ann  ".into())), t("Ann"));
+        assert_eq!(from_data(&Data::String("  Ann  ".into())), t("  Ann  "), "spaces around text are data");
         assert_eq!(from_data(&Data::String(" \n ".into())), Cell::Empty);
         assert_eq!(from_data(&Data::Error(CellErrorType::Div0)), Cell::Error("#DIV/0!".into()));
         assert_eq!(from_data_ref(&DataRef::SharedString("x")), t("x"));
