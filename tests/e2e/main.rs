@@ -13,6 +13,7 @@ mod operator;
 mod platform;
 mod query;
 mod records;
+mod round_trip;
 mod webhooks;
 
 use hubble_e2e::Stack;
