@@ -156,6 +156,121 @@ def patch_event_paths():
     jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
 
 
+def patch_sqs_deletes():
+    """moto's SQS deletes a message by walking the whole queue twice, building a list of every message's receipt
+    handles at each step, and DeleteMessageBatch does that once per entry: under a large import the fan-out queue
+    holds thousands of events, and deleting each batch of ten cost more than anything else the emulator did. Here a
+    batch walks the queue once, comparing handles without building lists. The answers are the ones the entries
+    would get deleted one after another: a handle already deleted succeeds, a handle some message in the queue ever
+    had deletes that message (and retires all its handles), any other handle is invalid."""
+    from moto.sqs import models as sqs_models
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+    def delete_messages(queue, handles):
+        """Deletes as `delete_message` would for each handle in turn; the set of handles that were invalid."""
+        wanted = {h for h in handles if h not in queue.deleted_messages}
+        owners = {}
+        if wanted:
+            for message in queue._messages:
+                if message.receipt_handle in wanted or (
+                    message._old_receipt_handles and not wanted.isdisjoint(message._old_receipt_handles)
+                ):
+                    for h in message.all_receipt_handles:
+                        if h in wanted:
+                            owners[h] = message
+        invalid = set()
+        removed = set()
+        for h in handles:
+            if h in queue.deleted_messages:
+                continue
+            message = owners.get(h)
+            if message is None:
+                invalid.add(h)
+                continue
+            queue.pending_messages.discard(message)
+            queue.deleted_messages.update(message.all_receipt_handles)
+            removed.add(id(message))
+        if removed:
+            queue._messages = [m for m in queue._messages if id(m) not in removed]
+        return invalid
+
+    def delete_message(self, receipt_handle):
+        if delete_messages(self, [receipt_handle]):
+            raise ReceiptHandleIsInvalid()
+
+    def delete_message_batch(self, queue_name, receipts):
+        invalid = delete_messages(self.get_queue(queue_name), [r["ReceiptHandle"] for r in receipts])
+        success, errors = [], []
+        for r in receipts:
+            if r["ReceiptHandle"] not in invalid:
+                success.append(r["Id"])
+            else:
+                errors.append(
+                    {
+                        "Id": r["Id"],
+                        "SenderFault": True,
+                        "Code": "ReceiptHandleIsInvalid",
+                        "Message": f'The input receipt handle "{r["ReceiptHandle"]}" is not a valid receipt handle.',
+                    }
+                )
+        return success, errors
+
+    sqs_models.Queue.delete_message = delete_message
+    sqs_models.SQSBackend.delete_message_batch = delete_message_batch
+
+    # Every receive lists the queue's visible messages, asking the clock twice per message; one reading of the
+    # clock per listing decides the same.
+    def messages(self):
+        now = sqs_models.unix_time_millis()
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    sqs_models.Queue.messages = property(messages)
+
+
+def patch_request_overhead():
+    """Two costs moto pays on every request for answers that never change while it runs: the list of its service
+    modules (a directory listing with a stat per entry, to recognise a host name) and the method names of the
+    handler class (inspect.getmembers, to check that the action exists). Each is computed once."""
+    import functools
+
+    from moto import backends
+    from moto.core import responses
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    responses.method_names_from_class = functools.lru_cache(maxsize=None)(responses.method_names_from_class)
+
+
+def patch_query_order():
+    """moto answers every Query by sorting all items of the table by key and then keeping those that match. The
+    outbox relay queries the data table's outbox index every minute, four shards at a time, so after a large
+    import each query sorted hundreds of thousands of items while every other DynamoDB request waited. The answer
+    does not depend on that first order: a table query keeps one partition, whose items are then sorted by their
+    unique range key, and an index query sorts what it keeps by the index keys followed by the table keys, a total
+    order. So within Query the items are walked unsorted and only the matches are sorted."""
+    from moto.dynamodb.models.table import Table
+
+    local = threading.local()
+    original_all_items, original_query = Table.all_items, Table.query
+
+    def all_items(self):
+        if getattr(local, "unsorted", False):
+            if self.range_key_attr:
+                return [item for hash_set in self.items.values() for item in hash_set.values()]
+            return list(self.items.values())
+        return original_all_items(self)
+
+    def query(self, *args, **kwargs):
+        local.unsorted = True
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            local.unsorted = False
+
+    Table.all_items = all_items
+    Table.query = query
+
+
 class SerialiseDynamoDB:
     def __init__(self, app):
         self.app = app
@@ -194,6 +309,9 @@ def main() -> None:
     patch_transactions()
     patch_sqs_clock()
     patch_event_paths()
+    patch_sqs_deletes()
+    patch_request_overhead()
+    patch_query_order()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, KeepFormEncodedUploads(SerialiseDynamoDB(app)), threaded=True, request_handler=MotoRequestHandler)
