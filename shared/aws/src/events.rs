@@ -1,12 +1,15 @@
-//! Publishing envelopes to the EventBridge bus: batches of at most ten entries (PutEvents' limit), failed entries
-//! retried with backoff.
+//! Publishing envelopes to the EventBridge bus: batches of at most ten entries (PutEvents' limit), a few calls in
+//! flight at once, failed entries retried with backoff.
 
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use futures::stream::{self, StreamExt};
 use hw_domain::event::Envelope;
 
 const MAX_ENTRIES_PER_CALL: usize = 10;
 const MAX_ATTEMPTS: u32 = 5;
+/// PutEvents calls in flight at once for one `publish`.
+const CONCURRENT_CALLS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -46,47 +49,54 @@ impl EventBridgePublisher {
 
 #[async_trait]
 impl EventPublisher for EventBridgePublisher {
+    /// Sends the batches of ten a few at a time: a bulk writer (an import flushes 250 events at once) would otherwise
+    /// wait for 25 calls one after the other. Every batch is tried; the answer is the first batch's failure, if any.
     async fn publish(&self, events: &[Envelope]) -> Result<(), PublishError> {
-        for chunk in events.chunks(MAX_ENTRIES_PER_CALL) {
-            let mut pending: Vec<PutEventsRequestEntry> = chunk.iter().map(|e| self.entry(e)).collect();
-            let mut attempt = 0;
-            loop {
-                let result = self.client.put_events().set_entries(Some(pending.clone())).send().await;
-                let out = match result {
-                    Ok(out) => out,
-                    Err(err) if attempt + 1 < MAX_ATTEMPTS => {
-                        tracing::warn!(error = %aws_sdk_eventbridge::error::DisplayErrorContext(&err), attempt, "PutEvents failed; retrying");
-                        attempt += 1;
-                        tokio::time::sleep(crate::backoff(attempt)).await;
-                        continue;
-                    }
-                    Err(err) => {
-                        return Err(PublishError::Call(
-                            aws_sdk_eventbridge::error::DisplayErrorContext(&err).to_string(),
-                        ));
-                    }
-                };
-                if out.failed_entry_count() == 0 {
-                    break;
+        let calls: Vec<_> =
+            events.chunks(MAX_ENTRIES_PER_CALL).map(|chunk| self.publish_batch(chunk, events.len())).collect();
+        let results: Vec<Result<(), PublishError>> = stream::iter(calls).buffered(CONCURRENT_CALLS).collect().await;
+        results.into_iter().collect()
+    }
+}
+
+impl EventBridgePublisher {
+    /// One PutEvents call of at most ten entries, its failed entries retried with backoff.
+    async fn publish_batch(&self, chunk: &[Envelope], total: usize) -> Result<(), PublishError> {
+        let mut pending: Vec<PutEventsRequestEntry> = chunk.iter().map(|e| self.entry(e)).collect();
+        let mut attempt = 0;
+        loop {
+            let result = self.client.put_events().set_entries(Some(pending.clone())).send().await;
+            let out = match result {
+                Ok(out) => out,
+                Err(err) if attempt + 1 < MAX_ATTEMPTS => {
+                    tracing::warn!(error = %aws_sdk_eventbridge::error::DisplayErrorContext(&err), attempt, "PutEvents failed; retrying");
+                    attempt += 1;
+                    tokio::time::sleep(crate::backoff(attempt)).await;
+                    continue;
                 }
-                // Results are positional: keep the entries whose result carries an error code.
-                let results = out.entries();
-                let reason = results.iter().find_map(|r| r.error_message()).unwrap_or("unknown").to_owned();
-                pending = pending
-                    .into_iter()
-                    .zip(results.iter())
-                    .filter(|(_, r)| r.error_code().is_some())
-                    .map(|(e, _)| e)
-                    .collect();
-                attempt += 1;
-                if attempt >= MAX_ATTEMPTS {
-                    return Err(PublishError::Rejected { failed: pending.len(), total: events.len(), reason });
+                Err(err) => {
+                    return Err(PublishError::Call(aws_sdk_eventbridge::error::DisplayErrorContext(&err).to_string()));
                 }
-                tracing::warn!(failed = pending.len(), attempt, %reason, "some events were not accepted; retrying");
-                tokio::time::sleep(crate::backoff(attempt)).await;
+            };
+            if out.failed_entry_count() == 0 {
+                return Ok(());
             }
+            // Results are positional: keep the entries whose result carries an error code.
+            let results = out.entries();
+            let reason = results.iter().find_map(|r| r.error_message()).unwrap_or("unknown").to_owned();
+            pending = pending
+                .into_iter()
+                .zip(results.iter())
+                .filter(|(_, r)| r.error_code().is_some())
+                .map(|(e, _)| e)
+                .collect();
+            attempt += 1;
+            if attempt >= MAX_ATTEMPTS {
+                return Err(PublishError::Rejected { failed: pending.len(), total, reason });
+            }
+            tracing::warn!(failed = pending.len(), attempt, %reason, "some events were not accepted; retrying");
+            tokio::time::sleep(crate::backoff(attempt)).await;
         }
-        Ok(())
     }
 }
 

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
 };
+use futures::StreamExt;
 use hw_aws::dynamo::{Item, batch_write, get_s, s};
 use hw_domain::event::Envelope;
 use hw_domain::record::Record;
@@ -21,6 +22,9 @@ use crate::ports::{DataStore, RecordWrite, StoreError, StoredRecord, WriteKind};
 /// DynamoDB allows 100 actions per transaction.
 const MAX_TRANSACT_ITEMS: usize = 100;
 const TRANSACTION_CONFLICT_RETRIES: u32 = 5;
+/// BatchWriteItem's limit, and how many such calls one `outbox_done` keeps in flight.
+const OUTBOX_DELETE_BATCH: usize = 25;
+const OUTBOX_DELETE_CALLS: usize = 4;
 
 fn backend<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
     StoreError::Backend(DisplayErrorContext(&e).to_string())
@@ -361,8 +365,10 @@ impl DataStore for DynamoDataStore {
         }
     }
 
+    /// Deletes in batches of 25, a few batches in flight at once (the entries are distinct items, so their order
+    /// does not matter): an import clears 250 entries at a time.
     async fn outbox_done(&self, events: &[Envelope]) -> Result<(), StoreError> {
-        let requests = events
+        let requests: Vec<WriteRequest> = events
             .iter()
             .map(|e| {
                 WriteRequest::builder()
@@ -375,7 +381,12 @@ impl DataStore for DynamoDataStore {
                     .build()
             })
             .collect();
-        batch_write(&self.client, &self.table, requests).await.map_err(|e| StoreError::Backend(e.to_string()))
+        let calls: Vec<_> = requests
+            .chunks(OUTBOX_DELETE_BATCH)
+            .map(|batch| batch_write(&self.client, &self.table, batch.to_vec()))
+            .collect();
+        let results: Vec<_> = futures::stream::iter(calls).buffered(OUTBOX_DELETE_CALLS).collect().await;
+        results.into_iter().collect::<Result<(), _>>().map_err(|e| StoreError::Backend(e.to_string()))
     }
 
     async fn outbox_pending(&self, older_than: &str, limit: usize) -> Result<Vec<Envelope>, StoreError> {
