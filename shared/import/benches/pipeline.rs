@@ -5,68 +5,22 @@
 
 use std::hint::black_box;
 
+#[path = "support/customers.rs"]
+mod customers;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use hw_domain::model::Model;
-use hw_import::{CompiledSpec, NoLookups, Sniffed, Table, apply, plan_chunks, read_chunk, sniff, validate_spec};
+use hw_import::{CompiledSpec, NoLookups, Sniffed, Table, apply, plan_chunks, read_chunk, sniff};
 
 const ROWS: usize = 100_000;
-/// What the planner would use: a few MB per chunk processor invocation.
-const CHUNK_BYTES: usize = 4 << 20;
+/// What the planner uses (import-planner's CHUNK_BYTES).
+const CHUNK_BYTES: usize = 1 << 20;
 
 fn csv() -> Vec<u8> {
-    let countries = ["Belgium", "France", "Netherlands", "Germany", "Spain"];
-    let mut out = String::from("id,name,email,age,score,active,signup date,country\n");
-    for i in 0..ROWS {
-        let quoted = if i % 10 == 0 { format!("\"Doe, Jane {i}\"") } else { format!("Person {i}") };
-        out.push_str(&format!(
-            "{i},{quoted}, User{i}@Example.com ,{},{}.{:02},{},{:02}/{:02}/20{:02},{}\n",
-            18 + i % 60,
-            i % 1000,
-            i % 100,
-            if i % 3 == 0 { "yes" } else { "no" },
-            1 + i % 28,
-            1 + i % 12,
-            i % 25,
-            countries[i % countries.len()],
-        ));
-    }
-    out.into_bytes()
-}
-
-fn model() -> Model {
-    serde_json::from_value(serde_json::json!({
-        "name": "customer", "label": "Customer", "version": 1,
-        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
-        "fields": [
-            {"name": "external_id", "type": "integer"},
-            {"name": "name", "type": "string"},
-            {"name": "email", "type": "email"},
-            {"name": "age", "type": "integer"},
-            {"name": "score", "type": "decimal"},
-            {"name": "active", "type": "boolean"},
-            {"name": "signed_up", "type": "date"},
-            {"name": "country", "type": "enum", "values": ["BE", "FR", "NL", "DE", "ES"]}
-        ]
-    }))
-    .expect("benchmark model")
+    customers::csv(ROWS)
 }
 
 fn spec(columns: &[String]) -> CompiledSpec {
-    let spec = serde_json::from_value(serde_json::json!({
-        "mapping": {
-            "id": "external_id", "name": "name", "email": "email", "age": "age", "score": "score",
-            "active": "active", "signup date": "signed_up", "country": "country"
-        },
-        "rules": {
-            "email": [{"op": "trim"}, {"op": "lowercase"}],
-            "signed_up": [{"op": "date_format", "format": "%d/%m/%Y"}],
-            "country": [{"op": "value_map", "ignore_case": true, "map": {
-                "belgium": "BE", "france": "FR", "netherlands": "NL", "germany": "DE", "spain": "ES"
-            }}]
-        }
-    }))
-    .expect("benchmark spec");
-    validate_spec(&spec, columns, &model()).expect("valid benchmark spec")
+    customers::spec(columns)
 }
 
 /// Plans the file and reads every chunk, as the planner and the chunk processors together do.
