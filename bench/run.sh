@@ -12,6 +12,10 @@
 #   bench/run.sh --rest-only  build, sizes and the REST API benchmark only (no cargo-lambda, cold start or records)
 #   bench/run.sh --skip-webhooks  without the webhook benchmark (bench/webhooks.py, ~3 minutes)
 #   bench/run.sh --webhooks-only  build, sizes and the webhook benchmark only
+#   bench/run.sh --skip-imports   without the import benchmark (bench/imports.py, ~15 minutes)
+#   bench/run.sh --imports-only   build and the import benchmark only: 100,000-row CSV and XLSX imports on the stack
+#                                 beside the emulator's raw BatchWriteItem rate, in-process throughput beside DuckDB,
+#                                 the chunk processor's memory on a 100 MB CSV
 #   (the in-process dispatcher benchmark is a cargo bench: `cargo bench -p hw-webhooks --bench dispatch`)
 #
 # Tunables (environment): BENCH_RUNS (cold-start runs per function, 30), BENCH_OPS (gets through the runner and
@@ -20,7 +24,8 @@
 # 1000), BENCH_REST_RPM (paced rate, 10000), BENCH_REST_SECONDS (paced length, 60), BENCH_REST_ARGS (more
 # bench/rest.py options), BENCH_SKIP_WEBHOOKS=1, BENCH_WEBHOOK_EVENTS (latency: creates one after another, 200; 50
 # more are sent in bursts of 5), BENCH_WEBHOOK_RECOVERY_EVENTS (events against the failing receiver, 300),
-# BENCH_WEBHOOK_ARGS (more bench/webhooks.py options), BENCH_EMULATOR_MAX_RSS_MB (4096: the emulator is killed, and
+# BENCH_WEBHOOK_ARGS (more bench/webhooks.py options), BENCH_SKIP_IMPORTS=1, BENCH_IMPORT_ROWS (100000),
+# BENCH_IMPORT_ARGS (more bench/imports.py options), BENCH_EMULATOR_MAX_RSS_MB (4096: the emulator is killed, and
 # the run fails, beyond it),
 # CARGO_TARGET_DIR (default: one per checkout under ~/.cache/hubblewave/targets, see local/common.sh).
 #
@@ -56,17 +61,24 @@ webhook_events="${BENCH_WEBHOOK_EVENTS:-200}"
 webhook_recovery_events="${BENCH_WEBHOOK_RECOVERY_EVENTS:-300}"
 webhook_bursts=10
 read -r -a webhook_extra <<< "${BENCH_WEBHOOK_ARGS:-}"  # more bench/webhooks.py options
+skip_imports="${BENCH_SKIP_IMPORTS:-0}"
+imports_only=0
+import_rows="${BENCH_IMPORT_ROWS:-100000}"
+read -r -a import_extra <<< "${BENCH_IMPORT_ARGS:-}"  # more bench/imports.py options, e.g. "--formats csv"
 max_rss_mb="${BENCH_EMULATOR_MAX_RSS_MB:-4096}"
 for arg in "$@"; do
   case "$arg" in
     --quick) runs=5; ops=200; creates=50; warmup=10; profile_ops=5; skip_lambda=1
              rest_ops=200; rest_seconds=15; rest_records=100; rest_seq_ops=10
-             webhook_events=40; webhook_bursts=2; webhook_recovery_events=60 ;;
+             webhook_events=40; webhook_bursts=2; webhook_recovery_events=60
+             import_rows=2000; import_extra+=(--repeat 2 --memory-mb 5) ;;
     --skip-lambda) skip_lambda=1 ;;
     --skip-rest) skip_rest=1 ;;
-    --rest-only) rest_only=1; skip_lambda=1; skip_rest=0; skip_webhooks=1 ;;
+    --rest-only) rest_only=1; skip_lambda=1; skip_rest=0; skip_webhooks=1; skip_imports=1 ;;
     --skip-webhooks) skip_webhooks=1 ;;
-    --webhooks-only) webhooks_only=1; skip_lambda=1; skip_rest=1; skip_webhooks=0 ;;
+    --webhooks-only) webhooks_only=1; skip_lambda=1; skip_rest=1; skip_webhooks=0; skip_imports=1 ;;
+    --skip-imports) skip_imports=1 ;;
+    --imports-only) imports_only=1; skip_lambda=1; skip_rest=1; skip_webhooks=1; skip_imports=0 ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
@@ -84,6 +96,7 @@ started="$(date +%s)"
 loadavg_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 rest_rc=0
 webhooks_rc=0
+imports_rc=0
 
 log() { printf '\n[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -160,9 +173,18 @@ if [ "$skip_webhooks" != 1 ]; then
   cargo build --release -p hubble-admin 2>&1 | tail -n 3
   bins+=(hubble-admin)
 fi
+if [ "$skip_imports" != 1 ]; then
+  # Examples of the import crates: single-thread throughput on a file, and the chunk processor's memory.
+  log "cargo build --release --example throughput / chunk_memory"
+  cargo build --release -p hw-import --example throughput 2>&1 | tail -n 3
+  cargo build --release -p import-chunk-processor --example chunk_memory 2>&1 | tail -n 3
+fi
 # Copies, so that a concurrent build in the shared target directory cannot swap a binary mid-run.
 mkdir -p "$tmp/bin"
 for b in "${bins[@]}"; do cp "$CARGO_TARGET_DIR/release/$b" "$tmp/bin/$b"; done
+if [ "$skip_imports" != 1 ]; then
+  for b in throughput chunk_memory; do cp "$CARGO_TARGET_DIR/release/examples/$b" "$tmp/bin/$b"; done
+fi
 
 sizes=(--artifact "cargo-release x86_64" api "$tmp/bin/api" --artifact "cargo-release x86_64" outbox-relay "$tmp/bin/outbox-relay")
 lambda_status="skipped (--skip-lambda / --quick / BENCH_SKIP_LAMBDA=1)"
@@ -236,7 +258,7 @@ done
 [ "$ready" = 1 ] || { tail -n 30 "$results/runner.log" >&2; echo "runner did not become ready" >&2; exit 1; }
 api_key="$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_key"])' "$tmp/state/demo.json")"
 
-if [ "$rest_only" != 1 ] && [ "$webhooks_only" != 1 ]; then
+if [ "$rest_only" != 1 ] && [ "$webhooks_only" != 1 ] && [ "$imports_only" != 1 ]; then
 # --- 2. cold start ------------------------------------------------------------------------------------------------
 # The functions get their resource variables from shared/resources/resources.json, as CDK sets them, pointing at the
 # runner's resources (so the first invocation finds real tables).
@@ -291,6 +313,16 @@ if [ "$skip_webhooks" != 1 ]; then
   fi
 fi
 
+# --- 6. imports ----------------------------------------------------------------------------------------------------
+# In process (throughput beside DuckDB, memory on a 100 MB CSV), then $import_rows-row CSV and XLSX imports on the
+# stack and the emulator's raw BatchWriteItem rate for the same rows. Exit 1 when an import does not complete.
+if [ "$skip_imports" != 1 ]; then
+  log "imports: $import_rows rows (CSV, XLSX) end to end; in-process throughput vs DuckDB; memory on 100 MB"
+  step "$py" "$bench/imports.py" --workdir "$tmp/imports" --throughput-bin "$tmp/bin/throughput" \
+    --memory-bin "$tmp/bin/chunk_memory" --rows "$import_rows" --base-url "$base_url" --api-key "$api_key" \
+    --endpoint "$endpoint" --prefix "$prefix" "${import_extra[@]}" --out "$results/imports.json" || imports_rc=$?
+fi
+
 # --- summary ------------------------------------------------------------------------------------------------------
 emu_log="$root/local/.state/emulator-$emu_port.log"
 rss_now="$(ps -o rss= -p "$emu_pid" 2>/dev/null | tr -d ' ' || true)"
@@ -309,6 +341,7 @@ cat > "$results/meta.json" <<EOF
   "runs": $runs, "ops": $ops, "creates": $creates, "concurrency": $concurrency,
   "rest": {"skipped": $( [ "$skip_rest" = 1 ] && echo true || echo false ), "clients": $rest_clients, "ops": $rest_ops, "rpm": $rest_rpm, "seconds": $rest_seconds, "exit": $rest_rc},
   "webhooks": {"skipped": $( [ "$skip_webhooks" = 1 ] && echo true || echo false ), "events": $webhook_events, "bursts": $webhook_bursts, "recovery_events": $webhook_recovery_events, "exit": $webhooks_rc},
+  "imports": {"skipped": $( [ "$skip_imports" = 1 ] && echo true || echo false ), "rows": $import_rows, "exit": $imports_rc},
   "loadavg_start": "$loadavg_start",
   "loadavg_end": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "release_build_s": $build_s,
@@ -324,3 +357,4 @@ EOF
 echo "results: $results" >&2
 if [ "$rest_rc" -ne 0 ]; then echo "bench: the REST benchmark failed its checks (see rest.json \"problems\")" >&2; exit "$rest_rc"; fi
 if [ "$webhooks_rc" -ne 0 ]; then echo "bench: the webhook benchmark failed (see webhooks.json \"problems\")" >&2; exit "$webhooks_rc"; fi
+if [ "$imports_rc" -ne 0 ]; then echo "bench: the import benchmark failed (see imports.json \"problems\")" >&2; exit "$imports_rc"; fi

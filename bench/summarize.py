@@ -150,6 +150,7 @@ def main():
     w("")
     rest(d, meta, w)
     webhooks(d, meta, w)
+    imports(d, meta, w)
     print("\n".join(out))
 
 
@@ -327,6 +328,73 @@ def webhooks(d, meta, w):
         w("")
     w("Checks: " + ("**all passed** (every event arrived, every delivery settled, signatures verified, nothing sent again after a 2xx)" if not r.get("problems") else "**FAILED**: " + "; ".join(r["problems"])))
     w("")
+
+
+def imports(d, meta, w):
+    r = load(d, "imports.json")
+    im = meta.get("imports") or {}
+    w("## 6. Imports")
+    w("")
+    if im.get("skipped"):
+        w("skipped (--skip-imports / --rest-only / --webhooks-only / BENCH_SKIP_IMPORTS=1)")
+        w("")
+        return
+    if not r:
+        w("not measured" + (" (bench/imports.py failed before writing imports.json; see its log)" if im.get("exit") else ""))
+        w("")
+        return
+    st = r.get("stack") or {}
+    if st:
+        w(f"### {r['rows']:,}-row imports end to end on the local stack (product promise < 5 min; goal < 60 s)")
+        w("")
+        w("| file | bytes | chunks | upload s | planning s | run s (start → completed) | rows/s (run) | end to end s | status | ok / failed | fan-out done after completed |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
+        for fmt in ("csv", "xlsx"):
+            x = st.get(fmt)
+            if x:
+                c = x.get("counts") or {}
+                w(f"| {fmt.upper()} | {x['bytes']:,} | {x.get('chunks')} | {x['upload_s']:.1f} | {x['planning_s']:.1f} | {x['run_s']:.1f} | "
+                  f"{x['rows_per_s_run']:,.0f} | {x['end_to_end_s']:.1f} | {x['status']} | {c.get('ok')} / {c.get('failed')} | "
+                  f"{'%.0f s' % x['fanout_drained_after_s'] if x.get('fanout_drained_after_s') is not None else 'not within the timeout'} |")
+        w("")
+        w("Same rows written straight to the emulator (BatchWriteItem, 25 items a call, record-shaped items):")
+        w("")
+        w("| clients | items | seconds | items/s |")
+        w("|---:|---:|---:|---:|")
+        for k in ("raw_batch_write_1", "raw_batch_write_8"):
+            x = st.get(k)
+            if x:
+                w(f"| {x['clients']} | {x['items']:,} | {x['seconds']:.1f} | {x['items_per_s']:,.0f} |")
+        w("")
+    ip = r.get("inprocess")
+    if ip:
+        w(f"### In process, one {r['rows']:,}-row CSV ({ip['bytes']:,} bytes), best / median of the repeats")
+        w("")
+        w("| reader | rows/s best | rows/s median |")
+        w("|---|---:|---:|")
+        for k, label in (("hubblewave_1_thread", "HubbleWave import path, 1 thread (parse, map, rules, convert, validate)"),
+                         ("duckdb_1_thread", f"DuckDB {ip.get('duckdb_version')} read_csv_auto → table, threads=1"),
+                         ("duckdb_all_threads", "DuckDB read_csv_auto → table, all cores")):
+            x = ip.get(k)
+            if x:
+                w(f"| {label} | {x['best_rows_per_s']:,.0f} | {x['median_rows_per_s']:,.0f} |")
+        w("")
+    m = r.get("memory")
+    if m:
+        dry, ins = m["dry_run"]["chunk_heap_peak_mib"], m["insert"]["chunk_heap_peak_mib"]
+        w(f"### Chunk processor memory on a {m['file_bytes'] / 1e6:.0f} MB CSV ({m['chunks']} chunks, {m['rows']:,} rows, {m['ok']:,} ok)")
+        w("")
+        w("| run | heap high-water mark above a chunk's start, max | median |")
+        w("|---|---:|---:|")
+        w(f"| dry run (the processor's own working set) | {dry['max']:.1f} MiB | {dry['median']:.1f} MiB |")
+        w(f"| import (plus an in-memory copy of the chunk's records and events) | {ins['max']:.1f} MiB | {ins['median']:.1f} MiB |")
+        w("")
+        w(f"Process peak RSS {m['process_peak_rss_mib']:.0f} MiB ({m['process_peak_rss_mib_after_planning']:.0f} MiB after planning, "
+          f"which held the whole file in memory). {m['rows'] / m['processing_s']:,.0f} rows/s through the processor on in-memory adapters.")
+        w("")
+    if r.get("problems"):
+        w("Problems: " + "; ".join(r["problems"]))
+        w("")
 
 
 def fmt_cores(c, k):
