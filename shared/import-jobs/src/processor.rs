@@ -196,8 +196,11 @@ async fn work(
             None => groups.push(vec![p]),
         }
     }
-    let records = deps.records.deferring();
+    let records = Arc::new(deps.records.deferring());
     let ctx = Ctx { records: &records, model: &model, run, job, principal: &principal, converter: &converter };
+    // Events are flushed in the background while writes go on; one flush at a time, so that the events of one
+    // record (created, then updated by a later row) are published in order.
+    let mut flushing: Option<tokio::task::JoinHandle<()>> = None;
     let mut ok = 0u64;
     let mut skipped = 0u64;
     let mut failed_rows: u64 = errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len() as u64;
@@ -223,14 +226,20 @@ async fn work(
         }
         if handled >= next_check {
             next_check = handled + CANCEL_CHECK_ROWS;
-            records.flush_events().await;
+            finish_flush(flushing.take()).await;
+            let batch = records.clone();
+            flushing = Some(tokio::spawn(async move { batch.flush_events().await }));
             let status = deps.store.get(&job.tenant, &job.id).await?.map(|j| j.status);
             if status != Some(ImportStatus::Running) {
+                drop(stream);
+                finish_flush(flushing.take()).await;
+                records.flush_events().await;
                 return Ok(None);
             }
         }
     }
     drop(stream);
+    finish_flush(flushing.take()).await;
     records.flush_events().await;
 
     let report_part = if errors.is_empty() {
@@ -253,6 +262,15 @@ async fn work(
         error: None,
         report_part,
     }))
+}
+
+/// Waits for a background flush. A flush that panicked lost nothing: its events stay in the outbox for the relay.
+async fn finish_flush(flushing: Option<tokio::task::JoinHandle<()>>) {
+    if let Some(handle) = flushing
+        && let Err(e) = handle.await
+    {
+        tracing::warn!(error = %e, "an event flush did not finish; its events stay in the outbox for the relay");
+    }
 }
 
 fn key_of(key: &[String], attributes: &Map<String, Value>) -> Option<String> {
