@@ -229,6 +229,9 @@ fn plan_local(
     }
     file.seek(SeekFrom::Start(0)).map_err(|e| Failure::Retry(e.to_string()))?;
     let plan = plan_chunks(std::io::BufReader::new(&mut file), &sniffed, chunk_bytes).map_err(refuse)?;
+    if !complete {
+        add_later_keys(&mut file, &sniffed, &mut table, &plan)?;
+    }
     let types = detect_types(&spread_sample(&mut file, &sniffed, &table, &plan)?);
     let chunks = plan
         .chunks
@@ -242,6 +245,36 @@ fn plan_local(
         })
         .collect();
     Ok((FormatInfo::from_sniffed(&sniffed), table, types, plan.total_rows as u64, chunks, None))
+}
+
+/// Records of JSON, NDJSON and XML need not all have the same keys: the columns are every key of the file, in
+/// first-seen order, not only those of the first MiB (a key that first appears later would otherwise never be
+/// imported, without a word). Reads every chunk once more, one at a time; CSV columns are its header.
+fn add_later_keys(
+    file: &mut std::fs::File,
+    sniffed: &Sniffed,
+    table: &mut Table,
+    plan: &hw_import::ChunkPlan,
+) -> Result<(), Failure> {
+    if matches!(sniffed.format, hw_import::Format::Csv) {
+        return Ok(());
+    }
+    let mut known: std::collections::HashSet<String> = table.columns.iter().cloned().collect();
+    for c in &plan.chunks {
+        let mut bytes = vec![0u8; (c.end - c.start) as usize];
+        file.seek(SeekFrom::Start(c.start)).map_err(|e| Failure::Retry(e.to_string()))?;
+        file.read_exact(&mut bytes).map_err(|e| Failure::Retry(e.to_string()))?;
+        for key in hw_import::chunk_keys(&bytes, sniffed).map_err(refuse)? {
+            if known.insert(key.clone()) {
+                table.columns.push(key);
+            }
+        }
+    }
+    let width = table.columns.len();
+    for row in &mut table.rows {
+        row.cells.resize(width, None);
+    }
+    Ok(())
 }
 
 /// The preview's rows plus rows from chunks spread over the file, so a column that turns from numbers to text

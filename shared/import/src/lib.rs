@@ -26,7 +26,7 @@ mod table;
 mod transform;
 mod types;
 
-pub use chunk::{ByteChunk, ChunkPlan, plan_chunks, read_chunk};
+pub use chunk::{ByteChunk, ChunkPlan, chunk_keys, plan_chunks, read_chunk};
 pub use convert::convert;
 pub use decode::decode;
 pub use mapping::suggest_mapping;

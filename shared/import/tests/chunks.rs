@@ -357,3 +357,23 @@ fn a_chunk_keeps_keys_it_was_given_only() {
     assert_eq!(t.rows[0].cells, [None, Some("1".into())]);
     assert_eq!((t.rows[0].number, t.rows[1].number), (40, 42));
 }
+
+#[test]
+fn chunk_keys_are_every_key_of_the_chunk_in_first_seen_order() {
+    let utf8 = Encoding::Utf8 { bom: false };
+    let cases = [
+        (Format::Ndjson, "{\"a\": 1}\n{\"b\": 2, \"a\": 3}\n{\"c\": null}\n"),
+        (Format::Json, "[{\"a\": 1},\n{\"b\": 2, \"a\": 3},\n{\"c\": null}]"),
+        (Format::Xml { record_element: "r".into() }, "<root><r><a>1</a></r><r><b>2</b><a>3</a></r><r><c/></r></root>"),
+    ];
+    for (format, text) in cases {
+        let sniffed = Sniffed { format: format.clone(), encoding: utf8, csv: None };
+        let plan = plan_chunks(text.as_bytes(), &sniffed, 1 << 20).unwrap();
+        assert_eq!(plan.chunks.len(), 1, "{format:?}");
+        let c = &plan.chunks[0];
+        let keys = hw_import::chunk_keys(&text.as_bytes()[c.start as usize..c.end as usize], &sniffed).unwrap();
+        assert_eq!(keys, ["a", "b", "c"], "{format:?}");
+    }
+    let csv = csv_sniffed(utf8, b',', true);
+    assert!(hw_import::chunk_keys(b"x,y\n1,2\n", &csv).unwrap().is_empty(), "CSV columns are its header");
+}

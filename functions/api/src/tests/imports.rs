@@ -304,6 +304,29 @@ async fn a_planned_csv_starts_one_chunk_message_per_chunk() {
 }
 
 #[tokio::test]
+async fn a_key_first_seen_after_the_first_mib_is_a_column_too() {
+    let w = world(&["admin"]).await;
+    let id = create(&w, json!({"file_name": "contacts.ndjson"})).await;
+    // 1.5 MiB of records with two keys, then one record with a third: the planner's first look (1 MiB) misses it
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < 3 * MIB as usize / 2 {
+        text.push_str(&format!("{{\"email\": \"p{n}@example.com\", \"name\": \"Person {n}\"}}\n"));
+        n += 1;
+    }
+    text.push_str("{\"email\": \"late@example.com\", \"name\": \"Late\", \"badge\": \"L-1\"}\n");
+    upload_and_plan(&w, &id, &text).await;
+    let (_, v, _) = call(&w, "GET", &format!("/v1/imports/{id}"), None).await;
+    assert_eq!(v["status"], "ready", "{v}");
+    let columns: Vec<&str> = v["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(columns, ["email", "name", "badge"]);
+    assert_eq!(v["preview"][0]["badge"], Value::Null, "preview rows without the key show it empty");
+    let start = json!({"mapping": {"email": "email", "name": "name", "badge": "code"}});
+    let (status, v, _) = call(&w, "POST", &format!("/v1/imports/{id}/start"), Some(start)).await;
+    assert_eq!(status, 202, "the late key maps like any other: {v}");
+}
+
+#[tokio::test]
 async fn start_reports_every_problem_with_a_pointer() {
     let w = world(&["admin"]).await;
     let id = ready(&w).await;

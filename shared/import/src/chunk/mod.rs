@@ -82,6 +82,17 @@ pub fn read_chunk(bytes: &[u8], sniffed: &Sniffed, columns: &[String], first_row
     table::read(&text, sniffed, &how)
 }
 
+/// The keys (JSON) or child elements (XML) of a chunk's records, in first-seen order; nothing for CSV, whose columns
+/// are its header. The planner reads every chunk with it, so that a key first seen deep in a file is a column too.
+pub fn chunk_keys(bytes: &[u8], sniffed: &Sniffed) -> Result<Vec<String>, ImportError> {
+    if matches!(sniffed.format, crate::Format::Csv | crate::Format::Spreadsheet { .. }) {
+        return Ok(Vec::new());
+    }
+    let text = decode(bytes, sniffed.encoding);
+    let how = Reading { columns: None, first_row: 1, limit: usize::MAX, chunk: true };
+    Ok(table::read(&text, sniffed, &how)?.columns)
+}
+
 /// Collects records into chunks as the planners find them.
 struct Cutter {
     target: u64,
