@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 use crate::stack;
 
+mod store;
+
 /// The contacts model every file of make_files.py maps onto.
 async fn define_contacts(t: &Tenant) {
     let r = t

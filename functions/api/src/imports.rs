@@ -88,7 +88,8 @@ async fn create(deps: &Deps, req: &Request, p: &Principal) -> Result<Response, A
 }
 
 async fn get(deps: &Deps, req: &Request, p: &Principal, id: &str) -> Result<Response, ApiError> {
-    let job = job(deps, p, id).await?;
+    let mut job = job(deps, p, id).await?;
+    job.counts = deps.imports.live_counts(&job).await.map_err(error)?;
     let report = deps.imports.error_report(&job).await.map_err(error)?;
     Ok(Response::json(200, JSON, &render(req, &job, report.as_ref())).header("cache-control", "no-store"))
 }

@@ -3,6 +3,7 @@
 //! ```text
 //! T#{tenant} / I#{id}                          the job: `doc` (JSON), `job_status`, counters n_*
 //! T#{tenant}#I#{id} / R#{run}#C#{index}        one recorded chunk of a run (TTL: 30 days after)
+//! T#{tenant}#I#{id} / P#{run}#C#{index}        a chunk's progress while it works (TTL: 30 days after)
 //! T#{tenant} / IM#{entity}                     the mapping confirmed last for an entity
 //! ```
 
@@ -14,7 +15,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update};
 use hw_aws::dynamo::{Item, cancellation_codes, error_text, get_s, is_condition_failed, s};
 
-use crate::ports::{ChunkOutcome, ChunkState, ImportStore, StoreError};
+use crate::ports::{ChunkOutcome, ChunkProgress, ChunkState, ImportStore, StoreError};
 use crate::{Counts, ImportJob, ImportStatus};
 
 /// How long chunk bookkeeping outlives its import.
@@ -41,6 +42,42 @@ fn backend<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>
 const CONFLICT_RETRIES: u32 = 5;
 
 impl DynamoImports {
+    /// The `doc` of every item of an import whose sort key starts with `prefix` (`…#C#{index}`), by index.
+    async fn chunk_docs<T: for<'de> serde::Deserialize<'de>>(
+        &self,
+        tenant: &str,
+        id: &str,
+        prefix: &str,
+    ) -> Result<BTreeMap<usize, T>, StoreError> {
+        let mut found = BTreeMap::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(format!("T#{tenant}#I#{id}")))
+                .expression_attribute_values(":prefix", s(prefix.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in out.items() {
+                let index = get_s(item, "sk")
+                    .and_then(|sk| sk.rsplit('#').next())
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .ok_or_else(|| StoreError::Backend("chunk item without index".into()))?;
+                found.insert(index, doc(item)?);
+            }
+            match out.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok(found),
+            }
+        }
+    }
+
     /// Runs a transaction whose first action carries the condition that makes it happen at most once. `true` when
     /// it committed, `false` when that condition did not hold (done before); a collision with a concurrent
     /// transaction is retried, since it says nothing about the condition.
@@ -73,6 +110,13 @@ fn chunk_key(tenant: &str, id: &str, run: u32, index: usize) -> Item {
     HashMap::from([
         ("pk".to_owned(), s(format!("T#{tenant}#I#{id}"))),
         ("sk".to_owned(), s(format!("R#{run:04}#C#{index:06}"))),
+    ])
+}
+
+fn progress_key(tenant: &str, id: &str, run: u32, index: usize) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(format!("T#{tenant}#I#{id}"))),
+        ("sk".to_owned(), s(format!("P#{run:04}#C#{index:06}"))),
     ])
 }
 
@@ -264,33 +308,26 @@ impl ImportStore for DynamoImports {
     }
 
     async fn chunks(&self, tenant: &str, id: &str, run: u32) -> Result<BTreeMap<usize, ChunkOutcome>, StoreError> {
-        let mut found = BTreeMap::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(format!("T#{tenant}#I#{id}")))
-                .expression_attribute_values(":prefix", s(format!("R#{run:04}#C#")))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in out.items() {
-                let index = get_s(item, "sk")
-                    .and_then(|sk| sk.rsplit('#').next())
-                    .and_then(|i| i.parse::<usize>().ok())
-                    .ok_or_else(|| StoreError::Backend("chunk item without index".into()))?;
-                found.insert(index, doc(item)?);
-            }
-            match out.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => return Ok(found),
-            }
-        }
+        self.chunk_docs(tenant, id, &format!("R#{run:04}#C#")).await
+    }
+
+    async fn report_progress(
+        &self,
+        tenant: &str,
+        id: &str,
+        run: u32,
+        index: usize,
+        progress: ChunkProgress,
+    ) -> Result<(), StoreError> {
+        let mut item = progress_key(tenant, id, run, index);
+        item.insert("doc".into(), json(&progress)?);
+        item.insert("expires_at".into(), n(chrono::Utc::now().timestamp() + CHUNK_TTL_SECONDS));
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn progress(&self, tenant: &str, id: &str, run: u32) -> Result<BTreeMap<usize, ChunkProgress>, StoreError> {
+        self.chunk_docs(tenant, id, &format!("P#{run:04}#C#")).await
     }
 
     async fn forget_failed_chunks(

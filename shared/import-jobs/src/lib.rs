@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use format::FormatInfo;
-pub use ports::{ChunkOutcome, ChunkState, ImportStore, StoreError};
+pub use ports::{ChunkOutcome, ChunkProgress, ChunkState, ImportStore, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::ports::{ChunkOutcome, ChunkState, ImportStore, StoreError};
+use crate::ports::{ChunkOutcome, ChunkProgress, ChunkState, ImportStore, StoreError};
 use crate::{Counts, ImportJob, ImportStatus};
 
 #[derive(Default)]
@@ -18,6 +18,7 @@ struct Inner {
     /// (tenant, id) → job (its `counts` are the counters)
     jobs: BTreeMap<(String, String), ImportJob>,
     chunks: HashMap<(String, String, u32), BTreeMap<usize, ChunkOutcome>>,
+    progress: HashMap<(String, String, u32), BTreeMap<usize, ChunkProgress>>,
     mappings: HashMap<(String, String), BTreeMap<String, String>>,
 }
 
@@ -111,6 +112,24 @@ impl ImportStore for MemoryImports {
     async fn chunks(&self, tenant: &str, id: &str, run: u32) -> Result<BTreeMap<usize, ChunkOutcome>, StoreError> {
         let inner = self.inner.lock().expect("lock");
         Ok(inner.chunks.get(&(tenant.to_owned(), id.to_owned(), run)).cloned().unwrap_or_default())
+    }
+
+    async fn report_progress(
+        &self,
+        tenant: &str,
+        id: &str,
+        run: u32,
+        index: usize,
+        progress: ChunkProgress,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.inner.lock().expect("lock");
+        inner.progress.entry((tenant.to_owned(), id.to_owned(), run)).or_default().insert(index, progress);
+        Ok(())
+    }
+
+    async fn progress(&self, tenant: &str, id: &str, run: u32) -> Result<BTreeMap<usize, ChunkProgress>, StoreError> {
+        let inner = self.inner.lock().expect("lock");
+        Ok(inner.progress.get(&(tenant.to_owned(), id.to_owned(), run)).cloned().unwrap_or_default())
     }
 
     async fn forget_failed_chunks(

@@ -41,6 +41,15 @@ pub struct ChunkOutcome {
     pub report_part: Option<String>,
 }
 
+/// Rows a chunk has handled so far in a run, reported while it works: overwritten each time, never added up, so a
+/// repeated report (or a chunk processed again) cannot count a row twice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkProgress {
+    pub ok: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
 #[async_trait]
 pub trait ImportStore: Send + Sync {
     /// Stores a new job; `AlreadyExists` when its id is taken.
@@ -72,6 +81,17 @@ pub trait ImportStore: Send + Sync {
     async fn chunk(&self, tenant: &str, id: &str, run: u32, index: usize) -> Result<Option<ChunkOutcome>, StoreError>;
     /// The recorded chunks of a run, by index.
     async fn chunks(&self, tenant: &str, id: &str, run: u32) -> Result<BTreeMap<usize, ChunkOutcome>, StoreError>;
+    /// Replaces what chunk `index` of run `run` reports having handled so far.
+    async fn report_progress(
+        &self,
+        tenant: &str,
+        id: &str,
+        run: u32,
+        index: usize,
+        progress: ChunkProgress,
+    ) -> Result<(), StoreError>;
+    /// The progress last reported by each chunk of a run, by index (recorded chunks included).
+    async fn progress(&self, tenant: &str, id: &str, run: u32) -> Result<BTreeMap<usize, ChunkProgress>, StoreError>;
     /// Forgets failed chunks of a run (and takes them off the counters) so they can run again.
     async fn forget_failed_chunks(&self, tenant: &str, id: &str, run: u32, indexes: &[usize])
     -> Result<(), StoreError>;

@@ -18,7 +18,9 @@ use crate::queue::ChunkMessage;
 use crate::report::{RowError, render};
 use crate::source::Source;
 use crate::spec::Converter;
-use crate::{ChunkOutcome, ChunkState, Duplicates, ImportJob, ImportStatus, ImportStore, Mode, RunSettings};
+use crate::{
+    ChunkOutcome, ChunkProgress, ChunkState, Duplicates, ImportJob, ImportStatus, ImportStore, Mode, RunSettings,
+};
 
 /// Rows written at the same time (records with the same key are written one after the other).
 const CONCURRENCY: usize = 8;
@@ -164,6 +166,11 @@ async fn work(
         }
     }
     find_stored(deps.records.data.as_ref(), &job.tenant, &model, &run.key, &mut prepared).await?;
+    // this chunk may have reported progress before (a delivery that did not finish): it starts again from zero
+    if let Err(e) = deps.store.report_progress(&job.tenant, &job.id, run.number, index, ChunkProgress::default()).await
+    {
+        tracing::warn!(error = %e, "progress not reset; the counts catch up when the chunk is recorded");
+    }
 
     // new records with a key of their own are written in batches; rows sharing a key are handled one after the
     // other, in file order; the rest in parallel
@@ -229,8 +236,15 @@ async fn work(
             finish_flush(flushing.take()).await;
             let batch = records.clone();
             flushing = Some(tokio::spawn(async move { batch.flush_events().await }));
-            let status = deps.store.get(&job.tenant, &job.id).await?.map(|j| j.status);
-            if status != Some(ImportStatus::Running) {
+            let progress = ChunkProgress { ok, failed: failed_rows, skipped };
+            let (reported, current) = tokio::join!(
+                deps.store.report_progress(&job.tenant, &job.id, run.number, index, progress),
+                deps.store.get(&job.tenant, &job.id)
+            );
+            if let Err(e) = reported {
+                tracing::warn!(error = %e, "progress not reported; the counts catch up when the chunk is recorded");
+            }
+            if current?.map(|j| j.status) != Some(ImportStatus::Running) {
                 drop(stream);
                 finish_flush(flushing.take()).await;
                 records.flush_events().await;

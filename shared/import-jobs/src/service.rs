@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::queue::{ChunkMessage, ChunkQueue};
-use crate::{Duplicates, ImportJob, ImportStatus, ImportStore, Mode, RunSettings, StoreError};
+use crate::{Counts, Duplicates, ImportJob, ImportStatus, ImportStore, Mode, RunSettings, StoreError};
 
 /// Limits of imports; each has an environment variable (see [`ImportLimits::from_lookup`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -244,6 +244,32 @@ impl Imports {
         sorted.sort_by_key(|p| p.part_number);
         self.files.complete_multipart(&job.file_key, upload_id, &sorted).await?;
         Ok(job)
+    }
+
+    /// The counts of a running import as they stand: the recorded chunks' numbers plus what the chunks still at
+    /// work have reported (every 250 rows), so progress moves row by row rather than chunk by chunk. Other
+    /// imports: their counters.
+    pub async fn live_counts(&self, job: &ImportJob) -> Result<Counts, ServiceError> {
+        let (Some(run), ImportStatus::Running) = (&job.run, job.status) else { return Ok(job.counts) };
+        let recorded = self.store.chunks(&job.tenant, &job.id, run.number).await?;
+        let progress = self.store.progress(&job.tenant, &job.id, run.number).await?;
+        let mut counts = Counts::default();
+        for o in recorded.values() {
+            counts.ok += o.ok;
+            counts.failed += o.failed;
+            counts.skipped += o.skipped;
+            match o.state {
+                crate::ChunkState::Done => counts.chunks_done += 1,
+                crate::ChunkState::Failed => counts.chunks_failed += 1,
+            }
+        }
+        for (_, p) in progress.iter().filter(|(i, _)| !recorded.contains_key(i)) {
+            counts.ok += p.ok;
+            counts.failed += p.failed;
+            counts.skipped += p.skipped;
+        }
+        counts.total = counts.ok + counts.failed + counts.skipped;
+        Ok(counts)
     }
 
     /// A presigned download of the error report, when the import has one.

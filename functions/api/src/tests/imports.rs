@@ -327,6 +327,29 @@ async fn a_key_first_seen_after_the_first_mib_is_a_column_too() {
 }
 
 #[tokio::test]
+async fn counts_move_row_by_row_while_chunks_work() {
+    use hw_import_jobs::{ChunkOutcome, ChunkProgress, ChunkState};
+    let w = world(&["admin"]).await;
+    let id = ready(&w).await;
+    let start = json!({"mapping": {"email": "email", "name": "name"}, "key": ["email"]});
+    let (status, _, _) = call(&w, "POST", &format!("/v1/imports/{id}/start"), Some(start)).await;
+    assert_eq!(status, 202);
+    let store = w.deps.imports.store.clone();
+    let counts = |v: &Value| (v["counts"].clone(), v["progress"]["rows_done"].clone());
+    // chunk 0 is at work: what it reported shows at once
+    store.report_progress("acme", &id, 1, 0, ChunkProgress { ok: 1, failed: 1, skipped: 0 }).await.unwrap();
+    let (_, v, _) = call(&w, "GET", &format!("/v1/imports/{id}"), None).await;
+    assert_eq!(counts(&v), (json!({"total": 2, "ok": 1, "failed": 1, "skipped": 0}), json!(2)), "{v}");
+    // once recorded, the chunk's outcome counts and its last report no longer does (no row counted twice)
+    let outcome =
+        ChunkOutcome { state: ChunkState::Done, rows: 3, ok: 2, failed: 1, skipped: 0, error: None, report_part: None };
+    store.record_chunk("acme", &id, 1, 0, &outcome).await.unwrap();
+    store.report_progress("acme", &id, 1, 1, ChunkProgress { ok: 0, failed: 0, skipped: 1 }).await.unwrap();
+    let (_, v, _) = call(&w, "GET", &format!("/v1/imports/{id}"), None).await;
+    assert_eq!(counts(&v), (json!({"total": 4, "ok": 2, "failed": 1, "skipped": 1}), json!(4)), "{v}");
+}
+
+#[tokio::test]
 async fn start_reports_every_problem_with_a_pointer() {
     let w = world(&["admin"]).await;
     let id = ready(&w).await;
