@@ -1,6 +1,8 @@
 //! The end of a run: once every chunk is recorded, assemble the error report, settle the status and announce it.
 //! Several chunk processors may get here at once; the conditional status change lets exactly one of them announce.
 
+use std::io::Write as _;
+
 use hw_aws::events::EventPublisher;
 use hw_domain::event::{Envelope, now_rfc3339};
 use hw_files::FileStore;
@@ -30,17 +32,22 @@ pub async fn finish(
     let mut report_key = None;
     let parts: Vec<&String> = chunks.values().filter_map(|o| o.report_part.as_ref()).collect();
     if !parts.is_empty() {
-        let mut report = HEADER.as_bytes().to_vec();
+        // Spooled to a temporary file one part (one chunk's errors) at a time, then uploaded from it: a file whose
+        // every row fails has a report about as large as itself, which must not have to fit in memory.
+        let io = |e: std::io::Error| StoreError::Backend(format!("error report spool: {e}"));
+        let mut spool = tempfile::NamedTempFile::new().map_err(io)?;
+        spool.write_all(HEADER.as_bytes()).map_err(io)?;
         for part in parts {
             let bytes = files
                 .get_range(part, 0, u64::MAX)
                 .await
                 .map_err(|e| StoreError::Backend(format!("error report part {part}: {e}")))?;
-            report.extend_from_slice(&bytes);
+            spool.write_all(&bytes).map_err(io)?;
         }
+        spool.flush().map_err(io)?;
         let key = job.report_key(run.number);
         files
-            .put_bytes(&key, report, "text/csv; charset=utf-8")
+            .put_file(&key, spool.path(), "text/csv; charset=utf-8")
             .await
             .map_err(|e| StoreError::Backend(format!("error report: {e}")))?;
         report_key = Some(key);
