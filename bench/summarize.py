@@ -389,7 +389,9 @@ def imports(d, meta, w):
         w(f"| dry run (the processor's own working set) | {dry['max']:.1f} MiB | {dry['median']:.1f} MiB |")
         w(f"| import (plus an in-memory copy of the chunk's records and events) | {ins['max']:.1f} MiB | {ins['median']:.1f} MiB |")
         w("")
-        w(f"Process peak RSS {m['process_peak_rss_mib']:.0f} MiB ({m['process_peak_rss_mib_after_planning']:.0f} MiB after planning, "
+        start = m.get("process_rss_mib_at_start")
+        w((f"Process RSS {start:.1f} MiB before any work; " if start is not None else "")
+          + f"peak {m['process_peak_rss_mib']:.0f} MiB ({m['process_peak_rss_mib_after_planning']:.0f} MiB after planning, "
           f"which held the whole file in memory). {m['rows'] / m['processing_s']:,.0f} rows/s through the processor on in-memory adapters.")
         w("")
     if r.get("problems"):

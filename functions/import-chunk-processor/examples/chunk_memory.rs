@@ -77,12 +77,17 @@ fn start_body() -> serde_json::Value {
     })
 }
 
-fn vm_hwm_kib() -> u64 {
+/// A size line of /proc/self/status (`VmHWM`, `VmRSS`), in KiB.
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).map(str::to_owned))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
+}
+
+fn vm_hwm_kib() -> u64 {
+    status_kib("VmHWM:")
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -91,6 +96,8 @@ async fn main() {
         eprintln!("usage: chunk_memory FILE");
         std::process::exit(2)
     });
+    // what the process holds before any import work: the code and the runtime (the same crates as the function)
+    let start_rss_kib = status_kib("VmRSS:");
     let bytes = std::fs::read(&file).expect("the file reads");
     let size = bytes.len();
 
@@ -163,6 +170,7 @@ async fn main() {
             "processing_s": insert.seconds,
             "dry_run": dry_run.summary(),
             "insert": insert.summary(),
+            "process_rss_mib_at_start": start_rss_kib as f64 / 1024.0,
             "process_peak_rss_mib_after_planning": after_planning_hwm_kib as f64 / 1024.0,
             "process_peak_rss_mib": vm_hwm_kib() as f64 / 1024.0,
         })
