@@ -40,7 +40,7 @@ async fn setup(t: &Tenant) {
 }
 
 /// Waits until the export is finished and answers it.
-async fn finished(t: &Tenant, id: &str) -> Value {
+pub(crate) async fn finished(t: &Tenant, id: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let r = t.get(&format!("/v1/exports/{id}")).await;

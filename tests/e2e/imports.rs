@@ -40,8 +40,9 @@ fn fixtures() -> PathBuf {
     dir
 }
 
-/// Creates an import, uploads `bytes` through the presigned URL and waits until planning has finished.
-async fn upload(t: &Tenant, file_name: &str, bytes: Vec<u8>, extra: Value) -> Value {
+/// Creates an import (of `contact`, unless `extra` names another entity), uploads `bytes` through the presigned
+/// URL and waits until planning has finished.
+pub(crate) async fn upload(t: &Tenant, file_name: &str, bytes: Vec<u8>, extra: Value) -> Value {
     let mut body = json!({"entity": "contact", "file_name": file_name});
     body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
     let r = t.post_json("/v1/imports", &body).await;
@@ -59,7 +60,7 @@ async fn upload(t: &Tenant, file_name: &str, bytes: Vec<u8>, extra: Value) -> Va
 }
 
 /// Waits while the import's status is one of `passing`.
-async fn wait(t: &Tenant, id: &str, passing: &[&str], timeout: Duration) -> Value {
+pub(crate) async fn wait(t: &Tenant, id: &str, passing: &[&str], timeout: Duration) -> Value {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let r = t.get(&format!("/v1/imports/{id}")).await;

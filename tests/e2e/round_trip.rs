@@ -8,6 +8,8 @@ use std::time::Duration;
 use hubble_e2e::Tenant;
 use serde_json::{Map, Value, json};
 
+use crate::exports::finished;
+use crate::imports::{upload, wait};
 use crate::stack;
 
 async fn define_items(t: &Tenant) {
@@ -44,32 +46,6 @@ fn items() -> Vec<Value> {
     ]
 }
 
-async fn wait_export(t: &Tenant, id: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let r = t.get(&format!("/v1/exports/{id}")).await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        if r.body["status"] == "completed" || r.body["status"] == "failed" {
-            return r.body;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "export {id} did not finish: {:?}", r.body);
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-async fn wait_import(t: &Tenant, id: &str, passing: &[&str]) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let r = t.get(&format!("/v1/imports/{id}")).await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        if !passing.contains(&r.body["status"].as_str().unwrap_or_default()) {
-            return r.body;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "import {id} stayed {}", r.body["status"]);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
-
 /// The attributes of every item, by code, without `null`s (an empty cell and a missing field are the same).
 async fn stored(t: &Tenant) -> Vec<(String, Map<String, Value>)> {
     let r = t.get("/v1/data/item?sort=code&page[size]=100").await;
@@ -101,23 +77,15 @@ async fn every_format_exports_and_imports_back_the_same_records() {
     for format in ["csv", "xlsx", "json", "ndjson", "xml"] {
         let r = source.post_json("/v1/exports", &json!({"entity": "item", "format": format, "sort": "code"})).await;
         assert_eq!(r.status, 201, "{format}: {:?}", r.body);
-        let export = wait_export(&source, r.body["id"].as_str().unwrap()).await;
+        let export = finished(&source, r.body["id"].as_str().unwrap()).await;
         assert_eq!(export["status"], "completed", "{format}: {export}");
         let file = reqwest::get(export["download_url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
 
         let target = s.tenant().await;
         define_items(&target).await;
-        let r =
-            target.post_json("/v1/imports", &json!({"entity": "item", "file_name": format!("items.{format}")})).await;
-        assert_eq!(r.status, 201, "{format}: {:?}", r.body);
-        let id = r.body["id"].as_str().unwrap().to_owned();
-        let upload = &r.body["upload"];
-        let mut put = target.http.put(upload["url"].as_str().unwrap());
-        for (k, v) in upload["headers"].as_object().unwrap() {
-            put = put.header(k, v.as_str().unwrap());
-        }
-        assert!(put.body(file.to_vec()).send().await.unwrap().status().is_success());
-        let planned = wait_import(&target, &id, &["awaiting_upload", "planning"]).await;
+        // uploaded through the presigned URL, planned: the import as the planner left it
+        let planned = upload(&target, &format!("items.{format}"), file.to_vec(), json!({"entity": "item"})).await;
+        let id = planned["id"].as_str().unwrap().to_owned();
         assert_eq!(planned["status"], "ready", "{format}: {planned:#}");
         assert_eq!(planned["total_rows"], 4, "{format}: {planned:#}");
         // the exported columns are suggested back onto the fields they came from, and `id` onto nothing
@@ -134,7 +102,7 @@ async fn every_format_exports_and_imports_back_the_same_records() {
             )
             .await;
         assert_eq!(r.status, 202, "{format}: {:?}", r.body);
-        let done = wait_import(&target, &id, &["running"]).await;
+        let done = wait(&target, &id, &["running"], Duration::from_secs(120)).await;
         assert_eq!(done["status"], "completed", "{format}: {done:#}");
         assert_eq!(done["counts"], json!({"total": 4, "ok": 4, "failed": 0, "skipped": 0}), "{format}: {done:#}");
         let imported = stored(&target).await;

@@ -38,43 +38,19 @@ use serde_json::json;
 #[global_allocator]
 static HEAP: PeakAlloc = PeakAlloc;
 
+// the model, mapping and rules of the import benchmarks (the other functions of the file are the CSV writer's)
+#[allow(dead_code)]
+#[path = "../../../shared/import/benches/support/customers.rs"]
+mod customers;
+
 const TENANT: &str = "bench";
 
-fn model() -> Model {
-    serde_json::from_value(json!({
-        "name": "customer", "label": "Customer", "version": 1,
-        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
-        "fields": [
-            {"name": "external_id", "type": "integer"},
-            {"name": "name", "type": "string"},
-            {"name": "email", "type": "email", "unique": true},
-            {"name": "age", "type": "integer"},
-            {"name": "score", "type": "decimal"},
-            {"name": "active", "type": "boolean"},
-            {"name": "signed_up", "type": "date"},
-            {"name": "country", "type": "enum", "values": ["BE", "FR", "NL", "DE", "ES"]}
-        ]
-    }))
-    .expect("benchmark model")
-}
-
-/// The mapping and rules of shared/import/benches/support/customers.rs, with the key a person would dedupe on.
+/// The start request: the benchmark's mapping and rules, with the key a person would dedupe on.
 fn start_body() -> serde_json::Value {
-    json!({
-        "mapping": {
-            "id": "external_id", "name": "name", "email": "email", "age": "age", "score": "score",
-            "active": "active", "signup date": "signed_up", "country": "country"
-        },
-        "rules": {
-            "email": [{"op": "trim"}, {"op": "lowercase"}],
-            "signed_up": [{"op": "date_format", "format": "%d/%m/%Y"}],
-            "country": [{"op": "value_map", "ignore_case": true, "map": {
-                "belgium": "BE", "france": "FR", "netherlands": "NL", "germany": "DE", "spain": "ES"
-            }}]
-        },
-        "mode": "insert",
-        "key": ["email"]
-    })
+    let mut body = customers::spec_json();
+    body["mode"] = json!("insert");
+    body["key"] = json!(["email"]);
+    body
 }
 
 /// A size line of /proc/self/status (`VmHWM`, `VmRSS`), in KiB.
@@ -102,7 +78,7 @@ async fn main() {
     let size = bytes.len();
 
     let control: Arc<dyn ControlStore> = Arc::new(MemoryControlStore::default());
-    let model = model();
+    let model = customers::model();
     control.put_model(TENANT, &model, None).await.expect("model");
     let store = Arc::new(MemoryImports::new());
     let files = MemoryFiles::new();

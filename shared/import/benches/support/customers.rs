@@ -1,5 +1,6 @@
-//! The customer file the import benchmarks share: `benches/pipeline.rs` (criterion, in memory) and
-//! `examples/throughput.rs` (a file on disk, read the same way DuckDB reads it in bench/imports.py).
+//! The customer file the import benchmarks share: `benches/pipeline.rs` (criterion, in memory),
+//! `examples/throughput.rs` (a file on disk, read the same way DuckDB reads it in bench/imports.py) and
+//! import-chunk-processor's `examples/chunk_memory.rs`; bench/imports.py defines the same model and start request.
 
 use hw_domain::model::Model;
 use hw_import::{CompiledSpec, validate_spec};
@@ -47,7 +48,7 @@ pub fn model() -> Model {
         "fields": [
             {"name": "external_id", "type": "integer"},
             {"name": "name", "type": "string"},
-            {"name": "email", "type": "email"},
+            {"name": "email", "type": "email", "required": true, "unique": true},
             {"name": "age", "type": "integer"},
             {"name": "score", "type": "decimal"},
             {"name": "active", "type": "boolean"},
