@@ -2,3 +2,4 @@
 //! must follow, as pure functions and types, so the `oauth` function only wires them to requests and tables.
 
 pub mod pkce;
+pub mod redirect;
