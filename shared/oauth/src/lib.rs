@@ -3,3 +3,4 @@
 
 pub mod pkce;
 pub mod redirect;
+pub mod scope;
