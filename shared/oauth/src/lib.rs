@@ -2,6 +2,7 @@
 //! must follow, as pure functions and types, so the `oauth` function only wires them to requests and tables.
 
 pub mod client;
+pub mod errors;
 pub mod pkce;
 pub mod redirect;
 pub mod scope;
