@@ -3,6 +3,8 @@
 
 pub mod client;
 pub mod errors;
+pub mod jwt;
+pub mod keys;
 pub mod pkce;
 pub mod redirect;
 pub mod scope;
