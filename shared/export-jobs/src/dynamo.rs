@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use hw_aws::dynamo::{Item, s};
+use hw_aws::dynamo::{Item, key, n, s};
 use serde::{Deserialize, Serialize};
 
 use crate::job::{ExportJob, ExportStatus, ExportTemplate};
@@ -49,20 +49,16 @@ fn checked<T, E: std::error::Error + ProvideErrorMetadata + 'static, R: std::fmt
     hw_aws::dynamo::checked(result).map_err(backend)
 }
 
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
 fn pk(tenant: &str) -> String {
     format!("T#{tenant}")
 }
 
 fn job_key(tenant: &str, id: &str) -> Item {
-    HashMap::from([("pk".to_owned(), s(pk(tenant))), ("sk".to_owned(), s(format!("X#{id}")))])
+    key(pk(tenant), format!("X#{id}"))
 }
 
 fn template_key(tenant: &str, id: &str) -> Item {
-    HashMap::from([("pk".to_owned(), s(pk(tenant))), ("sk".to_owned(), s(format!("XT#{id}")))])
+    key(pk(tenant), format!("XT#{id}"))
 }
 
 fn to_item<T: Serialize>(v: &T, key: Item) -> Result<Item, ExportStoreError> {

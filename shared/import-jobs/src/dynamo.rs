@@ -7,13 +7,13 @@
 //! T#{tenant} / IM#{entity}                     the mapping confirmed last for an entity
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update};
-use hw_aws::dynamo::{Item, cancellation_codes, error_text, get_s, is_condition_failed, s};
+use hw_aws::dynamo::{Item, cancellation_codes, error_text, get_s, is_condition_failed, key, n, s};
 
 use crate::ports::{ChunkOutcome, ChunkProgress, ChunkState, ImportStore, StoreError};
 use crate::{Counts, ImportJob, ImportStatus};
@@ -98,26 +98,16 @@ impl DynamoImports {
     }
 }
 
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
 fn job_key(tenant: &str, id: &str) -> Item {
-    HashMap::from([("pk".to_owned(), s(format!("T#{tenant}"))), ("sk".to_owned(), s(format!("I#{id}")))])
+    key(format!("T#{tenant}"), format!("I#{id}"))
 }
 
 fn chunk_key(tenant: &str, id: &str, run: u32, index: usize) -> Item {
-    HashMap::from([
-        ("pk".to_owned(), s(format!("T#{tenant}#I#{id}"))),
-        ("sk".to_owned(), s(format!("R#{run:04}#C#{index:06}"))),
-    ])
+    key(format!("T#{tenant}#I#{id}"), format!("R#{run:04}#C#{index:06}"))
 }
 
 fn progress_key(tenant: &str, id: &str, run: u32, index: usize) -> Item {
-    HashMap::from([
-        ("pk".to_owned(), s(format!("T#{tenant}#I#{id}"))),
-        ("sk".to_owned(), s(format!("P#{run:04}#C#{index:06}"))),
-    ])
+    key(format!("T#{tenant}#I#{id}"), format!("P#{run:04}#C#{index:06}"))
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Result<AttributeValue, StoreError> {

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
 };
 use futures::StreamExt;
-use hw_aws::dynamo::{Item, batch_write, get_s, s};
+use hw_aws::dynamo::{Item, batch_write, get_s, key, s};
 use hw_domain::event::Envelope;
 use hw_domain::record::Record;
 use serde::{Deserialize, Serialize};
@@ -37,10 +37,6 @@ fn encode<T: Serialize>(v: &T) -> Result<AttributeValue, StoreError> {
 fn decode<T: for<'de> Deserialize<'de>>(item: &Item, attr: &str) -> Result<T, StoreError> {
     let v = item.get(attr).cloned().ok_or_else(|| StoreError::Backend(format!("item lacks `{attr}`")))?;
     serde_dynamo::from_attribute_value(v).map_err(|e| StoreError::Backend(format!("decoding `{attr}`: {e}")))
-}
-
-fn key(pk: String, sk: impl Into<String>) -> Item {
-    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
 
 /// A transaction action that creates `item` unless its key is taken.
@@ -422,7 +418,7 @@ impl DataStore for DynamoDataStore {
         self.client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key("HEALTH".into(), "HEALTH")))
+            .set_key(Some(key("HEALTH", "HEALTH")))
             .send()
             .await
             .map(|_| ())

@@ -11,13 +11,11 @@
 //! Deliveries, attempts, windows and slots expire by TTL (`expires_at`): the delivery log's retention.
 //! The delivery's status is stored as `delivery_status` so expressions need no reserved word.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
-use hw_aws::dynamo::{Item, s};
+use hw_aws::dynamo::{Item, key, n, s};
 use serde::{Deserialize, Serialize};
 
 use crate::delivery::{Attempt, Delivery, DeliveryStatus};
@@ -61,20 +59,12 @@ fn checked<T, E: std::error::Error + ProvideErrorMetadata + 'static, R: std::fmt
     hw_aws::dynamo::checked(result).map_err(backend)
 }
 
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
 fn tenant_pk(tenant: &str) -> String {
     format!("T#{tenant}")
 }
 
 fn endpoint_pk(tenant: &str, endpoint: &str) -> String {
     format!("T#{tenant}#E#{endpoint}")
-}
-
-fn key(pk: String, sk: String) -> Item {
-    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
 
 /// The key of endpoint `id`.

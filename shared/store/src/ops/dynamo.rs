@@ -1,14 +1,12 @@
 //! The `ops` table in DynamoDB. Counters are single `UpdateItem`s with `ADD`, so concurrent Lambda instances never
 //! lose a count; idempotency claims are conditional writes.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{Datelike, NaiveDate};
-use hw_aws::dynamo::{Item, get_s, s};
+use hw_aws::dynamo::{Item, get_s, key, n, s};
 
 use super::usage::{LatencyHistogram, UsageCell, bucket_of};
 use super::{
@@ -19,10 +17,6 @@ use crate::ports::StoreError;
 
 fn backend<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
     StoreError::Backend(DisplayErrorContext(&e).to_string())
-}
-
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 fn get_n(item: &Item, attr: &str) -> u64 {
@@ -94,16 +88,12 @@ impl DynamoOpsStore {
         Self { client, table: table.into() }
     }
 
-    fn key(pk: String, sk: String) -> Item {
-        HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
-    }
-
     async fn put_log(&self, e: &RequestLogEntry, expires_at: i64) -> Result<(), StoreError> {
         let pk = match &e.tenant {
             Some(t) => format!("T#{t}#REQ#{}", day_of(&e.time)),
             None => format!("PLATFORM#REQ#{}", day_of(&e.time)),
         };
-        let mut item = Self::key(pk, format!("{}#{}", e.time, e.request_id));
+        let mut item = key(pk, format!("{}#{}", e.time, e.request_id));
         item.insert("entry".into(), json_attr(e)?);
         item.insert("expires_at".into(), n(expires_at));
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
@@ -115,7 +105,7 @@ impl DynamoOpsStore {
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(format!("T#{tenant}#USAGE#{}", day_of(&e.time)), usage_sk(e))))
+            .set_key(Some(key(format!("T#{tenant}#USAGE#{}", day_of(&e.time)), usage_sk(e))))
             .update_expression(
                 "ADD requests :one, bytes_in :bi, bytes_out :bo, #bucket :one \
                  SET route = :route, client = :client, http_status = :status, expires_at = :exp",
@@ -135,7 +125,7 @@ impl DynamoOpsStore {
     }
 
     async fn put_audit(&self, a: &AuditEntry, expires_at: i64) -> Result<(), StoreError> {
-        let mut item = Self::key(format!("T#{}#AUDIT#{}", a.tenant, month_of(&a.time)), format!("{}#{}", a.time, a.id));
+        let mut item = key(format!("T#{}#AUDIT#{}", a.tenant, month_of(&a.time)), format!("{}#{}", a.time, a.id));
         item.insert("entry".into(), json_attr(a)?);
         item.insert("expires_at".into(), n(expires_at));
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
@@ -171,7 +161,7 @@ impl DynamoOpsStore {
     }
 
     fn idem_key(scope: &IdempotencyScope<'_>) -> Item {
-        Self::key(format!("T#{}#IDEM#{}", scope.tenant, scope.client), scope.key.to_owned())
+        key(format!("T#{}#IDEM#{}", scope.tenant, scope.client), scope.key.to_owned())
     }
 }
 
@@ -203,7 +193,7 @@ impl OpsStore for DynamoOpsStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(format!("T#{}#RL", w.tenant), w.start.to_string())))
+            .set_key(Some(key(format!("T#{}#RL", w.tenant), w.start.to_string())))
             .update_expression("ADD hits :one, #client :one SET expires_at = :exp")
             .expression_attribute_names("#client", &client_attr)
             .expression_attribute_values(":one", n(1))
@@ -382,7 +372,7 @@ mod tests {
 
     #[test]
     fn usage_items_decode_with_their_histogram() {
-        let item: Item = HashMap::from([
+        let item: Item = std::collections::HashMap::from([
             ("sk".to_owned(), s("2026-11-25T10:01#/v1/models#apikey:k#200")),
             ("route".to_owned(), s("/v1/models")),
             ("client".to_owned(), s("apikey:k")),
