@@ -17,8 +17,8 @@ use hw_webhooks::memory::{MemoryJobQueue, MemoryWebhookStore};
 use serde_json::{Value, json};
 
 use super::assert_conforms;
-use super::{body, build, fixture};
-use crate::{Deps, ExportPorts, WebhookPorts, handle};
+use super::{body, build, request};
+use crate::{Deps, ExportPorts, WebhookPorts};
 
 struct World {
     deps: Deps,
@@ -70,6 +70,7 @@ async fn world(scopes: &[&str]) -> World {
     w
 }
 
+/// Sends a request as the fixture key (the handler tests' own helper).
 async fn raw(
     w: &World,
     method: &str,
@@ -77,21 +78,7 @@ async fn raw(
     json_body: Option<Value>,
     headers: &[(&'static str, &str)],
 ) -> ApiGatewayV2httpResponse {
-    let mut e = fixture("list-records");
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-    e.raw_path = Some(path.to_owned());
-    e.request_context.http.path = Some(path.to_owned());
-    e.raw_query_string = Some(query.to_owned());
-    e.request_context.http.method = method.parse().unwrap();
-    e.request_context.request_id = Some(hw_domain::ids::new_id());
-    if let Some(b) = json_body {
-        e.body = Some(b.to_string());
-        e.headers.insert("content-type", "application/json".parse().unwrap());
-    }
-    for (k, v) in headers {
-        e.headers.insert(*k, v.parse().unwrap());
-    }
-    handle(&w.deps, e).await
+    request(&w.deps, method, path_and_query, json_body, headers).await
 }
 
 async fn call(w: &World, method: &str, path_and_query: &str, json_body: Option<Value>) -> (u16, Value) {
