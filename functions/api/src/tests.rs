@@ -375,6 +375,20 @@ fn assert_conforms(method: &str, path: &str, r: &ApiGatewayV2httpResponse) {
     assert!(errors.is_empty(), "{method} {path} {status} does not match the document: {errors:?}\n{instance}");
 }
 
+/// Sends a request as the fixture key and checks the answer against the document: its status, its body (or `null`)
+/// and the response itself.
+async fn call_checked(
+    deps: &Deps,
+    method: &str,
+    path_and_query: &str,
+    json_body: Option<Value>,
+) -> (u16, Value, ApiGatewayV2httpResponse) {
+    let r = request(deps, method, path_and_query, json_body, &[]).await;
+    assert_conforms(method, path_and_query.split('?').next().unwrap(), &r);
+    let v = if r.body.is_some() { body(&r) } else { Value::Null };
+    (r.status_code as u16, v, r)
+}
+
 /// Sends `method path?query` as the fixture key, with a JSON body and extra headers.
 async fn request(
     deps: &Deps,
