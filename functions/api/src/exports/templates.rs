@@ -197,13 +197,7 @@ pub async fn update(
     p: &Principal,
     id: &str,
 ) -> Result<Response, ApiError> {
-    let if_match = req.if_match()?;
-    let stored = template(ports, p, id).await?;
-    if let Some(v) = if_match
-        && v != stored.version
-    {
-        return Err(ApiError::precondition_failed(stored.version));
-    }
+    let stored = template_at(ports, req, p, id).await?;
     let body = body::json(deps, req, &[JSON])?;
     let (input, changes, mut errors) = read(&body)?;
     let mut t = stored.clone();
@@ -228,19 +222,23 @@ pub async fn update(
 }
 
 pub async fn delete(ports: &ExportPorts, req: &Request, p: &Principal, id: &str) -> Result<Response, ApiError> {
-    let if_match = req.if_match()?;
-    let stored = template(ports, p, id).await?;
-    if let Some(v) = if_match
-        && v != stored.version
-    {
-        return Err(ApiError::precondition_failed(stored.version));
-    }
+    let stored = template_at(ports, req, p, id).await?;
     ports.schedules.delete(id).await?;
     if let Err(e) = ports.store.delete_template(&p.tenant, id).await {
         restore_schedule(ports, Some(&stored), id).await;
         return Err(e.into());
     }
     Ok(Response::new(204))
+}
+
+/// The stored template, if it is at the version `If-Match` names (when the request names one).
+async fn template_at(ports: &ExportPorts, req: &Request, p: &Principal, id: &str) -> Result<ExportTemplate, ApiError> {
+    let if_match = req.if_match()?;
+    let stored = template(ports, p, id).await?;
+    match if_match {
+        Some(v) if v != stored.version => Err(ApiError::precondition_failed(stored.version)),
+        _ => Ok(stored),
+    }
 }
 
 /// `POST /v1/export-templates/{id}/run`: a new export of the template's definition, now.
