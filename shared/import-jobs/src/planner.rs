@@ -261,9 +261,7 @@ fn add_later_keys(
     }
     let mut known: std::collections::HashSet<String> = table.columns.iter().cloned().collect();
     for c in &plan.chunks {
-        let mut bytes = vec![0u8; (c.end - c.start) as usize];
-        file.seek(SeekFrom::Start(c.start)).map_err(|e| Failure::Retry(e.to_string()))?;
-        file.read_exact(&mut bytes).map_err(|e| Failure::Retry(e.to_string()))?;
+        let bytes = chunk_bytes(file, c)?;
         for key in hw_import::chunk_keys(&bytes, sniffed).map_err(refuse)? {
             if known.insert(key.clone()) {
                 table.columns.push(key);
@@ -293,13 +291,19 @@ fn spread_sample(
     let picks: std::collections::BTreeSet<usize> = (1..=SAMPLED_CHUNKS).map(|i| i * (n - 1) / SAMPLED_CHUNKS).collect();
     for i in picks.into_iter().filter(|i| *i > 0) {
         let c = &plan.chunks[i];
-        let mut bytes = vec![0u8; (c.end - c.start) as usize];
-        file.seek(SeekFrom::Start(c.start)).map_err(|e| Failure::Retry(e.to_string()))?;
-        file.read_exact(&mut bytes).map_err(|e| Failure::Retry(e.to_string()))?;
+        let bytes = chunk_bytes(file, c)?;
         let rows = read_chunk(&bytes, sniffed, &preview.columns, c.first_row).map_err(refuse)?;
         sample.rows.extend(rows.rows.into_iter().filter(|r| r.problem.is_none()).take(ROWS_PER_SAMPLE));
     }
     Ok(sample)
+}
+
+/// The bytes of one planned chunk of the spooled upload.
+fn chunk_bytes(file: &mut std::fs::File, c: &hw_import::ByteChunk) -> Result<Vec<u8>, Failure> {
+    let mut bytes = vec![0u8; (c.end - c.start) as usize];
+    file.seek(SeekFrom::Start(c.start)).map_err(|e| Failure::Retry(e.to_string()))?;
+    file.read_exact(&mut bytes).map_err(|e| Failure::Retry(e.to_string()))?;
+    Ok(bytes)
 }
 
 fn column_info(t: &ColumnType) -> ColumnInfo {
