@@ -21,6 +21,8 @@ pub struct Config {
     pub webhooks_table: String,
     /// Import and export jobs, import chunks, export templates.
     pub jobs_table: String,
+    /// Users, OAuth clients, signing keys, codes, refresh tokens, consents, sessions.
+    pub identity_table: String,
     /// Uploads, error reports and export results.
     pub files_bucket: String,
     /// Where the chunks of a started import go.
@@ -149,6 +151,7 @@ impl Config {
             ops_table: table("ops")?,
             webhooks_table: table("webhooks")?,
             jobs_table: table("jobs")?,
+            identity_table: table("identity")?,
             files_bucket: bucket("files")?,
             import_chunks_queue_url: queue("import-chunks")?,
             exports_queue_url: queue("exports")?,
@@ -184,6 +187,7 @@ impl Config {
             ops_table: Manifest::physical(prefix, &m.tables["ops"].name),
             webhooks_table: Manifest::physical(prefix, &m.tables["webhooks"].name),
             jobs_table: Manifest::physical(prefix, &m.tables["jobs"].name),
+            identity_table: Manifest::physical(prefix, &m.tables["identity"].name),
             files_bucket: Manifest::physical(prefix, &m.buckets["files"].name),
             // Queue URLs are only known once the queues exist: the local runner fills them in after bootstrapping.
             webhook_queue_url: String::new(),
@@ -222,6 +226,7 @@ mod tests {
             "HUBBLE_DATA_KEY_ID" => Some("arn:aws:kms:eu-west-1:1:key/k".to_owned()),
             "HUBBLE_MAX_BODY_BYTES" => Some("2048".to_owned()),
             "HUBBLE_JOBS_TABLE" => Some("p-jobs".to_owned()),
+            "HUBBLE_IDENTITY_TABLE" => Some("p-identity".to_owned()),
             "HUBBLE_FILES_BUCKET" => Some("p-files-1a2b".to_owned()),
             "HUBBLE_EXPORTS_QUEUE_URL" => Some("https://sqs/p-exports".to_owned()),
             "HUBBLE_IMPORT_CHUNKS_QUEUE_URL" => Some("https://sqs/p-import-chunks".to_owned()),
@@ -232,6 +237,7 @@ mod tests {
         };
         let c = Config::from_lookup("api", env).unwrap();
         assert_eq!(c.data_table, "p-data");
+        assert_eq!(c.identity_table, "p-identity");
         assert_eq!(c.import_chunks_queue_url, "https://sqs/p-import-chunks");
         assert_eq!((c.jobs_table.as_str(), c.files_bucket.as_str()), ("p-jobs", "p-files-1a2b"));
         assert_eq!(c.event_source, "hubblewave");
