@@ -9,6 +9,7 @@ use std::time::Duration;
 use hw_domain::FieldError;
 use serde::{Deserialize, Serialize};
 
+use crate::keys::{Jwks, PublicKeys};
 use crate::redirect::RedirectUri;
 use crate::scope::{self, Scope, Scopes};
 
@@ -78,7 +79,7 @@ wire_names!(AuthMethod {
 
 /// A registration as sent. Enumerations are plain strings here so that an unknown value is reported with its
 /// pointer alongside the other problems instead of failing deserialisation.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientInput {
     pub name: String,
@@ -92,6 +93,12 @@ pub struct ClientInput {
     #[serde(default)]
     pub refresh_token_lifetime_secs: Option<u32>,
     pub id_token_lifetime_secs: u32,
+    /// Where RP-initiated logout may send the browser back to (exact match, like redirect URIs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The client's public keys, for `private_key_jwt` (RFC 7591 `jwks`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Jwks>,
 }
 
 /// A registration that passed [`validate`].
@@ -108,6 +115,9 @@ pub struct Client {
     /// `Some` exactly when the client may use the `refresh_token` grant.
     pub refresh_token_lifetime: Option<Duration>,
     pub id_token_lifetime: Duration,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// The keys its `private_key_jwt` assertions are signed with.
+    pub jwks: Option<Jwks>,
 }
 
 impl Client {
@@ -225,6 +235,31 @@ pub fn validate(id: &str, input: &ClientInput) -> Result<Client, Vec<FieldError>
         _ => {}
     }
 
+    let mut post_logout_redirect_uris: Vec<RedirectUri> = Vec::new();
+    for (i, raw) in input.post_logout_redirect_uris.iter().enumerate() {
+        match RedirectUri::parse(raw) {
+            Err(e) => err(format!("/post_logout_redirect_uris/{i}"), "invalid-redirect-uri", e.to_string()),
+            Ok(r) => post_logout_redirect_uris.push(r),
+        }
+    }
+
+    match (auth_method, &input.jwks) {
+        (Some(AuthMethod::PrivateKeyJwt), None) => {
+            err("/jwks".into(), "required", "private_key_jwt needs the client's public keys in `jwks`".into())
+        }
+        (Some(AuthMethod::PrivateKeyJwt), Some(jwks)) => match PublicKeys::from_jwks(jwks) {
+            Err(e) => err("/jwks".into(), "invalid-jwks", e.to_string()),
+            Ok(keys) if keys.is_empty() => err(
+                "/jwks".into(),
+                "invalid-jwks",
+                "no usable key: each key needs a kid, use `sig` and alg ES256 (P-256) or RS256".into(),
+            ),
+            Ok(_) => {}
+        },
+        (_, Some(_)) => err("/jwks".into(), "unused", "jwks is only used by private_key_jwt".into()),
+        (_, None) => {}
+    }
+
     let mut lifetime = |pointer: &str, secs: u32, max: u32| {
         if !(1..=max).contains(&secs) {
             err(pointer.into(), "invalid-lifetime", format!("must be 1 to {max} seconds"));
@@ -267,6 +302,8 @@ pub fn validate(id: &str, input: &ClientInput) -> Result<Client, Vec<FieldError>
             access_token_lifetime,
             refresh_token_lifetime,
             id_token_lifetime,
+            post_logout_redirect_uris,
+            jwks: input.jwks.clone(),
         }),
         _ => Err(errors),
     }

@@ -1,6 +1,6 @@
 use super::*;
 
-fn web_app() -> ClientInput {
+fn server() -> ClientInput {
     ClientInput {
         name: "Acme CRM sync".into(),
         kind: "confidential".into(),
@@ -11,6 +11,7 @@ fn web_app() -> ClientInput {
         access_token_lifetime_secs: 900,
         refresh_token_lifetime_secs: Some(30 * 24 * 3600),
         id_token_lifetime_secs: 300,
+        ..Default::default()
     }
 }
 
@@ -25,6 +26,7 @@ fn spa() -> ClientInput {
         access_token_lifetime_secs: 3600,
         refresh_token_lifetime_secs: None,
         id_token_lifetime_secs: 3600,
+        ..Default::default()
     }
 }
 
@@ -38,7 +40,7 @@ fn p(pointer: &str, code: &'static str) -> (String, &'static str) {
 
 #[test]
 fn valid_confidential_client() {
-    let c = validate("c1", &web_app()).unwrap();
+    let c = validate("c1", &server()).unwrap();
     assert_eq!(c.id, "c1");
     assert_eq!(c.kind, ClientKind::Confidential);
     assert_eq!(c.auth_method, AuthMethod::ClientSecretBasic);
@@ -71,6 +73,7 @@ fn every_problem_is_reported_at_once() {
         access_token_lifetime_secs: 0,
         refresh_token_lifetime_secs: Some(60),
         id_token_lifetime_secs: 3601,
+        ..Default::default()
     };
     assert_eq!(
         problems(&input),
@@ -105,13 +108,15 @@ fn public_clients_authenticate_with_none_and_cannot_use_client_credentials() {
 
 #[test]
 fn confidential_clients_must_authenticate() {
-    let mut input = web_app();
+    let mut input = server();
     input.token_endpoint_auth_method = "none".into();
     assert_eq!(problems(&input), vec![p("/token_endpoint_auth_method", "confidential-auth-method")]);
-    for m in ["client_secret_post", "private_key_jwt"] {
-        input.token_endpoint_auth_method = m.into();
-        assert_eq!(validate("c", &input).unwrap().auth_method.as_str(), m);
-    }
+    input.token_endpoint_auth_method = "client_secret_post".into();
+    assert_eq!(validate("c", &input).unwrap().auth_method, AuthMethod::ClientSecretPost);
+    let key = crate::keys::SigningKey::generate("k1", crate::keys::SigningAlg::ES256).unwrap();
+    input.token_endpoint_auth_method = "private_key_jwt".into();
+    input.jwks = Some(crate::keys::Jwks { keys: vec![key.jwk().clone()] });
+    assert_eq!(validate("c", &input).unwrap().auth_method, AuthMethod::PrivateKeyJwt);
 }
 
 #[test]
@@ -123,7 +128,7 @@ fn lifetime_bounds() {
     input.access_token_lifetime_secs = 3601;
     assert_eq!(problems(&input), vec![p("/access_token_lifetime_secs", "invalid-lifetime")]);
 
-    let mut input = web_app();
+    let mut input = server();
     input.refresh_token_lifetime_secs = None;
     assert_eq!(problems(&input), vec![p("/refresh_token_lifetime_secs", "required")]);
     input.refresh_token_lifetime_secs = Some(MAX_REFRESH_TOKEN_SECS + 1);
@@ -132,7 +137,7 @@ fn lifetime_bounds() {
 
 #[test]
 fn grant_and_redirect_consistency() {
-    let mut input = web_app();
+    let mut input = server();
     input.grant_types = vec!["client_credentials".into(), "refresh_token".into(), "client_credentials".into()];
     input.scopes = vec!["data:read".into()];
     assert_eq!(
@@ -174,4 +179,27 @@ fn deserialises_from_json() {
     .unwrap();
     assert_eq!(input, spa());
     assert_eq!(serde_json::to_value(GrantType::ClientCredentials).unwrap(), "client_credentials");
+}
+
+#[test]
+fn private_key_jwt_needs_usable_keys_and_only_it_takes_them() {
+    let key = crate::keys::SigningKey::generate("k1", crate::keys::SigningAlg::ES256).unwrap();
+    let jwks = crate::keys::Jwks { keys: vec![key.jwk().clone()] };
+    let mut input = ClientInput { token_endpoint_auth_method: "private_key_jwt".into(), ..server() };
+    assert_eq!(problems(&input), vec![p("/jwks", "required")]);
+    input.jwks = Some(crate::keys::Jwks { keys: vec![] });
+    assert_eq!(problems(&input), vec![p("/jwks", "invalid-jwks")]);
+    input.jwks = Some(jwks.clone());
+    assert_eq!(validate("c1", &input).unwrap().jwks, Some(jwks.clone()));
+    let secret_based = ClientInput { jwks: Some(jwks), ..server() };
+    assert_eq!(problems(&secret_based), vec![p("/jwks", "unused")]);
+}
+
+#[test]
+fn post_logout_redirect_uris_follow_the_redirect_rules() {
+    let input = ClientInput {
+        post_logout_redirect_uris: vec!["https://app.example/bye".into(), "http://localhost/bye".into()],
+        ..server()
+    };
+    assert_eq!(problems(&input), vec![p("/post_logout_redirect_uris/1", "invalid-redirect-uri")]);
 }

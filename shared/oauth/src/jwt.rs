@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::keys::{KeyError, KeySet, SigningAlg};
+use crate::keys::{KeyError, KeySet, SigningAlg, VerifyingKeys};
 
 /// The `typ` of access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -68,6 +68,9 @@ pub struct AccessTokenClaims {
     pub client_id: String,
     /// Space-separated, as in the `scope` parameter.
     pub scope: String,
+    /// The grant the token came from (a refresh-token family), so revoking the grant reaches its access tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
 }
 
 /// OpenID Connect Core §2 claims of an ID token that this provider issues.
@@ -113,7 +116,8 @@ pub fn sign_id_token(keys: &KeySet, claims: &IdTokenClaims) -> Result<String, Jw
     sign(keys, ID_TOKEN_TYP, claims)
 }
 
-pub fn verify_access_token(keys: &KeySet, token: &str, expected: &Expected) -> Result<AccessTokenClaims, JwtError> {
+pub fn verify_access_token<K: VerifyingKeys + ?Sized>(
+    keys: &K, token: &str, expected: &Expected) -> Result<AccessTokenClaims, JwtError> {
     let claims: AccessTokenClaims = verify(keys, token, expected, |typ| {
         typ.is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TOKEN_TYP) || t.eq_ignore_ascii_case("application/at+jwt"))
     })?;
@@ -121,9 +125,52 @@ pub fn verify_access_token(keys: &KeySet, token: &str, expected: &Expected) -> R
     Ok(claims)
 }
 
-pub fn verify_id_token(keys: &KeySet, token: &str, expected: &Expected) -> Result<IdTokenClaims, JwtError> {
+pub fn verify_id_token<K: VerifyingKeys + ?Sized>(
+    keys: &K, token: &str, expected: &Expected) -> Result<IdTokenClaims, JwtError> {
     let claims: IdTokenClaims = verify(keys, token, expected, |typ| typ.is_none_or(|t| t.eq_ignore_ascii_case("JWT")))?;
     check_times(claims.iat, claims.exp, expected)?;
+    Ok(claims)
+}
+
+/// RFC 7523 §3 claims of a `private_key_jwt` client assertion.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ClientAssertionClaims {
+    pub iss: String,
+    pub sub: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub iat: Option<i64>,
+    pub jti: String,
+}
+
+/// Verifies a client assertion (RFC 7523 §3, OIDC Core §9) signed with one of the client's registered keys:
+/// `iss` and `sub` are the client id, `aud` names one of `audiences` (the token endpoint, or the issuer), `exp`
+/// is in the future and no further than `max_lifetime_secs` away, and a `jti` is present for replay checks.
+pub fn verify_client_assertion<K: VerifyingKeys + ?Sized>(
+    keys: &K,
+    token: &str,
+    client_id: &str,
+    audiences: &[&str],
+    now: i64,
+    max_lifetime_secs: i64,
+) -> Result<ClientAssertionClaims, JwtError> {
+    let expected = Expected { issuer: client_id, audience: audiences.first().copied().unwrap_or(""), now, leeway_secs: 30 };
+    let claims: ClientAssertionClaims = verify_with(keys, token, &expected, audiences, |_| true)?;
+    if claims.sub != client_id {
+        return Err(JwtError::Claims("`sub` must be the client id".into()));
+    }
+    if claims.jti.is_empty() {
+        return Err(JwtError::Claims("`jti` is missing".into()));
+    }
+    if claims.exp + expected.leeway_secs <= now {
+        return Err(JwtError::Expired);
+    }
+    if claims.exp > now + max_lifetime_secs {
+        return Err(JwtError::Claims(format!("`exp` is more than {max_lifetime_secs} seconds away")));
+    }
+    if claims.iat.is_some_and(|iat| iat - expected.leeway_secs > now) {
+        return Err(JwtError::IssuedInFuture);
+    }
     Ok(claims)
 }
 
@@ -144,10 +191,20 @@ struct RawHeader {
     crit: Option<serde_json::Value>,
 }
 
-fn verify<T: DeserializeOwned>(
-    keys: &KeySet,
+fn verify<T: DeserializeOwned, K: VerifyingKeys + ?Sized>(
+    keys: &K,
     token: &str,
     expected: &Expected,
+    typ_ok: impl Fn(Option<&str>) -> bool,
+) -> Result<T, JwtError> {
+    verify_with(keys, token, expected, &[expected.audience], typ_ok)
+}
+
+fn verify_with<T: DeserializeOwned, K: VerifyingKeys + ?Sized>(
+    keys: &K,
+    token: &str,
+    expected: &Expected,
+    audiences: &[&str],
     typ_ok: impl Fn(Option<&str>) -> bool,
 ) -> Result<T, JwtError> {
     let header_b64 = token.split('.').next().ok_or(JwtError::Malformed)?;
@@ -165,9 +222,9 @@ fn verify<T: DeserializeOwned>(
         return Err(JwtError::Critical);
     }
     let kid = header.kid.ok_or(JwtError::MissingKid)?;
-    let key = keys.get(&kid).ok_or_else(|| JwtError::UnknownKid(kid.clone()))?;
-    if key.alg() != alg {
-        return Err(JwtError::AlgorithmMismatch { token: header.alg, kid, key: key.alg() });
+    let (key_alg, decoding_key) = keys.verifying_key(&kid).ok_or_else(|| JwtError::UnknownKid(kid.clone()))?;
+    if key_alg != alg {
+        return Err(JwtError::AlgorithmMismatch { token: header.alg, kid, key: key_alg });
     }
     if !typ_ok(header.typ.as_deref()) {
         let expected = if typ_ok(Some(ACCESS_TOKEN_TYP)) { ACCESS_TOKEN_TYP } else { ID_TOKEN_TYP };
@@ -176,12 +233,11 @@ fn verify<T: DeserializeOwned>(
 
     let mut validation = Validation::new(alg.jwt());
     validation.set_issuer(&[expected.issuer]);
-    validation.set_audience(&[expected.audience]);
-    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    validation.set_audience(audiences);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     // Times are checked against the caller's clock in `check_times`.
     validation.validate_exp = false;
     validation.validate_nbf = false;
-    let decoding_key = key.decoding_key().map_err(|e| JwtError::Claims(e.to_string()))?;
     jsonwebtoken::decode::<T>(token, &decoding_key, &validation).map(|data| data.claims).map_err(|e| match e.kind() {
         ErrorKind::InvalidSignature => JwtError::Signature,
         ErrorKind::InvalidIssuer => JwtError::Issuer,

@@ -21,6 +21,7 @@ fn claims() -> AccessTokenClaims {
         jti: "01JABCDEF".into(),
         client_id: "client-1".into(),
         scope: "openid data:read:contact".into(),
+        gid: None,
     }
 }
 
@@ -198,4 +199,46 @@ fn retired_key_still_verifies_while_published() {
 fn signing_needs_an_active_key() {
     let pending = KeySet::new(vec![SigningKey::generate("k1", SigningAlg::ES256).unwrap()]).unwrap();
     assert_eq!(sign_access_token(&pending, &claims()), Err(JwtError::Key(KeyError::NoActiveKey)));
+}
+
+#[test]
+fn resource_servers_verify_with_the_published_jwks_alone() {
+    let set = keys(SigningAlg::ES256);
+    let token = sign_access_token(&set, &claims()).unwrap();
+    let public = crate::keys::PublicKeys::from_jwks(&set.jwks()).unwrap();
+    assert_eq!(verify_access_token(&public, &token, &expected()).unwrap(), claims());
+    let other = crate::keys::PublicKeys::from_jwks(&keys(SigningAlg::ES256).jwks()).unwrap();
+    // Same key ids, other keys: the signature gives the forgery away.
+    assert_eq!(verify_access_token(&other, &token, &expected()), Err(JwtError::Signature));
+}
+
+#[test]
+fn client_assertions_are_checked_claim_by_claim() {
+    let client_keys = keys(SigningAlg::ES256);
+    let public = crate::keys::PublicKeys::from_jwks(&client_keys.jwks()).unwrap();
+    let endpoint = "https://auth.example/t/acme/token";
+    let assertion = |claims: serde_json::Value| {
+        let key = client_keys.signing_key().unwrap();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(key.kid().into());
+        jsonwebtoken::encode(&header, &claims, &key.encoding_key()).unwrap()
+    };
+    let good = serde_json::json!({"iss": "c1", "sub": "c1", "aud": endpoint, "exp": NOW + 60, "iat": NOW, "jti": "j1"});
+    let verify = |t: &str| verify_client_assertion(&public, t, "c1", &[endpoint, ISS], NOW, 300);
+    assert_eq!(verify(&assertion(good.clone())).unwrap().jti, "j1");
+    let with = |k: &str, v: serde_json::Value| {
+        let mut c = good.clone();
+        c[k] = v;
+        assertion(c)
+    };
+    assert!(verify(&with("aud", ISS.into())).is_ok(), "the issuer is an accepted audience too");
+    assert_eq!(verify(&with("iss", "c2".into())), Err(JwtError::Issuer));
+    assert!(matches!(verify(&with("sub", "c2".into())), Err(JwtError::Claims(_))));
+    assert_eq!(verify(&with("aud", "https://elsewhere.example".into())), Err(JwtError::Audience));
+    assert_eq!(verify(&with("exp", (NOW - 60).into())), Err(JwtError::Expired));
+    assert!(matches!(verify(&with("exp", (NOW + 3600).into())), Err(JwtError::Claims(_))));
+    assert!(matches!(verify(&with("jti", "".into())), Err(JwtError::Claims(_))));
+    let mut no_jti = good.clone();
+    no_jti.as_object_mut().unwrap().remove("jti");
+    assert!(verify(&assertion(no_jti)).is_err());
 }

@@ -5,6 +5,7 @@
 //! cached the JWKS knows the new key when the first token signed with it arrives, and tokens signed before a
 //! rotation keep verifying until they expire.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use base64::Engine;
@@ -294,6 +295,79 @@ impl KeySet {
         let in_state = |s| self.keys.iter().filter(move |k| k.state == s).map(|k| k.jwk.clone());
         let keys = in_state(KeyState::Active).chain(in_state(KeyState::Pending)).chain(in_state(KeyState::Retired));
         Jwks { keys: keys.collect() }
+    }
+}
+
+/// Where verification finds the key a token names: our own [`KeySet`], or a [`PublicKeys`] built from a JWKS
+/// (resource servers, and clients' keys for `private_key_jwt`).
+pub trait VerifyingKeys {
+    /// The algorithm and public key published under `kid`.
+    fn verifying_key(&self, kid: &str) -> Option<(SigningAlg, Cow<'_, DecodingKey>)>;
+}
+
+impl VerifyingKeys for KeySet {
+    fn verifying_key(&self, kid: &str) -> Option<(SigningAlg, Cow<'_, DecodingKey>)> {
+        let key = self.get(kid)?;
+        Some((key.alg, Cow::Owned(key.decoding_key().ok()?)))
+    }
+}
+
+/// Public keys only, parsed once from a JWKS so a verification costs a signature check and no key parsing.
+#[derive(Clone, Default)]
+pub struct PublicKeys {
+    keys: Vec<(String, SigningAlg, DecodingKey)>,
+}
+
+impl fmt::Debug for PublicKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.keys.iter().map(|(kid, alg, _)| (kid, alg))).finish()
+    }
+}
+
+impl PublicKeys {
+    /// Keeps the ES256 and RS256 signature keys of `jwks`; keys of other types or uses, or without a `kid`, are
+    /// skipped (a JWKS may carry encryption keys), and an RSA modulus under [`MIN_RSA_BITS`] is refused.
+    pub fn from_jwks(jwks: &Jwks) -> Result<Self, KeyError> {
+        let mut keys = Vec::new();
+        for jwk in &jwks.keys {
+            if jwk.use_ != "sig" || jwk.kid.is_empty() {
+                continue;
+            }
+            let part = |p: &Option<String>| p.clone().unwrap_or_default();
+            let decoding = match (jwk.alg, jwk.kty.as_str()) {
+                (SigningAlg::ES256, "EC") if jwk.crv.as_deref() == Some("P-256") => {
+                    DecodingKey::from_ec_components(&part(&jwk.x), &part(&jwk.y))
+                }
+                (SigningAlg::RS256, "RSA") => {
+                    let bits = URL_SAFE_NO_PAD.decode(part(&jwk.n)).map(|n| n.len() * 8).unwrap_or(0);
+                    if bits < MIN_RSA_BITS {
+                        return Err(KeyError::RsaTooShort(bits));
+                    }
+                    DecodingKey::from_rsa_components(&part(&jwk.n), &part(&jwk.e))
+                }
+                _ => continue,
+            }
+            .map_err(|e| KeyError::InvalidKey(jwk.alg, e.to_string()))?;
+            if keys.iter().any(|(kid, _, _)| kid == &jwk.kid) {
+                return Err(KeyError::DuplicateKid(jwk.kid.clone()));
+            }
+            keys.push((jwk.kid.clone(), jwk.alg, decoding));
+        }
+        Ok(Self { keys })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn contains(&self, kid: &str) -> bool {
+        self.keys.iter().any(|(k, _, _)| k == kid)
+    }
+}
+
+impl VerifyingKeys for PublicKeys {
+    fn verifying_key(&self, kid: &str) -> Option<(SigningAlg, Cow<'_, DecodingKey>)> {
+        self.keys.iter().find(|(k, _, _)| k == kid).map(|(_, alg, key)| (*alg, Cow::Borrowed(key)))
     }
 }
 
