@@ -4,7 +4,7 @@
 //! |---|---|---|---|
 //! | client | `OAUTH#<t>#CLIENT` | client id | `version` for conditional updates |
 //! | signing keys | `OAUTH#<t>` | `KEYS` | the whole set, `version` for conditional rotation |
-//! | authorization code | `OAUTH#<t>#CODE` | SHA-256 of the code | `family` once redeemed; TTL |
+//! | authorization code | `OAUTH#<t>#CODE` | SHA-256 of the code | `grant_id` once redeemed; TTL |
 //! | refresh family | `OAUTH#<t>#RT` | `<user>#<client>#<ulid>` | `current_hash`, `token_expires_at`, `revoked_at`, `generation`; TTL |
 //! | consent | `OAUTH#<t>#CONSENT#<user>` | client id | |
 //! | session | `OAUTH#<t>#SESSION` | SHA-256 of the cookie | TTL |
@@ -43,7 +43,9 @@ fn pk(tenant: &str, kind: &str) -> String {
     if kind.is_empty() { format!("OAUTH#{tenant}") } else { format!("OAUTH#{tenant}#{kind}") }
 }
 
-fn failed<E: std::error::Error + 'static, R: std::fmt::Debug>(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError {
+fn failed<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    e: aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> StoreError {
     StoreError::Failed(error_text(&e))
 }
 
@@ -196,7 +198,7 @@ impl OAuthStore for DynamoOAuthStore {
         self.put(item(pk(tenant, "CODE"), &code.code_hash, [("doc", doc(code)), ("expires_at", n(ttl))])).await
     }
 
-    async fn redeem_code(&self, tenant: &str, code_hash: &str, family: &str) -> Result<Redemption, StoreError> {
+    async fn redeem_code(&self, tenant: &str, code_hash: &str, grant_id: &str) -> Result<Redemption, StoreError> {
         let update = self
             .client
             .update_item()
@@ -204,15 +206,18 @@ impl OAuthStore for DynamoOAuthStore {
             .set_key(Some(key(pk(tenant, "CODE"), code_hash)))
             .update_expression("SET #f = :f")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(#f)")
-            .expression_attribute_names("#f", "family")
-            .expression_attribute_values(":f", s(family))
+            .expression_attribute_names("#f", "grant_id")
+            .expression_attribute_values(":f", s(grant_id))
             .return_values(ReturnValue::AllNew);
         if let Some(out) = checked(update.send().await).map_err(failed)? {
             return Ok(Redemption::Redeemed(read(&out.attributes.unwrap_or_default())?));
         }
         Ok(match self.get(pk(tenant, "CODE"), code_hash).await? {
             None => Redemption::Unknown,
-            Some(i) => Redemption::AlreadyRedeemed { family: get_s(&i, "family").map(str::to_owned) },
+            Some(i) => Redemption::AlreadyRedeemed {
+                grant: read(&i)?,
+                grant_id: get_s(&i, "grant_id").unwrap_or_default().to_owned(),
+            },
         })
     }
 

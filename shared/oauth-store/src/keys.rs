@@ -106,7 +106,12 @@ pub fn jwks(stored: &StoredKeySet, now: i64) -> Jwks {
     let in_state = |state: KeyState| {
         stored.keys.iter().filter(move |k| k.state == state && published(k, now)).map(|k| k.jwk.clone())
     };
-    Jwks { keys: in_state(KeyState::Active).chain(in_state(KeyState::Pending)).chain(in_state(KeyState::Retired)).collect() }
+    Jwks {
+        keys: in_state(KeyState::Active)
+            .chain(in_state(KeyState::Pending))
+            .chain(in_state(KeyState::Retired))
+            .collect(),
+    }
 }
 
 /// One rotation: the oldest pending key signs from now on, the active one retires, a new pending key is published,
@@ -160,7 +165,10 @@ mod tests {
         // Another tenant's keyring context cannot unseal them.
         let copied = StoredKeySet { keys: stored.keys.clone(), version: 1 };
         store.put_keys("other", &copied, 0).await.unwrap();
-        assert!(matches!(load(&store, &keyring, "other", 1000).await, Err(KeysError::Keyring(_) | KeysError::Unseal(_))));
+        assert!(matches!(
+            load(&store, &keyring, "other", 1000).await,
+            Err(KeysError::Keyring(_) | KeysError::Unseal(_))
+        ));
         // Loading again reads the same keys.
         assert_eq!(load(&store, &keyring, "acme", 1001).await.unwrap().signing_key().unwrap().kid(), active);
     }

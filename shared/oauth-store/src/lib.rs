@@ -10,6 +10,7 @@ pub mod memory;
 pub mod model;
 pub mod ports;
 pub mod secrets;
+pub mod verifier;
 
 pub use model::*;
 pub use ports::{OAuthStore, Redemption, Rotation, StoreError};

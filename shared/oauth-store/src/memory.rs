@@ -94,12 +94,12 @@ impl OAuthStore for MemoryOAuthStore {
         Ok(())
     }
 
-    async fn redeem_code(&self, tenant: &str, code_hash: &str, family: &str) -> Result<Redemption, StoreError> {
+    async fn redeem_code(&self, tenant: &str, code_hash: &str, grant_id: &str) -> Result<Redemption, StoreError> {
         Ok(self.with(|s| match s.codes.get_mut(&k(tenant, code_hash)) {
             None => Redemption::Unknown,
-            Some((_, Some(f))) => Redemption::AlreadyRedeemed { family: Some(f.clone()) },
+            Some((grant, Some(id))) => Redemption::AlreadyRedeemed { grant: grant.clone(), grant_id: id.clone() },
             Some((grant, redeemed)) => {
-                *redeemed = Some(family.to_owned());
+                *redeemed = Some(grant_id.to_owned());
                 Redemption::Redeemed(grant.clone())
             }
         }))
@@ -152,7 +152,11 @@ impl OAuthStore for MemoryOAuthStore {
     async fn list_families(&self, tenant: &str, user_id: &str, client_id: &str) -> Result<Vec<String>, StoreError> {
         let prefix = format!("{user_id}#{client_id}#");
         Ok(self.with(|s| {
-            s.families.keys().filter(|(t, id)| t == tenant && id.starts_with(&prefix)).map(|(_, id)| id.clone()).collect()
+            s.families
+                .keys()
+                .filter(|(t, id)| t == tenant && id.starts_with(&prefix))
+                .map(|(_, id)| id.clone())
+                .collect()
         }))
     }
 

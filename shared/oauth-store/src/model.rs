@@ -76,6 +76,8 @@ pub struct CodeGrant {
     pub code_hash: String,
     pub client_id: String,
     pub user_id: String,
+    /// The redirect URI the authorization request named, empty when it named none (RFC 6749 §4.1.3: the token
+    /// request must then repeat it).
     pub redirect_uri: String,
     pub scope: String,
     #[serde(default)]
@@ -110,8 +112,9 @@ pub struct RefreshFamily {
 }
 
 impl RefreshFamily {
-    pub fn family_id(user_id: &str, client_id: &str) -> String {
-        format!("{user_id}#{client_id}#{}", ulid::Ulid::new())
+    /// The family of the tokens one redemption of a code (the grant `grant_id`) issued.
+    pub fn family_id(user_id: &str, client_id: &str, grant_id: &str) -> String {
+        format!("{user_id}#{client_id}#{grant_id}")
     }
 }
 

@@ -16,10 +16,10 @@ pub enum StoreError {
 /// What redeeming a code found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redemption {
-    /// First redemption: the grant, now marked redeemed into `family`.
+    /// First redemption: the grant, now marked redeemed under the caller's grant id.
     Redeemed(CodeGrant),
-    /// Redeemed before; the family its tokens went to, so the caller can revoke them (RFC 6749 §4.1.2).
-    AlreadyRedeemed { family: Option<String> },
+    /// Redeemed before, under `grant_id`: the caller revokes what that redemption issued (RFC 6749 §4.1.2).
+    AlreadyRedeemed { grant: CodeGrant, grant_id: String },
     /// No such code (never issued, or expired and gone).
     Unknown,
 }
@@ -41,7 +41,8 @@ pub trait OAuthStore: Send + Sync {
     /// Registers a client; `Conflict` when the id is taken.
     async fn create_client(&self, tenant: &str, client: &StoredClient) -> Result<(), StoreError>;
     /// Replaces a client if it is still at `expected_version`; `Conflict` otherwise (or when it is gone).
-    async fn update_client(&self, tenant: &str, client: &StoredClient, expected_version: u64) -> Result<(), StoreError>;
+    async fn update_client(&self, tenant: &str, client: &StoredClient, expected_version: u64)
+    -> Result<(), StoreError>;
     async fn get_client(&self, tenant: &str, id: &str) -> Result<Option<StoredClient>, StoreError>;
     async fn list_clients(&self, tenant: &str) -> Result<Vec<StoredClient>, StoreError>;
     async fn delete_client(&self, tenant: &str, id: &str) -> Result<bool, StoreError>;
@@ -51,8 +52,8 @@ pub trait OAuthStore: Send + Sync {
     async fn put_keys(&self, tenant: &str, keys: &StoredKeySet, expected_version: u64) -> Result<(), StoreError>;
 
     async fn put_code(&self, tenant: &str, code: &CodeGrant) -> Result<(), StoreError>;
-    /// Marks the code redeemed into `family` unless it was already: of two concurrent redemptions one wins.
-    async fn redeem_code(&self, tenant: &str, code_hash: &str, family: &str) -> Result<Redemption, StoreError>;
+    /// Marks the code redeemed under `grant_id` unless it was already: of two concurrent redemptions one wins.
+    async fn redeem_code(&self, tenant: &str, code_hash: &str, grant_id: &str) -> Result<Redemption, StoreError>;
 
     async fn create_family(&self, tenant: &str, family: &RefreshFamily) -> Result<(), StoreError>;
     async fn get_family(&self, tenant: &str, id: &str) -> Result<Option<RefreshFamily>, StoreError>;

@@ -117,7 +117,10 @@ pub fn sign_id_token(keys: &KeySet, claims: &IdTokenClaims) -> Result<String, Jw
 }
 
 pub fn verify_access_token<K: VerifyingKeys + ?Sized>(
-    keys: &K, token: &str, expected: &Expected) -> Result<AccessTokenClaims, JwtError> {
+    keys: &K,
+    token: &str,
+    expected: &Expected,
+) -> Result<AccessTokenClaims, JwtError> {
     let claims: AccessTokenClaims = verify(keys, token, expected, |typ| {
         typ.is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TOKEN_TYP) || t.eq_ignore_ascii_case("application/at+jwt"))
     })?;
@@ -126,7 +129,10 @@ pub fn verify_access_token<K: VerifyingKeys + ?Sized>(
 }
 
 pub fn verify_id_token<K: VerifyingKeys + ?Sized>(
-    keys: &K, token: &str, expected: &Expected) -> Result<IdTokenClaims, JwtError> {
+    keys: &K,
+    token: &str,
+    expected: &Expected,
+) -> Result<IdTokenClaims, JwtError> {
     let claims: IdTokenClaims = verify(keys, token, expected, |typ| typ.is_none_or(|t| t.eq_ignore_ascii_case("JWT")))?;
     check_times(claims.iat, claims.exp, expected)?;
     Ok(claims)
@@ -154,7 +160,8 @@ pub fn verify_client_assertion<K: VerifyingKeys + ?Sized>(
     now: i64,
     max_lifetime_secs: i64,
 ) -> Result<ClientAssertionClaims, JwtError> {
-    let expected = Expected { issuer: client_id, audience: audiences.first().copied().unwrap_or(""), now, leeway_secs: 30 };
+    let expected =
+        Expected { issuer: client_id, audience: audiences.first().copied().unwrap_or(""), now, leeway_secs: 30 };
     let claims: ClientAssertionClaims = verify_with(keys, token, &expected, audiences, |_| true)?;
     if claims.sub != client_id {
         return Err(JwtError::Claims("`sub` must be the client id".into()));

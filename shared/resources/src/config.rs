@@ -44,6 +44,10 @@ pub struct Config {
     pub event_source: String,
     /// KMS key that wraps per-tenant data keys; only functions that handle sensitive fields get it.
     pub data_key_id: Option<String>,
+    /// The platform's public base URL (`HUBBLE_PUBLIC_BASE_URL`, e.g. `https://api.example.com`): OAuth issuers are
+    /// `{base}/t/{tenant}`. Unset, it is taken from the request's host, which API Gateway fixes to the domain the
+    /// request arrived on.
+    pub public_base_url: Option<String>,
     /// Local mode relaxes rules that need real AWS (loopback webhook receivers and the like).
     pub local_mode: bool,
     /// Largest request body the HTTP functions accept.
@@ -171,6 +175,9 @@ impl Config {
             } else {
                 None
             },
+            public_base_url: get("HUBBLE_PUBLIC_BASE_URL")
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty()),
             local_mode: get("HUBBLE_LOCAL_MODE").is_some_and(|v| v == "true" || v == "1"),
             max_body_bytes,
             limits,
@@ -201,6 +208,7 @@ impl Config {
             event_bus: Manifest::physical(prefix, &m.event_bus.name),
             event_source: m.event_bus.source.clone(),
             data_key_id: Some(Manifest::kms_alias(prefix, &m.kms_keys["data"])),
+            public_base_url: None,
             local_mode: true,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             limits: Limits::from_lookup(&|k: &str| std::env::var(k).ok()).unwrap_or_default(),
