@@ -767,3 +767,50 @@ async fn logout_ends_the_session_and_returns_only_to_registered_addresses() {
     let r = h.call("GET", "/t/acme/authorize?response_type=code&client_id=web&prompt=none", None, &[], &jar).await;
     assert_eq!(r.location_param("error").as_deref(), Some("login_required"));
 }
+
+#[tokio::test]
+async fn expired_codes_are_refused() {
+    let h = Harness::new().await;
+    let code = secrets::mint(secrets::CODE_PREFIX);
+    let grant = hw_oauth_store::CodeGrant {
+        code_hash: secrets::hash(&code),
+        client_id: "web".into(),
+        user_id: "u1".into(),
+        redirect_uri: String::new(),
+        scope: "openid".into(),
+        code_challenge: None,
+        nonce: None,
+        auth_time: now() - 120,
+        sid: "s".into(),
+        expires_at: now() - 1,
+    };
+    h.store.put_code(TENANT, &grant).await.unwrap();
+    let r = h.form("/t/acme/token", &[("grant_type", "authorization_code"), ("code", &code)], &[("authorization", &basic("web", SECRET))]).await;
+    assert_eq!((r.status, r.json()["error"].as_str()), (400, Some("invalid_grant")));
+    assert!(r.json()["error_description"].as_str().unwrap().contains("expired"));
+}
+
+#[tokio::test]
+async fn tokens_of_one_tenant_are_worthless_at_another() {
+    let h = Harness::new().await;
+    h.deps
+        .control
+        .create_tenant(&hw_domain::tenant::Tenant { id: "globex".into(), name: "Globex".into(), created_at: "x".into(), rate_limit_per_minute: None })
+        .await
+        .unwrap();
+    let t = h.form("/t/acme/token", &[("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", SECRET)], &[]).await.json();
+    // The client does not exist at globex, and acme's token does not introspect there.
+    let there = h.form("/t/globex/token", &[("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", SECRET)], &[]).await;
+    assert_eq!(there.status, 401);
+    let verifier = hw_oauth_store::verifier::AccessTokenVerifier::new(h.store.clone());
+    let ok = verifier.verify(t["access_token"].as_str().unwrap(), ORIGIN, now()).await.unwrap();
+    assert_eq!(ok.principal.tenant, "acme");
+    let globex_keys = hw_oauth_store::keys::load(h.store.as_ref(), h.deps.keyring.as_ref(), "globex", now()).await.unwrap();
+    let mut claims = jwt::verify_access_token(&public_keys(&h).await, t["access_token"].as_str().unwrap(), &Expected { issuer: ISSUER, audience: ORIGIN, now: now(), leeway_secs: 5 }).unwrap();
+    claims.iss = format!("{ORIGIN}/t/globex");
+    let minted_at_globex = jwt::sign_access_token(&globex_keys, &claims).unwrap();
+    assert_eq!(verifier.verify(&minted_at_globex, ORIGIN, now()).await.unwrap().principal.tenant, "globex", "a globex token acts at globex only");
+    claims.iss = ISSUER.into();
+    let globex_claiming_acme = jwt::sign_access_token(&globex_keys, &claims).unwrap();
+    assert!(verifier.verify(&globex_claiming_acme, ORIGIN, now()).await.is_err());
+}
