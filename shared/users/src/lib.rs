@@ -123,6 +123,9 @@ pub enum UsersError {
     /// The user is not in a state that allows this (e.g. inviting an active user, activating an invited one).
     #[error("{0}")]
     WrongState(String),
+    /// `If-Match` named another version than the stored one.
+    #[error("the user is at version {current}")]
+    PreconditionFailed { current: u64 },
     /// The user changed while this request was served; retry.
     #[error("the user changed concurrently; retry")]
     Conflict,

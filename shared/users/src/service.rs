@@ -325,6 +325,20 @@ impl Users {
         self.store.get(tenant, id).await?.ok_or(UsersError::NotFound)
     }
 
+    /// The user with `if_match` checked against its version (`None`: any version).
+    async fn stored_at(&self, tenant: &str, id: &str, if_match: Option<u64>) -> Result<StoredUser, UsersError> {
+        let current = self.stored(tenant, id).await?;
+        match if_match {
+            Some(v) if v != current.version => Err(UsersError::PreconditionFailed { current: current.version }),
+            _ => Ok(current),
+        }
+    }
+
+    /// The user and its version (the API's ETag; `update`, `set_password` and `delete` take it as `if_match`).
+    pub async fn get_versioned(&self, tenant: &str, id: &str) -> Result<Option<(User, u64)>, UsersError> {
+        Ok(self.store.get(tenant, id).await?.map(|s| (s.user, s.version)))
+    }
+
     /// A new invitation for a user that is still `invited`; the previous token stops working.
     pub async fn invite(&self, tenant: &str, id: &str) -> Result<Invitation, UsersError> {
         let current = self.stored(tenant, id).await?;
@@ -380,8 +394,15 @@ impl Users {
         }
     }
 
-    /// Changes a user's name, e-mail, permissions or status (`active` ↔ `disabled`).
-    pub async fn update(&self, tenant: &str, id: &str, patch: UserPatch) -> Result<User, UsersError> {
+    /// Changes a user's name, e-mail, permissions or status (`active` ↔ `disabled`), if it is at version
+    /// `if_match` (when given); answers the user and its new version.
+    pub async fn update(
+        &self,
+        tenant: &str,
+        id: &str,
+        patch: UserPatch,
+        if_match: Option<u64>,
+    ) -> Result<(User, u64), UsersError> {
         let mut errors = Vec::new();
         let name = patch.name.as_deref().map(policy::name).transpose().map_err(|e| errors.push(e)).ok().flatten();
         let email = match &patch.email {
@@ -402,7 +423,7 @@ impl Users {
         if !errors.is_empty() {
             return Err(UsersError::Invalid(errors));
         }
-        let current = self.stored(tenant, id).await?;
+        let current = self.stored_at(tenant, id, if_match).await?;
         if patch.status == Some(UserStatus::Active) && current.user.status == UserStatus::Invited {
             return Err(UsersError::WrongState(
                 "an invited user becomes active by accepting its invitation or being given a password".into(),
@@ -422,18 +443,24 @@ impl Users {
             next.user.status = s;
         }
         if next == current {
-            return Ok(current.user);
+            return Ok((current.user, current.version));
         }
         next.user.updated_at = rfc3339(self.now());
         next.version += 1;
         self.store.update(tenant, &next, current.version, &InvitationOps::default()).await?;
-        Ok(next.user)
+        Ok((next.user, next.version))
     }
 
     /// Sets a user's password (an administrator's action). An invited user becomes active and its invitation
     /// stops working; a disabled one stays disabled. The username's failure counter is cleared.
-    pub async fn set_password(&self, tenant: &str, id: &str, password: &str) -> Result<User, UsersError> {
-        let current = self.stored(tenant, id).await?;
+    pub async fn set_password(
+        &self,
+        tenant: &str,
+        id: &str,
+        password: &str,
+        if_match: Option<u64>,
+    ) -> Result<(User, u64), UsersError> {
+        let current = self.stored_at(tenant, id, if_match).await?;
         policy::password(password, &current.user.username).map_err(|e| UsersError::Invalid(vec![e]))?;
         let hash = password::hash_blocking(self.params, password.to_owned())
             .await
@@ -451,12 +478,12 @@ impl Users {
         if let Err(e) = self.store.reset(tenant, &username_subject(&next.user.username)).await {
             tracing::warn!(error = %e, "could not reset the sign-in failure counter");
         }
-        Ok(next.user)
+        Ok((next.user, next.version))
     }
 
     /// Deletes a user with its username claim and invitation; the username is free again.
-    pub async fn delete(&self, tenant: &str, id: &str) -> Result<(), UsersError> {
-        let current = self.stored(tenant, id).await?;
+    pub async fn delete(&self, tenant: &str, id: &str, if_match: Option<u64>) -> Result<(), UsersError> {
+        let current = self.stored_at(tenant, id, if_match).await?;
         self.store.delete(tenant, &current).await?;
         Ok(())
     }

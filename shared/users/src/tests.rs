@@ -115,14 +115,14 @@ async fn disabled_and_invited_users_cannot_sign_in() {
     let w = world();
     let ada = active(&w, "ada").await;
     w.users
-        .update("acme", &ada.id, UserPatch { status: Some(UserStatus::Disabled), ..Default::default() })
+        .update("acme", &ada.id, UserPatch { status: Some(UserStatus::Disabled), ..Default::default() }, None)
         .await
         .unwrap();
     assert_eq!(w.users.verify_login("acme", "ada", PASSWORD, None).await, Err(LoginError::InvalidCredentials));
     // kept, and can be enabled again
     assert_eq!(w.users.get("acme", &ada.id).await.unwrap().unwrap().status, UserStatus::Disabled);
     w.users
-        .update("acme", &ada.id, UserPatch { status: Some(UserStatus::Active), ..Default::default() })
+        .update("acme", &ada.id, UserPatch { status: Some(UserStatus::Active), ..Default::default() }, None)
         .await
         .unwrap();
     w.users.verify_login("acme", "ada", PASSWORD, None).await.unwrap();
@@ -130,8 +130,10 @@ async fn disabled_and_invited_users_cannot_sign_in() {
     let (grace, _) = w.users.create("acme", new_user("grace", None)).await.unwrap();
     assert_eq!(grace.status, UserStatus::Invited);
     assert_eq!(w.users.verify_login("acme", "grace", "", None).await, Err(LoginError::InvalidCredentials));
-    let err =
-        w.users.update("acme", &grace.id, UserPatch { status: Some(UserStatus::Active), ..Default::default() }).await;
+    let err = w
+        .users
+        .update("acme", &grace.id, UserPatch { status: Some(UserStatus::Active), ..Default::default() }, None)
+        .await;
     assert!(matches!(err, Err(UsersError::WrongState(_))), "{err:?}");
 }
 
@@ -263,7 +265,7 @@ async fn inviting_again_invalidates_the_old_token_and_tokens_expire() {
 async fn an_administrator_sets_a_password_and_deletes_users() {
     let w = world();
     let (grace, invitation) = w.users.create("acme", new_user("grace", None)).await.unwrap();
-    let user = w.users.set_password("acme", &grace.id, "another good password").await.unwrap();
+    let user = w.users.set_password("acme", &grace.id, "another good password", None).await.unwrap().0;
     assert_eq!(user.status, UserStatus::Active);
     assert_eq!(
         w.users.accept_invitation("acme", &invitation.unwrap().token, PASSWORD).await,
@@ -272,12 +274,29 @@ async fn an_administrator_sets_a_password_and_deletes_users() {
     w.users.verify_login("acme", "grace", "another good password", None).await.unwrap();
 
     let (ada, _) = w.users.create("acme", new_user("ada", None)).await.unwrap();
-    w.users.delete("acme", &ada.id).await.unwrap();
+    w.users.delete("acme", &ada.id, None).await.unwrap();
     assert_eq!(w.store.invitation_count("acme"), 0);
     assert_eq!(w.users.get("acme", &ada.id).await.unwrap(), None);
-    assert_eq!(w.users.delete("acme", &ada.id).await, Err(UsersError::NotFound));
+    assert_eq!(w.users.delete("acme", &ada.id, None).await, Err(UsersError::NotFound));
     // the username is free again
     w.users.create("acme", new_user("ada", Some(PASSWORD))).await.unwrap();
+}
+
+#[tokio::test]
+async fn changes_check_the_version_they_were_given() {
+    let w = world();
+    let ada = active(&w, "ada").await;
+    assert_eq!(w.users.get_versioned("acme", &ada.id).await.unwrap().unwrap().1, 1);
+    let patch = UserPatch { name: Some("Ada King".into()), ..Default::default() };
+    let (user, version) = w.users.update("acme", &ada.id, patch.clone(), Some(1)).await.unwrap();
+    assert_eq!((user.name.as_str(), version), ("Ada King", 2));
+    let stale = UserPatch { name: Some("Other".into()), ..Default::default() };
+    assert_eq!(
+        w.users.update("acme", &ada.id, stale, Some(1)).await,
+        Err(UsersError::PreconditionFailed { current: 2 })
+    );
+    assert_eq!(w.users.delete("acme", &ada.id, Some(1)).await, Err(UsersError::PreconditionFailed { current: 2 }));
+    w.users.delete("acme", &ada.id, Some(2)).await.unwrap();
 }
 
 #[tokio::test]
