@@ -23,6 +23,7 @@ mod observe;
 pub mod openapi;
 mod records;
 mod reports;
+mod users;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -67,6 +68,9 @@ pub struct Deps {
     /// Export jobs, templates and their schedules; `None` until [`Deps::with_exports`] wires them (the export
     /// routes then answer 503).
     pub exports: Option<ExportPorts>,
+    /// Tenant users (`/v1/users`): an in-memory store until [`Deps::with_users`] (production wiring: the
+    /// `identity` table).
+    pub users: hw_users::Users,
     /// When this instance last recorded each key's use, so `last_used_at` costs one write per key and minute.
     key_touches: Mutex<HashMap<String, Instant>>,
     /// Tenants' own rate limits as last read, so the tenant item is read once a minute per instance.
@@ -113,6 +117,8 @@ impl Deps {
                 limits: hw_import_jobs::service::ImportLimits::default(),
             },
             exports: None,
+            // In-memory, so nothing is kept: cheap hashing parameters suit it (tests, the benchmark).
+            users: hw_users::Users::for_tests(Arc::new(hw_users::memory::MemoryUsers::new())),
             config,
             control,
             data,
@@ -121,6 +127,12 @@ impl Deps {
             key_touches: Mutex::new(HashMap::new()),
             tenant_limits: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The users' service (production wiring: the DynamoDB adapter on the `identity` table).
+    pub fn with_users(mut self, users: hw_users::Users) -> Self {
+        self.users = users;
+        self
     }
 
     /// The export routes' adapters.
@@ -143,6 +155,8 @@ impl Deps {
         let bus = Arc::new(EventBridgeProbe { client: events, bus: config.event_bus.clone() });
         let imports_publisher: Arc<dyn EventPublisher> = publisher.clone();
         let dynamo_for_imports = dynamo.clone();
+        let users =
+            hw_users::Users::new(Arc::new(hw_users::dynamo::DynamoUsers::new(dynamo.clone(), &config.identity_table)));
         let webhooks = WebhookPorts {
             store: Arc::new(hw_webhooks::dynamo::DynamoWebhookStore::for_config(dynamo.clone(), &config)),
             queue: Arc::new(hw_webhooks::queue::SqsJobQueue::for_config(aws_sdk_sqs::Client::new(sdk), &config)),
@@ -185,6 +199,7 @@ impl Deps {
             limits: hw_import_jobs::service::ImportLimits::from_lookup(|k| std::env::var(k).ok()).unwrap_or_default(),
         })
         .with_exports(exports)
+        .with_users(users)
     }
 
     /// Replaces the import adapters (production wiring, or tests that need their own).
@@ -333,6 +348,7 @@ async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
                     Private::EventTypes => webhooks::event_types(req, &segs[2..]),
                     Private::Exports => exports::route(deps, req, &p, &segs[2..]).await,
                     Private::ExportTemplates => exports::route_templates(deps, req, &p, &segs[2..]).await,
+                    Private::Users => users::route(deps, req, &p, &segs[2..]).await,
                     Private::OpenApi => openapi::serve_tenant(deps, req, &p).await,
                 };
                 result.unwrap_or_else(render)
@@ -372,6 +388,8 @@ enum Private {
     EventTypes,
     Exports,
     ExportTemplates,
+    /// Tenant users (scope `admin`).
+    Users,
     /// The tenant's own OpenAPI document (without credentials the static one is public).
     OpenApi,
 }
@@ -392,6 +410,7 @@ impl Family {
             ["v1", "event-types", ..] => Self::Authenticated(Private::EventTypes),
             ["v1", "exports", ..] => Self::Authenticated(Private::Exports),
             ["v1", "export-templates", ..] => Self::Authenticated(Private::ExportTemplates),
+            ["v1", "users", ..] => Self::Authenticated(Private::Users),
             [version, ..]
                 if version.len() > 1
                     && version.starts_with('v')
@@ -430,7 +449,9 @@ pub fn route_template(segments: &[&str]) -> String {
         ["v1", "exports", _] => vec!["v1", "exports", "{id}"],
         ["v1", "export-templates", _] => vec!["v1", "export-templates", "{id}"],
         ["v1", "export-templates", _, "run"] => vec!["v1", "export-templates", "{id}", "run"],
-        ["v1", "exports"] | ["v1", "export-templates"] => segments.to_vec(),
+        ["v1", "exports"] | ["v1", "export-templates"] | ["v1", "users"] => segments.to_vec(),
+        ["v1", "users", _] => vec!["v1", "users", "{id}"],
+        ["v1", "users", _, action @ ("invitation" | "password")] => vec!["v1", "users", "{id}", action],
         ["health"] | ["v1", "models"] | ["v1", "api-keys"] | ["v1", "data"] => segments.to_vec(),
         ["v1", "webhooks"] | ["v1", "event-types"] | ["v1", "imports"] => segments.to_vec(),
         ["v1", "imports", _] => vec!["v1", "imports", "{id}"],

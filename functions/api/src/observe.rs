@@ -84,6 +84,20 @@ fn audit_entry(s: &Served<'_>, p: &Principal) -> AuditEntry {
         (["v1", "api-keys", id, "rotate"], "POST") => {
             ("api_key.rotate".to_owned(), Some(("api_key", Some(id.to_string()))))
         }
+        (["v1", "users"], "POST") => ("user.create".to_owned(), Some(("user", created_id()))),
+        (["v1", "users", id, rest @ ..], _) => {
+            let action = match (rest, method) {
+                ([], "PATCH") => Some("user.update"),
+                ([], "DELETE") => Some("user.delete"),
+                (["invitation"], "POST") => Some("user.invite"),
+                (["password"], "PUT") => Some("user.set_password"),
+                _ => None,
+            };
+            match action {
+                Some(a) => (a.to_owned(), Some(("user", Some(id.to_string())))),
+                None => (format!("{} {}", method, s.route), None),
+            }
+        }
         (["v1", "webhooks"], "POST") => ("webhook.create".to_owned(), Some(("webhook", created_id()))),
         (["v1", "webhooks", id, rest @ ..], _) => {
             let action = match (rest, method) {

@@ -417,4 +417,5 @@ async fn request(
 
 mod exports;
 mod imports;
+mod users;
 mod webhooks;

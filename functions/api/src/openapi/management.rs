@@ -155,5 +155,6 @@ pub fn paths() -> Map<String, Value> {
     p.extend(super::webhooks::paths());
     p.extend(super::imports::paths());
     p.extend(super::exports::paths());
+    p.extend(super::users::paths());
     p
 }

@@ -279,5 +279,8 @@ pub fn shared() -> Value {
     for (name, schema) in super::exports::schemas() {
         s[name] = schema;
     }
+    for (name, schema) in super::users::schemas() {
+        s[name] = schema;
+    }
     s
 }
