@@ -19,6 +19,7 @@ mod imports;
 mod keys;
 mod limits;
 mod models;
+mod oauth;
 mod observe;
 pub mod openapi;
 mod records;
@@ -51,6 +52,26 @@ pub use crate::webhooks::{WebhookPorts, Webhooks};
 
 pub const FUNCTION: &str = "api";
 
+/// The OAuth store as the API uses it.
+pub struct OAuthPorts {
+    pub store: Arc<dyn hw_oauth_store::OAuthStore>,
+    pub clients: hw_oauth_store::clients::OAuthClients,
+    pub verifier: hw_oauth_store::verifier::AccessTokenVerifier,
+    /// Seals the private halves of signing keys made by a rotation.
+    pub keyring: Arc<dyn Keyring>,
+}
+
+impl OAuthPorts {
+    pub fn new(store: Arc<dyn hw_oauth_store::OAuthStore>, keyring: Arc<dyn Keyring>) -> Self {
+        Self {
+            keyring,
+            clients: hw_oauth_store::clients::OAuthClients { store: store.clone() },
+            verifier: hw_oauth_store::verifier::AccessTokenVerifier::new(store.clone()),
+            store,
+        }
+    }
+}
+
 /// Everything the handler needs, built once per cold start.
 pub struct Deps {
     pub config: Config,
@@ -71,6 +92,9 @@ pub struct Deps {
     /// Tenant users (`/v1/users`): an in-memory store until [`Deps::with_users`] (production wiring: the
     /// `identity` table).
     pub users: hw_users::Users,
+    /// OAuth: client registrations, consents, and the check of the `oauth` function's access tokens (in-memory
+    /// until [`Deps::with_oauth`]).
+    pub oauth: OAuthPorts,
     /// When this instance last recorded each key's use, so `last_used_at` costs one write per key and minute.
     key_touches: Mutex<HashMap<String, Instant>>,
     /// Tenants' own rate limits as last read, so the tenant item is read once a minute per instance.
@@ -95,7 +119,7 @@ impl Deps {
         keyring: Arc<dyn Keyring>,
         webhooks: WebhookPorts,
     ) -> Self {
-        let cipher = Arc::new(FieldCipher::new(control.clone(), keyring));
+        let cipher = Arc::new(FieldCipher::new(control.clone(), keyring.clone()));
         let publisher_for_imports = publisher.clone();
         let policy = hw_webhooks::target::TargetPolicy::for_local_mode(config.local_mode);
         Self {
@@ -119,6 +143,7 @@ impl Deps {
             exports: None,
             // In-memory, so nothing is kept: cheap hashing parameters suit it (tests, the benchmark).
             users: hw_users::Users::for_tests(Arc::new(hw_users::memory::MemoryUsers::new())),
+            oauth: OAuthPorts::new(Arc::new(hw_oauth_store::memory::MemoryOAuthStore::new()), keyring.clone()),
             config,
             control,
             data,
@@ -127,6 +152,12 @@ impl Deps {
             key_touches: Mutex::new(HashMap::new()),
             tenant_limits: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The OAuth store (production wiring: the DynamoDB adapter on the `identity` table).
+    pub fn with_oauth(mut self, oauth: OAuthPorts) -> Self {
+        self.oauth = oauth;
+        self
     }
 
     /// The users' service (production wiring: the DynamoDB adapter on the `identity` table).
@@ -145,6 +176,7 @@ impl Deps {
     pub fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> Self {
         let key_id = config.data_key_id.clone().unwrap_or_default();
         let keyring = Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), key_id));
+        let oauth_keyring: Arc<dyn Keyring> = keyring.clone();
         let dynamo = hw_aws::dynamo_client(sdk);
         let events = aws_sdk_eventbridge::Client::new(sdk);
         let publisher = Arc::new(hw_aws::events::EventBridgePublisher::new(
@@ -200,6 +232,10 @@ impl Deps {
         })
         .with_exports(exports)
         .with_users(users)
+        .with_oauth(OAuthPorts::new(
+            Arc::new(hw_oauth_store::dynamo::DynamoOAuthStore::new(hw_aws::dynamo_client(sdk), &config.identity_table)),
+            oauth_keyring,
+        ))
     }
 
     /// Replaces the import adapters (production wiring, or tests that need their own).
@@ -349,6 +385,9 @@ async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
                     Private::Exports => exports::route(deps, req, &p, &segs[2..]).await,
                     Private::ExportTemplates => exports::route_templates(deps, req, &p, &segs[2..]).await,
                     Private::Users => users::route(deps, req, &p, &segs[2..]).await,
+                    Private::OAuthClients => oauth::route_clients(deps, req, &p, &segs[2..]).await,
+                    Private::OAuthKeys => oauth::route_keys(deps, req, &p, &segs[2..]).await,
+                    Private::Consents => oauth::route_consents(deps, req, &p, &segs[2..]).await,
                     Private::OpenApi => openapi::serve_tenant(deps, req, &p).await,
                 };
                 result.unwrap_or_else(render)
@@ -388,6 +427,12 @@ enum Private {
     EventTypes,
     Exports,
     ExportTemplates,
+    /// OAuth client registrations (scope `admin`).
+    OAuthClients,
+    /// The tenant's token signing keys (scope `admin`).
+    OAuthKeys,
+    /// A user's consents (the user's own token, or `admin`).
+    Consents,
     /// Tenant users (scope `admin`).
     Users,
     /// The tenant's own OpenAPI document (without credentials the static one is public).
@@ -411,6 +456,9 @@ impl Family {
             ["v1", "exports", ..] => Self::Authenticated(Private::Exports),
             ["v1", "export-templates", ..] => Self::Authenticated(Private::ExportTemplates),
             ["v1", "users", ..] => Self::Authenticated(Private::Users),
+            ["v1", "oauth-clients", ..] => Self::Authenticated(Private::OAuthClients),
+            ["v1", "oauth-signing-keys", ..] => Self::Authenticated(Private::OAuthKeys),
+            ["v1", "consents", ..] => Self::Authenticated(Private::Consents),
             [version, ..]
                 if version.len() > 1
                     && version.starts_with('v')
@@ -451,6 +499,10 @@ pub fn route_template(segments: &[&str]) -> String {
         ["v1", "export-templates", _, "run"] => vec!["v1", "export-templates", "{id}", "run"],
         ["v1", "exports"] | ["v1", "export-templates"] | ["v1", "users"] => segments.to_vec(),
         ["v1", "users", _] => vec!["v1", "users", "{id}"],
+        ["v1", "oauth-clients"] | ["v1", "oauth-signing-keys"] | ["v1", "oauth-signing-keys", "rotate"] | ["v1", "consents"] => segments.to_vec(),
+        ["v1", "oauth-clients", _] => vec!["v1", "oauth-clients", "{id}"],
+        ["v1", "oauth-clients", _, "secret"] => vec!["v1", "oauth-clients", "{id}", "secret"],
+        ["v1", "consents", _] => vec!["v1", "consents", "{client_id}"],
         ["v1", "users", _, action @ ("invitation" | "password")] => vec!["v1", "users", "{id}", action],
         ["health"] | ["v1", "models"] | ["v1", "api-keys"] | ["v1", "data"] => segments.to_vec(),
         ["v1", "webhooks"] | ["v1", "event-types"] | ["v1", "imports"] => segments.to_vec(),

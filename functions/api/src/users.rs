@@ -29,11 +29,16 @@ pub async fn route(deps: &Deps, req: &Request, p: &Principal, rest: &[&str]) -> 
         ([id], &M::PATCH) => {
             let if_match = req.if_match()?;
             let patch = parse_patch(body::json(deps, req, &[JSON])?)?;
+            let disabling = patch.status == Some(UserStatus::Disabled);
             let (user, version) = deps.users.update(&p.tenant, id, patch, if_match).await.map_err(error)?;
+            if disabling {
+                end_tokens(deps, &p.tenant, id).await?;
+            }
             Ok(versioned(200, &user, version))
         }
         ([id], &M::DELETE) => {
             deps.users.delete(&p.tenant, id, req.if_match()?).await.map_err(error)?;
+            end_tokens(deps, &p.tenant, id).await?;
             Ok(Response::new(204))
         }
         ([_], _) => Err(method_not_allowed(req, "GET, PATCH, DELETE")),
@@ -53,6 +58,15 @@ pub async fn route(deps: &Deps, req: &Request, p: &Principal, rest: &[&str]) -> 
         ([_, "password"], _) => Err(method_not_allowed(req, "PUT")),
         _ => Err(ApiError::not_found(format!("no route for {} {}", req.method, req.path))),
     }
+}
+
+/// A disabled or deleted user's access tokens stop working at once: resource servers check the marker until the
+/// longest-lived token issued before it has expired. (Sign-ins and refreshes check the user's status anyway.)
+async fn end_tokens(deps: &Deps, tenant: &str, user_id: &str) -> Result<(), ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let until = now + i64::from(hw_oauth::client::MAX_ACCESS_TOKEN_SECS) + 60;
+    let marker = hw_oauth_store::Revoked::Subject(user_id.to_owned());
+    deps.oauth.store.mark_revoked(tenant, &marker, now, until).await.map_err(|e| ApiError::unavailable(e.to_string()))
 }
 
 fn not_found() -> ApiError {

@@ -36,7 +36,7 @@ pub async fn active_access_token(
     if let Some(gid) = &claims.gid {
         markers.push(Revoked::Grant(gid.clone()));
     }
-    if deps.store.any_revoked(&issuer.tenant, &markers, now).await.map_err(|e| Inactive::Unavailable(unavailable(e)))? {
+    if deps.store.any_revoked(&issuer.tenant, &markers, claims.iat, now).await.map_err(|e| Inactive::Unavailable(unavailable(e)))? {
         return Err(Inactive::Invalid("the token has been revoked".into()));
     }
     if claims.sub != claims.client_id {
@@ -163,7 +163,7 @@ async fn revoke_access(deps: &Deps, issuer: &Issuer, client: &Client, token: &st
         return Err(not_yours());
     }
     deps.store
-        .mark_revoked(&issuer.tenant, &Revoked::Token(claims.jti), claims.exp + LEEWAY_SECS)
+        .mark_revoked(&issuer.tenant, &Revoked::Token(claims.jti), now, claims.exp + LEEWAY_SECS)
         .await
         .map_err(unavailable)
 }

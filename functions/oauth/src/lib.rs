@@ -63,6 +63,21 @@ impl Deps {
         Self { config, control, store, keyring, users, keys: Mutex::default(), tenants: Mutex::default() }
     }
 
+    /// The production wiring: DynamoDB and KMS clients from one SDK configuration.
+    pub fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> Self {
+        let dynamo = hw_aws::dynamo_client(sdk);
+        let key_id = config.data_key_id.clone().unwrap_or_default();
+        let keyring = Arc::new(hw_aws::kms::KmsKeyring::new(aws_sdk_kms::Client::new(sdk), key_id));
+        let users = hw_users::Users::new(Arc::new(hw_users::dynamo::DynamoUsers::new(dynamo.clone(), &config.identity_table)));
+        Self::new(
+            config.clone(),
+            Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table)),
+            Arc::new(hw_oauth_store::dynamo::DynamoOAuthStore::new(dynamo, &config.identity_table)),
+            keyring,
+            Arc::new(users::TenantUsers(users)),
+        )
+    }
+
     /// The tenant's signing keys, cached per instance.
     async fn key_set(&self, tenant: &str) -> Result<Arc<KeySet>, OAuthError> {
         if let Some((at, set)) = self.keys.lock().expect("not poisoned").get(tenant)

@@ -32,7 +32,7 @@ pub async fn serve(deps: &Deps, req: &Request, issuer: &Issuer) -> Response {
 pub async fn revoke_grant(deps: &Deps, issuer: &Issuer, family_id: &str, now: i64) -> Result<(), OAuthError> {
     deps.store.revoke_family(&issuer.tenant, family_id, now).await.map_err(unavailable)?;
     let until = now + i64::from(MAX_ACCESS_TOKEN_SECS) + 60;
-    deps.store.mark_revoked(&issuer.tenant, &Revoked::Grant(family_id.to_owned()), until).await.map_err(unavailable)
+    deps.store.mark_revoked(&issuer.tenant, &Revoked::Grant(family_id.to_owned()), now, until).await.map_err(unavailable)
 }
 
 async fn grant(deps: &Deps, req: &Request, issuer: &Issuer) -> Result<serde_json::Value, OAuthError> {

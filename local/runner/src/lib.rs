@@ -91,6 +91,7 @@ pub async fn start(opts: &Options) -> Result<Running> {
     config.exports_queue_arn = exports_arn.clone();
 
     let api_deps = Arc::new(api::Deps::from_aws(config.clone(), &sdk));
+    let oauth_deps = Arc::new(oauth::Deps::from_aws(config.clone(), &sdk));
     let relay_deps = Arc::new(outbox_relay::Deps::from_aws(&config, &sdk));
     let fanout_deps = Arc::new(webhook_fanout::Deps::from_aws(&config, &sdk));
     let dispatcher_deps = Arc::new(webhook_dispatcher::Deps::from_aws(&config, &sdk));
@@ -105,6 +106,14 @@ pub async fn start(opts: &Options) -> Result<Running> {
         Arc::new(move |event| {
             let deps = deps.clone();
             Box::pin(async move { api::handle(&deps, event).await })
+        }),
+    );
+    let deps = oauth_deps.clone();
+    http.insert(
+        "oauth",
+        Arc::new(move |event| {
+            let deps = deps.clone();
+            Box::pin(async move { oauth::handle(&deps, event).await })
         }),
     );
     let mut queue_handlers: HashMap<&str, SqsHandler> = HashMap::new();

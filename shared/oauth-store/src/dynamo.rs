@@ -9,7 +9,7 @@
 //! | consent | `OAUTH#<t>#CONSENT#<user>` | client id | |
 //! | session | `OAUTH#<t>#SESSION` | SHA-256 of the cookie | TTL |
 //! | assertion id | `OAUTH#<t>#JTI` | `<client>#<jti>` | TTL |
-//! | revocation marker | `OAUTH#<t>#REVOKED` | `jti#…`, `gid#…`, `sub#…` | `until`; TTL |
+//! | revocation marker | `OAUTH#<t>#REVOKED` | `jti#…`, `gid#…`, `sub#…` | `at`, `until`; TTL |
 //!
 //! Records are kept as one JSON `doc` attribute; the attributes that conditions test live beside it.
 
@@ -345,15 +345,16 @@ impl OAuthStore for DynamoOAuthStore {
         Ok(checked(put.send().await).map_err(failed)?.is_some())
     }
 
-    async fn mark_revoked(&self, tenant: &str, what: &Revoked, until: i64) -> Result<(), StoreError> {
-        self.put(item(pk(tenant, "REVOKED"), &what.key(), [("until", n(until)), ("expires_at", n(until))])).await
+    async fn mark_revoked(&self, tenant: &str, what: &Revoked, at: i64, until: i64) -> Result<(), StoreError> {
+        let it = item(pk(tenant, "REVOKED"), &what.key(), [("at", n(at)), ("until", n(until)), ("expires_at", n(until))]);
+        self.put(it).await
     }
 
-    async fn any_revoked(&self, tenant: &str, what: &[Revoked], now: i64) -> Result<bool, StoreError> {
+    async fn any_revoked(&self, tenant: &str, what: &[Revoked], issued_at: i64, now: i64) -> Result<bool, StoreError> {
         let keys = what.iter().map(|w| key(pk(tenant, "REVOKED"), w.key())).collect();
         let items = hw_aws::dynamo::batch_get(&self.client, &self.table, keys)
             .await
             .map_err(|e| StoreError::Failed(e.to_string()))?;
-        Ok(items.iter().any(|i| num(i, "until").is_some_and(|until| until > now)))
+        Ok(items.iter().any(|i| num(i, "until").is_some_and(|until| until > now) && num(i, "at").unwrap_or(i64::MAX) >= issued_at))
     }
 }

@@ -4,6 +4,7 @@
 //! Every item lives in the `identity` table under a partition key starting with `OAUTH#<tenant>`, so one
 //! tenant's grants are never read while serving another.
 
+pub mod clients;
 pub mod dynamo;
 pub mod keys;
 pub mod memory;

@@ -18,7 +18,7 @@ struct State {
     consents: BTreeMap<(String, String, String), Consent>,
     sessions: HashMap<(String, String), Session>,
     assertions: HashMap<(String, String, String), i64>,
-    revoked: HashMap<(String, String), i64>,
+    revoked: HashMap<(String, String), (i64, i64)>,
 }
 
 #[derive(Default)]
@@ -199,12 +199,16 @@ impl OAuthStore for MemoryOAuthStore {
         Ok(self.with(|s| s.assertions.insert(key, until).is_none()))
     }
 
-    async fn mark_revoked(&self, tenant: &str, what: &Revoked, until: i64) -> Result<(), StoreError> {
-        self.with(|s| s.revoked.insert(k(tenant, &what.key()), until));
+    async fn mark_revoked(&self, tenant: &str, what: &Revoked, at: i64, until: i64) -> Result<(), StoreError> {
+        self.with(|s| s.revoked.insert(k(tenant, &what.key()), (at, until)));
         Ok(())
     }
 
-    async fn any_revoked(&self, tenant: &str, what: &[Revoked], now: i64) -> Result<bool, StoreError> {
-        Ok(self.with(|s| what.iter().any(|w| s.revoked.get(&k(tenant, &w.key())).is_some_and(|until| *until > now))))
+    async fn any_revoked(&self, tenant: &str, what: &[Revoked], issued_at: i64, now: i64) -> Result<bool, StoreError> {
+        Ok(self.with(|s| {
+            what.iter().any(|w| {
+                s.revoked.get(&k(tenant, &w.key())).is_some_and(|(at, until)| *until > now && *at >= issued_at)
+            })
+        }))
     }
 }

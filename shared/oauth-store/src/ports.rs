@@ -84,8 +84,9 @@ pub trait OAuthStore: Send + Sync {
     /// Records a client assertion's `jti` until `until`; false when it was seen before (a replay).
     async fn claim_assertion(&self, tenant: &str, client_id: &str, jti: &str, until: i64) -> Result<bool, StoreError>;
 
-    /// Marks tokens revoked until `until` (when the last token it could affect expires).
-    async fn mark_revoked(&self, tenant: &str, what: &Revoked, until: i64) -> Result<(), StoreError>;
-    /// Whether any of `what` is marked revoked at `now`.
-    async fn any_revoked(&self, tenant: &str, what: &[Revoked], now: i64) -> Result<bool, StoreError>;
+    /// Marks tokens issued up to `at` revoked, until `until` (when the last token it could affect expires).
+    async fn mark_revoked(&self, tenant: &str, what: &Revoked, at: i64, until: i64) -> Result<(), StoreError>;
+    /// Whether any of `what` revokes a token issued at `issued_at`, at `now`: a marker made at or after the token
+    /// was issued and not yet ended (so a user disabled and enabled again gets new tokens that work).
+    async fn any_revoked(&self, tenant: &str, what: &[Revoked], issued_at: i64, now: i64) -> Result<bool, StoreError>;
 }

@@ -92,7 +92,7 @@ impl AccessTokenVerifier {
         if let Some(gid) = &claims.gid {
             markers.push(Revoked::Grant(gid.clone()));
         }
-        if self.store.any_revoked(tenant, &markers, now).await.map_err(|e| TokenError::Unavailable(e.to_string()))? {
+        if self.store.any_revoked(tenant, &markers, claims.iat, now).await.map_err(|e| TokenError::Unavailable(e.to_string()))? {
             return Err(invalid("the token has been revoked"));
         }
         let scopes = Scopes::parse(&claims.scope).map_err(|e| invalid(&e.to_string()))?;
@@ -166,8 +166,12 @@ mod tests {
             store.put_keys("acme", &store_keys(&verifier).await, 0).await.unwrap();
             let v = AccessTokenVerifier::new(store.clone());
             assert!(v.verify(&token, BASE, 1500).await.is_ok());
-            store.mark_revoked("acme", &marker, 1600).await.unwrap();
+            store.mark_revoked("acme", &marker, 1000, 1600).await.unwrap();
             assert!(matches!(v.verify(&token, BASE, 1500).await, Err(TokenError::Invalid(_))), "{marker:?}");
+            let mut later = claims("u1");
+            later.iat = 1001;
+            let issued_after = jwt::sign_access_token(&keys, &later).unwrap();
+            assert!(v.verify(&issued_after, BASE, 1500).await.is_ok(), "tokens issued after the marker are not affected");
         }
     }
 

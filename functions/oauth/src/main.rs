@@ -1,0 +1,18 @@
+//! Lambda entry point of the `oauth` function: configuration, SDK clients and handler wiring, once per cold start.
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    hw_telemetry::init(oauth::FUNCTION);
+    let config = hw_resources::Config::for_function(oauth::FUNCTION)?;
+    let deps = Arc::new(oauth::Deps::from_aws(config, &hw_aws::sdk_config().await));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
+        let deps = deps.clone();
+        async move { Ok::<_, std::convert::Infallible>(oauth::handle(&deps, event.payload).await) }
+    }))
+    .await
+}
