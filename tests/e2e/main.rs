@@ -14,6 +14,7 @@ mod platform;
 mod query;
 mod records;
 mod round_trip;
+mod users;
 mod webhooks;
 
 use hubble_e2e::Stack;
