@@ -8,6 +8,7 @@ mod docs;
 mod exports;
 mod imports;
 mod models;
+mod oauth;
 mod operations;
 mod operator;
 mod platform;
