@@ -262,3 +262,24 @@ async fn a_key_without_admin_is_refused() {
     }
     assert!(deps.oauth.store.list_clients("acme").await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn key_rotation_is_idempotent_but_client_secrets_are_never_replayed() {
+    let (deps, _) = deps(&["admin"]).await;
+    let path = "/v1/oauth-signing-keys/rotate";
+    let first = request(&deps, "POST", path, None, &[("idempotency-key", "rotate-1")]).await;
+    assert_conforms("POST", path, &first);
+    let again = request(&deps, "POST", path, None, &[("idempotency-key", "rotate-1")]).await;
+    assert_conforms("POST", path, &again);
+    assert_eq!(header(&again, "idempotent-replayed"), "true");
+    assert_eq!(super::body(&again), super::body(&first));
+    let (_, v, _) = call_checked(&deps, "GET", "/v1/oauth-signing-keys", None).await;
+    assert_eq!(v["data"].as_array().unwrap().len(), 3, "one rotation: {v}");
+
+    // an answer holding a secret is not kept: the same key registers a second client
+    let a = request(&deps, "POST", "/v1/oauth-clients", Some(confidential()), &[("idempotency-key", "c-1")]).await;
+    let b = request(&deps, "POST", "/v1/oauth-clients", Some(confidential()), &[("idempotency-key", "c-1")]).await;
+    assert_eq!((a.status_code, b.status_code), (201, 201));
+    assert_eq!(header(&b, "idempotent-replayed"), "");
+    assert_ne!(super::body(&a)["client"]["id"], super::body(&b)["client"]["id"]);
+}
