@@ -72,13 +72,24 @@ async fn access_token(deps: &Deps, req: &Request, token: &str) -> Result<Princip
         Err(TokenError::Invalid(reason)) => {
             let error = ApiError::new(401, "invalid-token", "Invalid access token", reason.clone()).with_header(
                 "www-authenticate",
-                format!("Bearer realm=\"hubblewave\", error=\"invalid_token\", error_description=\"{}\"", reason.replace('"', "'")),
+                format!(
+                    "Bearer realm=\"hubblewave\", error=\"invalid_token\", error_description=\"{}\"",
+                    reason.replace('"', "'")
+                ),
             );
             Err(AuthFailure { error, tenant: None })
         }
         Err(TokenError::Unavailable(e)) => {
             tracing::error!(error = %e, "access-token check unavailable");
-            Err(AuthFailure { error: ApiError::new(503, "unavailable", "Service unavailable", "access tokens cannot be checked right now; retry"), tenant: None })
+            Err(AuthFailure {
+                error: ApiError::new(
+                    503,
+                    "unavailable",
+                    "Service unavailable",
+                    "access tokens cannot be checked right now; retry",
+                ),
+                tenant: None,
+            })
         }
     }
 }

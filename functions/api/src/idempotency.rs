@@ -82,10 +82,12 @@ where
     Ok(response)
 }
 
-/// The routes that take a key: every POST and PATCH the API has, except the two that make user secrets
-/// (`POST /v1/users`, whose body may hold a password, and `POST /v1/users/{id}/invitation`, whose answer holds a
-/// token): a kept answer or an unsalted fingerprint of the body would store those outside their hashes. Other methods, and POST or PATCH where the route
-/// has no such method, run as they are (and get their 405), whatever key they carry.
+/// The routes that take a key: every POST and PATCH the API has, except the four that make secrets
+/// (`POST /v1/users`, whose body may hold a password, `POST /v1/users/{id}/invitation`, whose answer holds a
+/// token, and `POST /v1/oauth-clients` and `POST /v1/oauth-clients/{id}/secret`, whose answers hold a client
+/// secret): a kept answer or an unsalted fingerprint of the body would store those outside their hashes. Other
+/// methods, and POST or PATCH where the route has no such method, run as they are (and get their 405), whatever key
+/// they carry.
 fn applies(req: &Request) -> bool {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     match req.method {
@@ -104,6 +106,7 @@ fn applies(req: &Request) -> bool {
                 | ["v1", "export-templates", _, "run"]
                 | ["v1", "imports"]
                 | ["v1", "imports", _, "start" | "cancel" | "retry" | "complete-upload"]
+                | ["v1", "oauth-signing-keys", "rotate"]
         ),
         http::Method::PATCH => {
             matches!(segs.as_slice(), ["v1", "data", _, id] if *id != "_bulk")

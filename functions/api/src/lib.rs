@@ -499,7 +499,10 @@ pub fn route_template(segments: &[&str]) -> String {
         ["v1", "export-templates", _, "run"] => vec!["v1", "export-templates", "{id}", "run"],
         ["v1", "exports"] | ["v1", "export-templates"] | ["v1", "users"] => segments.to_vec(),
         ["v1", "users", _] => vec!["v1", "users", "{id}"],
-        ["v1", "oauth-clients"] | ["v1", "oauth-signing-keys"] | ["v1", "oauth-signing-keys", "rotate"] | ["v1", "consents"] => segments.to_vec(),
+        ["v1", "oauth-clients"]
+        | ["v1", "oauth-signing-keys"]
+        | ["v1", "oauth-signing-keys", "rotate"]
+        | ["v1", "consents"] => segments.to_vec(),
         ["v1", "oauth-clients", _] => vec!["v1", "oauth-clients", "{id}"],
         ["v1", "oauth-clients", _, "secret"] => vec!["v1", "oauth-clients", "{id}", "secret"],
         ["v1", "consents", _] => vec!["v1", "consents", "{client_id}"],

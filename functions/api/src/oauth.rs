@@ -65,7 +65,9 @@ fn with_secret(status: u16, client: &hw_oauth_store::StoredClient, secret: Optio
     if let Some(s) = secret {
         out["client_secret"] = json!(s);
     }
-    Response::json(status, JSON, &out).header("etag", format!("\"{}\"", client.version)).header("cache-control", "no-store")
+    Response::json(status, JSON, &out)
+        .header("etag", format!("\"{}\"", client.version))
+        .header("cache-control", "no-store")
 }
 
 pub async fn route_clients(deps: &Deps, req: &Request, p: &Principal, rest: &[&str]) -> Result<Response, ApiError> {
@@ -81,7 +83,8 @@ pub async fn route_clients(deps: &Deps, req: &Request, p: &Principal, rest: &[&s
         ([], &M::POST) => {
             let input = registration(body::json(deps, req, &[JSON])?)?;
             let (client, secret) = clients.create(&p.tenant, None, input).await.map_err(client_error)?;
-            Ok(with_secret(201, &client, secret).header("location", format!("{}/v1/oauth-clients/{}", req.base_url, client.id)))
+            Ok(with_secret(201, &client, secret)
+                .header("location", format!("{}/v1/oauth-clients/{}", req.base_url, client.id)))
         }
         ([], _) => Err(method_not_allowed(req, "GET, POST")),
         ([id], &M::GET) => {
@@ -95,6 +98,14 @@ pub async fn route_clients(deps: &Deps, req: &Request, p: &Principal, rest: &[&s
             Ok(with_secret(200, &client, secret))
         }
         ([id], &M::DELETE) => {
+            // The store deletes unconditionally: the version is checked just before (a change in between is lost
+            // with the client anyway).
+            if let Some(expected) = req.if_match()? {
+                let current = clients.get(&p.tenant, id).await.map_err(client_error)?;
+                if current.version != expected {
+                    return Err(ApiError::precondition_failed(current.version));
+                }
+            }
             clients.delete(&p.tenant, id).await.map_err(client_error)?;
             Ok(Response::new(204))
         }
@@ -103,13 +114,16 @@ pub async fn route_clients(deps: &Deps, req: &Request, p: &Principal, rest: &[&s
             let body = if req.body.is_empty() { json!({}) } else { body::json(deps, req, &[JSON])? };
             let grace = match body.as_object().map(|m| (m.get("grace_period_secs"), m.len())) {
                 Some((None, 0)) => 0,
-                Some((Some(v), 1)) => v.as_i64().filter(|g| (0..=hw_oauth_store::clients::MAX_GRACE_SECS).contains(g)).ok_or_else(|| {
-                    ApiError::invalid(vec![FieldError::new(
-                        "/grace_period_secs",
-                        "invalid-value",
-                        format!("a whole number of seconds from 0 to {}", hw_oauth_store::clients::MAX_GRACE_SECS),
-                    )])
-                })?,
+                Some((Some(v), 1)) => v
+                    .as_i64()
+                    .filter(|g| (0..=hw_oauth_store::clients::MAX_GRACE_SECS).contains(g))
+                    .ok_or_else(|| {
+                        ApiError::invalid(vec![FieldError::new(
+                            "/grace_period_secs",
+                            "invalid-value",
+                            format!("a whole number of seconds from 0 to {}", hw_oauth_store::clients::MAX_GRACE_SECS),
+                        )])
+                    })?,
                 _ => {
                     return Err(ApiError::invalid(vec![FieldError::new(
                         "",
@@ -139,29 +153,48 @@ pub async fn route_keys(deps: &Deps, req: &Request, p: &Principal, rest: &[&str]
     };
     match (rest, &req.method) {
         ([], &M::GET) => {
-            let set = hw_oauth_store::keys::stored_or_created(deps.oauth.store.as_ref(), deps.oauth.keyring.as_ref(), &p.tenant, now())
-                .await
-                .map_err(ApiError::unavailable)?;
+            let set = hw_oauth_store::keys::stored_or_created(
+                deps.oauth.store.as_ref(),
+                deps.oauth.keyring.as_ref(),
+                &p.tenant,
+                now(),
+            )
+            .await
+            .map_err(ApiError::unavailable)?;
             Ok(Response::json(200, JSON, &describe(&set)))
         }
         ([], _) => Err(method_not_allowed(req, "GET")),
         (["rotate"], &M::POST) => {
             let body = if req.body.is_empty() { json!({}) } else { body::json(deps, req, &[JSON])? };
-            let alg = match body.get("alg").and_then(Value::as_str) {
-                None | Some("ES256") => SigningAlg::ES256,
-                Some("RS256") => SigningAlg::RS256,
+            if body.as_object().is_none_or(|m| m.keys().any(|k| k != "alg")) {
+                return Err(ApiError::invalid(vec![FieldError::new(
+                    "",
+                    "invalid-body",
+                    "the body is an object with at most `alg`",
+                )]));
+            }
+            // A member of another type than a string (`null`, a number) is refused, not read as the default.
+            let alg = match body.get("alg").map(Value::as_str) {
+                None | Some(Some("ES256")) => SigningAlg::ES256,
+                Some(Some("RS256")) => SigningAlg::RS256,
                 Some(_) => {
-                    return Err(ApiError::invalid(vec![FieldError::new("/alg", "invalid-value", "`alg` is ES256 or RS256")]));
+                    return Err(ApiError::invalid(vec![FieldError::new(
+                        "/alg",
+                        "invalid-value",
+                        "`alg` is ES256 or RS256",
+                    )]));
                 }
             };
-            if body.as_object().is_none_or(|m| m.keys().any(|k| k != "alg")) {
-                return Err(ApiError::invalid(vec![FieldError::new("", "invalid-body", "the body is an object with at most `alg`")]));
-            }
             let store = deps.oauth.store.as_ref();
             match hw_oauth_store::keys::rotate(store, deps.oauth.keyring.as_ref(), &p.tenant, alg, now()).await {
                 Ok(_) => {}
                 Err(hw_oauth_store::keys::KeysError::Store(StoreError::Conflict(_))) => {
-                    return Err(ApiError::new(409, "concurrent-rotation", "Concurrent rotation", "the keys were rotated meanwhile; read them again"));
+                    return Err(ApiError::new(
+                        409,
+                        "concurrent-rotation",
+                        "Concurrent rotation",
+                        "the keys were rotated meanwhile; read them again",
+                    ));
                 }
                 Err(e) => return Err(ApiError::unavailable(e)),
             }
@@ -200,7 +233,8 @@ pub async fn route_consents(deps: &Deps, req: &Request, p: &Principal, rest: &[&
             let consents = store.list_consents(&p.tenant, &user).await.map_err(store_error)?;
             let mut data = Vec::new();
             for c in consents {
-                let name = store.get_client(&p.tenant, &c.client_id).await.map_err(store_error)?.map(|s| s.registration.name);
+                let name =
+                    store.get_client(&p.tenant, &c.client_id).await.map_err(store_error)?.map(|s| s.registration.name);
                 data.push(json!({"client_id": c.client_id, "client_name": name, "scope": c.scope, "granted_at": c.granted_at, "updated_at": c.updated_at}));
             }
             Ok(Response::json(200, JSON, &json!({"user_id": user, "data": data})))

@@ -417,5 +417,6 @@ async fn request(
 
 mod exports;
 mod imports;
+mod oauth;
 mod users;
 mod webhooks;

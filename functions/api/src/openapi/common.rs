@@ -179,8 +179,8 @@ pub fn components() -> Value {
         "securitySchemes": {
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
                        "description": "An API key (`hw_...`). OAuth2 client credentials are planned as a third scheme."},
-            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "hw_ API key",
-                       "description": "The same API key as `Authorization: Bearer hw_...`."}
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "hw_ API key or OAuth access token (JWT)",
+                       "description": "The same API key as `Authorization: Bearer hw_...`, or an access token of the tenant's OAuth2/OpenID Connect provider (`{base}/t/{tenant}`), which carries the scopes the user consented to."}
         },
         "headers": header_components(),
         "parameters": {

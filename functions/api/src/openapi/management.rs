@@ -156,5 +156,6 @@ pub fn paths() -> Map<String, Value> {
     p.extend(super::imports::paths());
     p.extend(super::exports::paths());
     p.extend(super::users::paths());
+    p.extend(super::oauth::paths());
     p
 }

@@ -282,5 +282,8 @@ pub fn shared() -> Value {
     for (name, schema) in super::users::schemas() {
         s[name] = schema;
     }
+    for (name, schema) in super::oauth::schemas() {
+        s[name] = schema;
+    }
     s
 }

@@ -169,14 +169,19 @@ fn assert_well_formed(doc: &Value) {
         if !public {
             assert!(responses.contains_key("401") && responses.contains_key("429"), "{method} {path}");
         }
-        // Two routes make user secrets that must not be kept outside their hashes (see `idempotency::applies`).
-        let makes_secrets = method == "post" && ["/v1/users", "/v1/users/{id}/invitation"].contains(&path.as_str());
+        // Four routes make secrets that must not be kept outside their hashes (see `idempotency::applies`): user
+        // passwords and invitations, OAuth client secrets.
+        let makes_secrets = method == "post"
+            && ["/v1/users", "/v1/users/{id}/invitation", "/v1/oauth-clients", "/v1/oauth-clients/{id}/secret"]
+                .contains(&path.as_str());
         if ["post", "patch"].contains(&method.as_str()) && !makes_secrets {
             let params = op["parameters"].to_string();
             assert!(params.contains("IdempotencyKey"), "{method} {path} lacks Idempotency-Key");
         }
-        // API keys and exports are never changed by clients: they have no versions to match.
-        let versionless = path.contains("api-keys") || path.starts_with("/v1/exports/");
+        // API keys and exports are never changed by clients, and consents are given at the OAuth provider, not
+        // here: they have no versions to match.
+        let versionless =
+            path.contains("api-keys") || path.starts_with("/v1/exports/") || path.starts_with("/v1/consents/");
         if ["patch", "put"].contains(&method.as_str()) || (method == "delete" && !versionless) {
             assert!(op["parameters"].to_string().contains("IfMatch"), "{method} {path} lacks If-Match");
         }
