@@ -52,7 +52,8 @@ async fn an_independent_client_runs_every_flow() {
     let (_, config) = setup(&s).await;
     let python = std::env::var("HUBBLE_E2E_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/oauth/authlib_e2e.py");
-    let out = tokio::process::Command::new(python).arg(script).arg(config.to_string()).output().await.expect("python runs");
+    let out =
+        tokio::process::Command::new(python).arg(script).arg(config.to_string()).output().await.expect("python runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "authlib run failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("ok: the ID token verifies"), "{stdout}");
@@ -61,7 +62,8 @@ async fn an_independent_client_runs_every_flow() {
 /// The browser part of a code flow with a confidential client, without PKCE: sign in, allow; returns the code.
 async fn code_for(config: &Value) -> String {
     let issuer = config["issuer"].as_str().unwrap();
-    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+    let browser =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
     let client_id = config["confidential_client"]["id"].as_str().unwrap();
     let page = browser
         .get(format!("{issuer}/authorize?response_type=code&client_id={client_id}&scope=openid%20data:read&state=s"))
@@ -78,7 +80,12 @@ async fn code_for(config: &Value) -> String {
     };
     let login = browser
         .post(format!("{issuer}/login"))
-        .form(&[("csrf", field(&page, "csrf")), ("authz", field(&page, "authz")), ("username", "grace".into()), ("password", PASSWORD.into())])
+        .form(&[
+            ("csrf", field(&page, "csrf")),
+            ("authz", field(&page, "authz")),
+            ("username", "grace".into()),
+            ("password", PASSWORD.into()),
+        ])
         .send()
         .await
         .unwrap();
@@ -132,7 +139,10 @@ async fn tokens_work_only_at_their_own_tenant() {
     let token: Value = s
         .http
         .post(format!("{}/token", config["issuer"].as_str().unwrap()))
-        .basic_auth(config["confidential_client"]["id"].as_str().unwrap(), config["confidential_client"]["secret"].as_str())
+        .basic_auth(
+            config["confidential_client"]["id"].as_str().unwrap(),
+            config["confidential_client"]["secret"].as_str(),
+        )
         .form(&[("grant_type", "client_credentials")])
         .send()
         .await
@@ -147,7 +157,10 @@ async fn tokens_work_only_at_their_own_tenant() {
     let elsewhere = s
         .http
         .post(format!("{}/t/{}/token", s.base_url, other.id))
-        .basic_auth(config["confidential_client"]["id"].as_str().unwrap(), config["confidential_client"]["secret"].as_str())
+        .basic_auth(
+            config["confidential_client"]["id"].as_str().unwrap(),
+            config["confidential_client"]["secret"].as_str(),
+        )
         .form(&[("grant_type", "client_credentials")])
         .send()
         .await

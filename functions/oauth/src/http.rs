@@ -160,7 +160,7 @@ impl Response {
         let mut out = ApiGatewayV2httpResponse::default();
         out.status_code = i64::from(self.status);
         out.headers = self.headers;
-        out.body = (!self.body.is_empty()).then(|| Body::Text(self.body));
+        out.body = (!self.body.is_empty()).then_some(Body::Text(self.body));
         out.cookies = self.cookies;
         out
     }

@@ -36,7 +36,12 @@ pub async fn active_access_token(
     if let Some(gid) = &claims.gid {
         markers.push(Revoked::Grant(gid.clone()));
     }
-    if deps.store.any_revoked(&issuer.tenant, &markers, claims.iat, now).await.map_err(|e| Inactive::Unavailable(unavailable(e)))? {
+    if deps
+        .store
+        .any_revoked(&issuer.tenant, &markers, claims.iat, now)
+        .await
+        .map_err(|e| Inactive::Unavailable(unavailable(e)))?
+    {
         return Err(Inactive::Invalid("the token has been revoked".into()));
     }
     if claims.sub != claims.client_id {
@@ -49,7 +54,7 @@ pub async fn active_access_token(
     Ok(claims)
 }
 
-fn token_param<'a>(req: &'a Request) -> Result<&'a str, OAuthError> {
+fn token_param(req: &Request) -> Result<&str, OAuthError> {
     let form = Params(&req.form);
     if let Some(name) = form.repeated() {
         return Err(OAuthError::new(ErrorCode::InvalidRequest, format!("`{name}` is sent more than once")));

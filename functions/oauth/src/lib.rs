@@ -4,6 +4,10 @@
 //! `handle` takes an API Gateway v2 event and the dependencies built once per cold start. Storage, users and the
 //! key service come through ports, so the tests run the whole protocol on in-memory adapters.
 
+// A page or error `Response` is large next to the `Ok` values; it is built at most once per request, on the way
+// out, so boxing it would only add an allocation.
+#![allow(clippy::result_large_err)]
+
 mod authorize;
 mod client_auth;
 mod discovery;
@@ -68,7 +72,8 @@ impl Deps {
         let dynamo = hw_aws::dynamo_client(sdk);
         let key_id = config.data_key_id.clone().unwrap_or_default();
         let keyring = Arc::new(hw_aws::kms::KmsKeyring::new(aws_sdk_kms::Client::new(sdk), key_id));
-        let users = hw_users::Users::new(Arc::new(hw_users::dynamo::DynamoUsers::new(dynamo.clone(), &config.identity_table)));
+        let users =
+            hw_users::Users::new(Arc::new(hw_users::dynamo::DynamoUsers::new(dynamo.clone(), &config.identity_table)));
         Self::new(
             config.clone(),
             Arc::new(hw_store::dynamo::DynamoControlStore::new(dynamo.clone(), &config.control_table)),

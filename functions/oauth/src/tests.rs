@@ -167,10 +167,7 @@ impl Harness {
         self.users.users.lock().unwrap().insert(id.into(), (user, password.into()));
     }
 
-    async fn register(&self, id: &str, mut input: ClientInput) {
-        if input.kind == "confidential" && input.token_endpoint_auth_method == "client_secret_basic" {
-            input.scopes.retain(|_| true);
-        }
+    async fn register(&self, id: &str, input: ClientInput) {
         let client = StoredClient {
             id: id.into(),
             registration: input,
@@ -245,7 +242,7 @@ fn cookie_pairs(reply: &Reply, jar: &mut Vec<String>) {
 }
 
 fn pkce_pair() -> (String, String) {
-    let verifier = secrets::mint("").repeat(1);
+    let verifier = secrets::mint("");
     let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
@@ -785,7 +782,13 @@ async fn expired_codes_are_refused() {
         expires_at: now() - 1,
     };
     h.store.put_code(TENANT, &grant).await.unwrap();
-    let r = h.form("/t/acme/token", &[("grant_type", "authorization_code"), ("code", &code)], &[("authorization", &basic("web", SECRET))]).await;
+    let r = h
+        .form(
+            "/t/acme/token",
+            &[("grant_type", "authorization_code"), ("code", &code)],
+            &[("authorization", &basic("web", SECRET))],
+        )
+        .await;
     assert_eq!((r.status, r.json()["error"].as_str()), (400, Some("invalid_grant")));
     assert!(r.json()["error_description"].as_str().unwrap().contains("expired"));
 }
@@ -795,21 +798,49 @@ async fn tokens_of_one_tenant_are_worthless_at_another() {
     let h = Harness::new().await;
     h.deps
         .control
-        .create_tenant(&hw_domain::tenant::Tenant { id: "globex".into(), name: "Globex".into(), created_at: "x".into(), rate_limit_per_minute: None })
+        .create_tenant(&hw_domain::tenant::Tenant {
+            id: "globex".into(),
+            name: "Globex".into(),
+            created_at: "x".into(),
+            rate_limit_per_minute: None,
+        })
         .await
         .unwrap();
-    let t = h.form("/t/acme/token", &[("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", SECRET)], &[]).await.json();
+    let t = h
+        .form(
+            "/t/acme/token",
+            &[("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", SECRET)],
+            &[],
+        )
+        .await
+        .json();
     // The client does not exist at globex, and acme's token does not introspect there.
-    let there = h.form("/t/globex/token", &[("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", SECRET)], &[]).await;
+    let there = h
+        .form(
+            "/t/globex/token",
+            &[("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", SECRET)],
+            &[],
+        )
+        .await;
     assert_eq!(there.status, 401);
     let verifier = hw_oauth_store::verifier::AccessTokenVerifier::new(h.store.clone());
     let ok = verifier.verify(t["access_token"].as_str().unwrap(), ORIGIN, now()).await.unwrap();
     assert_eq!(ok.principal.tenant, "acme");
-    let globex_keys = hw_oauth_store::keys::load(h.store.as_ref(), h.deps.keyring.as_ref(), "globex", now()).await.unwrap();
-    let mut claims = jwt::verify_access_token(&public_keys(&h).await, t["access_token"].as_str().unwrap(), &Expected { issuer: ISSUER, audience: ORIGIN, now: now(), leeway_secs: 5 }).unwrap();
+    let globex_keys =
+        hw_oauth_store::keys::load(h.store.as_ref(), h.deps.keyring.as_ref(), "globex", now()).await.unwrap();
+    let mut claims = jwt::verify_access_token(
+        &public_keys(&h).await,
+        t["access_token"].as_str().unwrap(),
+        &Expected { issuer: ISSUER, audience: ORIGIN, now: now(), leeway_secs: 5 },
+    )
+    .unwrap();
     claims.iss = format!("{ORIGIN}/t/globex");
     let minted_at_globex = jwt::sign_access_token(&globex_keys, &claims).unwrap();
-    assert_eq!(verifier.verify(&minted_at_globex, ORIGIN, now()).await.unwrap().principal.tenant, "globex", "a globex token acts at globex only");
+    assert_eq!(
+        verifier.verify(&minted_at_globex, ORIGIN, now()).await.unwrap().principal.tenant,
+        "globex",
+        "a globex token acts at globex only"
+    );
     claims.iss = ISSUER.into();
     let globex_claiming_acme = jwt::sign_access_token(&globex_keys, &claims).unwrap();
     assert!(verifier.verify(&globex_claiming_acme, ORIGIN, now()).await.is_err());

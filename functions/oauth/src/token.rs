@@ -32,7 +32,10 @@ pub async fn serve(deps: &Deps, req: &Request, issuer: &Issuer) -> Response {
 pub async fn revoke_grant(deps: &Deps, issuer: &Issuer, family_id: &str, now: i64) -> Result<(), OAuthError> {
     deps.store.revoke_family(&issuer.tenant, family_id, now).await.map_err(unavailable)?;
     let until = now + i64::from(MAX_ACCESS_TOKEN_SECS) + 60;
-    deps.store.mark_revoked(&issuer.tenant, &Revoked::Grant(family_id.to_owned()), now, until).await.map_err(unavailable)
+    deps.store
+        .mark_revoked(&issuer.tenant, &Revoked::Grant(family_id.to_owned()), now, until)
+        .await
+        .map_err(unavailable)
 }
 
 async fn grant(deps: &Deps, req: &Request, issuer: &Issuer) -> Result<serde_json::Value, OAuthError> {
@@ -125,8 +128,7 @@ async fn authorization_code(
     let scopes = Scopes::parse(&grant.scope).unwrap_or_default();
     let family = RefreshFamily::family_id(&grant.user_id, &client.id, &grant_id);
     let refresh = if client.allows_grant(GrantType::RefreshToken) {
-        tokens::new_family(deps, issuer, client, &family, &grant.user_id, &scopes, grant.auth_time, &grant.sid, now)
-            .await?
+        tokens::new_family(deps, issuer, client, &family, &grant, &scopes, now).await?
     } else {
         None
     };

@@ -4,8 +4,8 @@ use hw_oauth::client::Client;
 use hw_oauth::errors::OAuthError;
 use hw_oauth::jwt::{self, AccessTokenClaims, IdTokenClaims};
 use hw_oauth::scope::{Scope, Scopes};
-use hw_oauth_store::RefreshFamily;
 use hw_oauth_store::secrets;
+use hw_oauth_store::{CodeGrant, RefreshFamily};
 use serde_json::{Value, json};
 
 use crate::{Deps, Issuer, api_audience, unavailable};
@@ -92,16 +92,14 @@ pub async fn response(
     Ok(body)
 }
 
-/// A new refresh-token family for a user's grant; returns the first token.
+/// A new refresh-token family for the grant a code stood for; returns the first token.
 pub async fn new_family(
     deps: &Deps,
     issuer: &Issuer,
     client: &Client,
     family_id: &str,
-    user_id: &str,
+    grant: &CodeGrant,
     scopes: &Scopes,
-    auth_time: i64,
-    sid: &str,
     now: i64,
 ) -> Result<Option<String>, OAuthError> {
     let Some(lifetime) = client.refresh_token_lifetime else { return Ok(None) };
@@ -109,10 +107,10 @@ pub async fn new_family(
     let family = RefreshFamily {
         id: family_id.to_owned(),
         client_id: client.id.clone(),
-        user_id: user_id.to_owned(),
+        user_id: grant.user_id.clone(),
         scope: scopes.to_string(),
-        auth_time,
-        sid: sid.to_owned(),
+        auth_time: grant.auth_time,
+        sid: grant.sid.clone(),
         current_hash: hash,
         token_expires_at: now + lifetime.as_secs() as i64,
         created_at: now,

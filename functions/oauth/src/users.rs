@@ -67,11 +67,19 @@ fn info(u: hw_users::User) -> UserInfo {
 
 #[async_trait]
 impl UserDirectory for TenantUsers {
-    async fn login(&self, tenant: &str, username: &str, password: &str, ip: Option<&str>) -> Result<UserInfo, LoginFailure> {
+    async fn login(
+        &self,
+        tenant: &str,
+        username: &str,
+        password: &str,
+        ip: Option<&str>,
+    ) -> Result<UserInfo, LoginFailure> {
         match self.0.verify_login(tenant, username, password, ip).await {
             Ok(u) => Ok(info(u)),
             Err(hw_users::LoginError::InvalidCredentials) => Err(LoginFailure::Invalid),
-            Err(hw_users::LoginError::Throttled { retry_after_secs }) => Err(LoginFailure::Throttled { retry_after_secs }),
+            Err(hw_users::LoginError::Throttled { retry_after_secs }) => {
+                Err(LoginFailure::Throttled { retry_after_secs })
+            }
             Err(hw_users::LoginError::Store(e)) => Err(LoginFailure::Unavailable(e)),
         }
     }
@@ -80,7 +88,12 @@ impl UserDirectory for TenantUsers {
         self.0.get(tenant, id).await.map(|u| u.map(info)).map_err(|e| e.to_string())
     }
 
-    async fn accept_invitation(&self, tenant: &str, token: &str, password: &str) -> Result<UserInfo, InvitationFailure> {
+    async fn accept_invitation(
+        &self,
+        tenant: &str,
+        token: &str,
+        password: &str,
+    ) -> Result<UserInfo, InvitationFailure> {
         match self.0.accept_invitation(tenant, token, password).await {
             Ok(u) => Ok(info(u)),
             Err(hw_users::InvitationError::InvalidToken) => Err(InvitationFailure::Invalid),

@@ -64,7 +64,13 @@ const PUBLIC_CLIENT: &str = "demo-cli";
 /// RFC 8252 loopback redirect: the port may vary per request.
 pub const PUBLIC_REDIRECT_URI: &str = "http://127.0.0.1/callback";
 
-fn demo_client(name: &str, kind: &str, auth: &str, grants: &[&str], redirects: &[&str]) -> hw_oauth::client::ClientInput {
+fn demo_client(
+    name: &str,
+    kind: &str,
+    auth: &str,
+    grants: &[&str],
+    redirects: &[&str],
+) -> hw_oauth::client::ClientInput {
     let mut scopes: Vec<String> = ["data:read", "data:write", "models:write"].iter().map(|s| s.to_string()).collect();
     if grants.contains(&"authorization_code") {
         scopes.extend(["openid", "profile", "email", "offline_access"].iter().map(|s| s.to_string()));
@@ -97,15 +103,20 @@ async fn oauth_demo(deps: &api::Deps, previous: &Value, base_url: &str) -> Resul
     );
     let secret = match clients.get(DEMO_TENANT, CONFIDENTIAL_CLIENT).await {
         Ok(stored) => match previous["confidential_client"]["secret"].as_str() {
-            Some(s) if stored.secret_matches(&hw_oauth_store::secrets::hash(s), chrono::Utc::now().timestamp()) => s.to_owned(),
+            Some(s) if stored.secret_matches(&hw_oauth_store::secrets::hash(s), chrono::Utc::now().timestamp()) => {
+                s.to_owned()
+            }
             _ => clients.rotate_secret(DEMO_TENANT, CONFIDENTIAL_CLIENT, 0, chrono::Utc::now().timestamp()).await?.1,
         },
-        Err(hw_oauth_store::clients::ClientError::NotFound) => {
-            clients.create(DEMO_TENANT, Some(CONFIDENTIAL_CLIENT), confidential).await?.1.context("a secret-based client gets a secret")?
-        }
+        Err(hw_oauth_store::clients::ClientError::NotFound) => clients
+            .create(DEMO_TENANT, Some(CONFIDENTIAL_CLIENT), confidential)
+            .await?
+            .1
+            .context("a secret-based client gets a secret")?,
         Err(e) => return Err(e.into()),
     };
-    let public = demo_client("Demo CLI", "public", "none", &["authorization_code", "refresh_token"], &[PUBLIC_REDIRECT_URI]);
+    let public =
+        demo_client("Demo CLI", "public", "none", &["authorization_code", "refresh_token"], &[PUBLIC_REDIRECT_URI]);
     match clients.create(DEMO_TENANT, Some(PUBLIC_CLIENT), public).await {
         Ok(_) | Err(hw_oauth_store::clients::ClientError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),

@@ -63,8 +63,14 @@ pub fn view(c: &StoredClient, now: i64) -> Value {
 
 impl OAuthClients {
     /// Registers a client under `id` (a fresh `cl_<ulid>` when `None`); returns it and its secret, shown once.
-    pub async fn create(&self, tenant: &str, id: Option<&str>, input: ClientInput) -> Result<(StoredClient, Option<String>), ClientError> {
-        let id = id.map(str::to_owned).unwrap_or_else(|| format!("cl_{}", ulid::Ulid::new().to_string().to_lowercase()));
+    pub async fn create(
+        &self,
+        tenant: &str,
+        id: Option<&str>,
+        input: ClientInput,
+    ) -> Result<(StoredClient, Option<String>), ClientError> {
+        let id =
+            id.map(str::to_owned).unwrap_or_else(|| format!("cl_{}", ulid::Ulid::new().to_string().to_lowercase()));
         hw_oauth::client::validate(&id, &input).map_err(ClientError::Invalid)?;
         let stamp = now_rfc3339();
         let secret = uses_secret(&input).then(|| secrets::mint(CLIENT_SECRET_PREFIX));
@@ -92,7 +98,13 @@ impl OAuthClients {
 
     /// Replaces the registration. A client that starts using a secret gets one (returned); one that stops drops
     /// its secrets.
-    pub async fn update(&self, tenant: &str, id: &str, input: ClientInput, if_match: Option<u64>) -> Result<(StoredClient, Option<String>), ClientError> {
+    pub async fn update(
+        &self,
+        tenant: &str,
+        id: &str,
+        input: ClientInput,
+        if_match: Option<u64>,
+    ) -> Result<(StoredClient, Option<String>), ClientError> {
         let current = self.get(tenant, id).await?;
         if let Some(v) = if_match
             && v != current.version
@@ -107,12 +119,19 @@ impl OAuthClients {
             (_, false) => Vec::new(),
             (false, true) => {
                 let s = secrets::mint(CLIENT_SECRET_PREFIX);
-                let hashed = vec![ClientSecret { hash: secrets::hash(&s), created_at: stamp.clone(), expires_at: None }];
+                let hashed =
+                    vec![ClientSecret { hash: secrets::hash(&s), created_at: stamp.clone(), expires_at: None }];
                 new_secret = Some(s);
                 hashed
             }
         };
-        let updated = StoredClient { registration: input, secrets, updated_at: stamp, version: current.version + 1, ..current.clone() };
+        let updated = StoredClient {
+            registration: input,
+            secrets,
+            updated_at: stamp,
+            version: current.version + 1,
+            ..current.clone()
+        };
         self.store.update_client(tenant, &updated, current.version).await.map_err(|e| match e {
             StoreError::Conflict(_) => ClientError::Conflict("the client changed meanwhile; read it again".into()),
             e => e.into(),
@@ -121,7 +140,13 @@ impl OAuthClients {
     }
 
     /// A new secret; the previous one keeps working for `grace_secs` (0: stops at once), so deployments can roll.
-    pub async fn rotate_secret(&self, tenant: &str, id: &str, grace_secs: i64, now: i64) -> Result<(StoredClient, String), ClientError> {
+    pub async fn rotate_secret(
+        &self,
+        tenant: &str,
+        id: &str,
+        grace_secs: i64,
+        now: i64,
+    ) -> Result<(StoredClient, String), ClientError> {
         let current = self.get(tenant, id).await?;
         if !uses_secret(&current.registration) {
             return Err(ClientError::NoSecret);
@@ -133,11 +158,15 @@ impl OAuthClients {
             .secrets
             .iter()
             .filter(|s| s.expires_at.is_none_or(|at| at > now))
-            .map(|s| ClientSecret { expires_at: Some(s.expires_at.unwrap_or(now + grace).min(now + grace)), ..s.clone() })
+            .map(|s| ClientSecret {
+                expires_at: Some(s.expires_at.unwrap_or(now + grace).min(now + grace)),
+                ..s.clone()
+            })
             .filter(|s| s.expires_at.is_some_and(|at| at > now))
             .collect();
         kept.insert(0, ClientSecret { hash: secrets::hash(&secret), created_at: stamp.clone(), expires_at: None });
-        let updated = StoredClient { secrets: kept, updated_at: stamp, version: current.version + 1, ..current.clone() };
+        let updated =
+            StoredClient { secrets: kept, updated_at: stamp, version: current.version + 1, ..current.clone() };
         self.store.update_client(tenant, &updated, current.version).await.map_err(|e| match e {
             StoreError::Conflict(_) => ClientError::Conflict("the client changed meanwhile; try again".into()),
             e => e.into(),
@@ -176,7 +205,10 @@ mod tests {
         assert!(c.id.starts_with("cl_"));
         assert!(!serde_json::to_string(&view(&c, 0)).unwrap().contains(&secrets::hash(&secret)));
         let (rotated, new_secret) = clients.rotate_secret("t", &c.id, 3600, 1000).await.unwrap();
-        assert!(rotated.secret_matches(&secrets::hash(&secret), 1000 + 3599), "the old secret works during the grace period");
+        assert!(
+            rotated.secret_matches(&secrets::hash(&secret), 1000 + 3599),
+            "the old secret works during the grace period"
+        );
         assert!(!rotated.secret_matches(&secrets::hash(&secret), 1000 + 3600));
         assert!(rotated.secret_matches(&secrets::hash(&new_secret), 10_000_000));
         let (now_immediate, _) = clients.rotate_secret("t", &c.id, 0, 2000).await.unwrap();

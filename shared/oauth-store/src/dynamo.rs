@@ -346,7 +346,8 @@ impl OAuthStore for DynamoOAuthStore {
     }
 
     async fn mark_revoked(&self, tenant: &str, what: &Revoked, at: i64, until: i64) -> Result<(), StoreError> {
-        let it = item(pk(tenant, "REVOKED"), &what.key(), [("at", n(at)), ("until", n(until)), ("expires_at", n(until))]);
+        let it =
+            item(pk(tenant, "REVOKED"), &what.key(), [("at", n(at)), ("until", n(until)), ("expires_at", n(until))]);
         self.put(it).await
     }
 
@@ -355,6 +356,8 @@ impl OAuthStore for DynamoOAuthStore {
         let items = hw_aws::dynamo::batch_get(&self.client, &self.table, keys)
             .await
             .map_err(|e| StoreError::Failed(e.to_string()))?;
-        Ok(items.iter().any(|i| num(i, "until").is_some_and(|until| until > now) && num(i, "at").unwrap_or(i64::MAX) >= issued_at))
+        Ok(items
+            .iter()
+            .any(|i| num(i, "until").is_some_and(|until| until > now) && num(i, "at").unwrap_or(i64::MAX) >= issued_at))
     }
 }

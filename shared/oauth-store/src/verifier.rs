@@ -92,7 +92,12 @@ impl AccessTokenVerifier {
         if let Some(gid) = &claims.gid {
             markers.push(Revoked::Grant(gid.clone()));
         }
-        if self.store.any_revoked(tenant, &markers, claims.iat, now).await.map_err(|e| TokenError::Unavailable(e.to_string()))? {
+        if self
+            .store
+            .any_revoked(tenant, &markers, claims.iat, now)
+            .await
+            .map_err(|e| TokenError::Unavailable(e.to_string()))?
+        {
             return Err(invalid("the token has been revoked"));
         }
         let scopes = Scopes::parse(&claims.scope).map_err(|e| invalid(&e.to_string()))?;
@@ -171,7 +176,10 @@ mod tests {
             let mut later = claims("u1");
             later.iat = 1001;
             let issued_after = jwt::sign_access_token(&keys, &later).unwrap();
-            assert!(v.verify(&issued_after, BASE, 1500).await.is_ok(), "tokens issued after the marker are not affected");
+            assert!(
+                v.verify(&issued_after, BASE, 1500).await.is_ok(),
+                "tokens issued after the marker are not affected"
+            );
         }
     }
 
