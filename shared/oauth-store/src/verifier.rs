@@ -15,6 +15,7 @@ use hw_domain::principal::Principal;
 use hw_oauth::jwt::{self, AccessTokenClaims, Expected};
 use hw_oauth::keys::PublicKeys;
 use hw_oauth::scope::Scopes;
+use sha2::{Digest, Sha256};
 
 use crate::model::Revoked;
 use crate::ports::OAuthStore;
@@ -40,9 +41,16 @@ pub fn looks_like_jwt(credential: &str) -> bool {
     credential.split('.').count() == 3 && credential.starts_with("ey")
 }
 
+/// Tokens whose signature and claims this instance checked already, at most this many: a client sends the same
+/// access token with every request for its whole life, and the signature check is the expensive part.
+const CHECKED_CAPACITY: usize = 10_000;
+
 pub struct AccessTokenVerifier {
     store: Arc<dyn OAuthStore>,
     keys: Mutex<HashMap<String, (Instant, Arc<PublicKeys>)>>,
+    /// SHA-256 of a token → its tenant and claims, kept until the token expires. Only the exact token string hits,
+    /// so a tampered copy is checked in full; revocation is still read on every request.
+    checked: Mutex<HashMap<[u8; 32], (String, AccessTokenClaims)>>,
 }
 
 /// A verified token and the principal it makes.
@@ -53,7 +61,7 @@ pub struct Verified {
 
 impl AccessTokenVerifier {
     pub fn new(store: Arc<dyn OAuthStore>) -> Self {
-        Self { store, keys: Mutex::default() }
+        Self { store, keys: Mutex::default(), checked: Mutex::default() }
     }
 
     async fn public_keys(&self, tenant: &str, kid: &str, now: i64) -> Result<Arc<PublicKeys>, TokenError> {
@@ -74,6 +82,28 @@ impl AccessTokenVerifier {
 
     /// Verifies `token` for an API served under `base` (the deployment's public base URL).
     pub async fn verify(&self, token: &str, base: &str, now: i64) -> Result<Verified, TokenError> {
+        let digest: [u8; 32] = Sha256::digest(format!("{base}\n{token}").as_bytes()).into();
+        let cached = self.checked.lock().expect("not poisoned").get(&digest).cloned();
+        let (tenant, claims) = match cached {
+            Some((tenant, claims)) if claims.exp + LEEWAY_SECS > now => (tenant, claims),
+            _ => {
+                let (tenant, claims) = self.check_signed(token, base, now).await?;
+                let mut checked = self.checked.lock().expect("not poisoned");
+                if checked.len() >= CHECKED_CAPACITY {
+                    checked.retain(|_, (_, c)| c.exp + LEEWAY_SECS > now);
+                    if checked.len() >= CHECKED_CAPACITY {
+                        checked.clear();
+                    }
+                }
+                checked.insert(digest, (tenant.clone(), claims.clone()));
+                (tenant, claims)
+            }
+        };
+        self.principal(&tenant, claims, now).await
+    }
+
+    /// The signature and claims of a token not seen before.
+    async fn check_signed(&self, token: &str, base: &str, now: i64) -> Result<(String, AccessTokenClaims), TokenError> {
         let invalid = |s: &str| TokenError::Invalid(s.to_owned());
         let mut parts = token.split('.');
         let header = parts.next().and_then(decode).ok_or_else(|| invalid("the token is not a well-formed JWT"))?;
@@ -88,6 +118,12 @@ impl AccessTokenVerifier {
         let keys = self.public_keys(tenant, kid, now).await?;
         let expected = Expected { issuer: iss, audience: base.trim_end_matches('/'), now, leeway_secs: LEEWAY_SECS };
         let claims = jwt::verify_access_token(keys.as_ref(), token, &expected).map_err(|e| invalid(&e.to_string()))?;
+        Ok((tenant.to_owned(), claims))
+    }
+
+    /// Revocation, then the principal the claims make.
+    async fn principal(&self, tenant: &str, claims: AccessTokenClaims, now: i64) -> Result<Verified, TokenError> {
+        let invalid = |s: &str| TokenError::Invalid(s.to_owned());
         let mut markers = vec![Revoked::Token(claims.jti.clone()), Revoked::Subject(claims.sub.clone())];
         if let Some(gid) = &claims.gid {
             markers.push(Revoked::Grant(gid.clone()));

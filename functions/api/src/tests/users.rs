@@ -160,7 +160,8 @@ async fn users_are_listed_in_pages_and_filtered_by_status() {
     let next = page["links"]["next"].as_str().unwrap();
     let path = next.strip_prefix(BASE).unwrap();
     let (_, rest, _) = call_checked(&deps, "GET", path, None).await;
-    let mut names: Vec<&str> = rest["data"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> =
+        rest["data"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
     // Ids order by creation time to the millisecond; users made within one millisecond come in either order.
     names.sort_unstable();
     assert_eq!(names, ["grace", "user2"]);
