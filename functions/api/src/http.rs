@@ -84,6 +84,16 @@ impl Request {
         self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
+    /// `page[size]`: `default` when absent, else a whole number from 1 to `max` (400 otherwise).
+    pub fn page_size(&self, default: usize, max: usize) -> Result<usize, crate::error::ApiError> {
+        match self.query_param("page[size]") {
+            None => Ok(default),
+            Some(s) => s.parse().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
+                crate::error::ApiError::invalid_parameter("page[size]", format!("page[size] must be from 1 to {max}"))
+            }),
+        }
+    }
+
     /// The media type of the body, lowercased, without parameters.
     pub fn content_type(&self) -> Option<(String, String)> {
         let raw = self.header("content-type")?;

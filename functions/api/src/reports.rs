@@ -93,12 +93,7 @@ pub async fn audit(deps: &Deps, req: &Request, p: &Principal) -> Result<Response
     require(p, scope::ADMIN)?;
     req.only_params(&|k| matches!(k, "from" | "to" | "actor" | "page[size]" | "page[after]"))?;
     let (from, to) = range(req, DEFAULT_AUDIT_DAYS, i64::from(deps.config.limits.audit_days))?;
-    let size = match req.query_param("page[size]") {
-        None => DEFAULT_AUDIT_PAGE,
-        Some(s) => s.parse().ok().filter(|n| (1..=MAX_AUDIT_PAGE).contains(n)).ok_or_else(|| {
-            ApiError::invalid_parameter("page[size]", format!("page[size] must be from 1 to {MAX_AUDIT_PAGE}"))
-        })?,
-    };
+    let size = req.page_size(DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE)?;
     let bad_cursor = || ApiError::invalid_parameter("page[after]", "page[after] is not a cursor this API returned");
     let after = req
         .query_param("page[after]")

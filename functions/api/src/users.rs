@@ -123,12 +123,7 @@ async fn list(deps: &Deps, req: &Request, p: &Principal) -> Result<Response, Api
             ApiError::invalid_parameter("status", "status is one of `active`, `invited`, `disabled`")
         })?),
     };
-    let size = match req.query_param("page[size]") {
-        None => DEFAULT_PAGE,
-        Some(s) => s.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| {
-            ApiError::invalid_parameter("page[size]", format!("page[size] must be from 1 to {MAX_PAGE}"))
-        })?,
-    };
+    let size = req.page_size(DEFAULT_PAGE, MAX_PAGE)?;
     let cursor = req.query_param("page[cursor]");
     if let Some(c) = cursor
         && (c.is_empty() || c.len() > 64 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'))

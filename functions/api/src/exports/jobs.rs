@@ -98,12 +98,7 @@ pub async fn list(ports: &ExportPorts, req: &Request, p: &Principal) -> Result<R
     {
         return Err(ApiError::invalid_parameter("entity", "`entity` is the name of a model"));
     }
-    let size = match req.query_param("page[size]") {
-        None => DEFAULT_PAGE,
-        Some(s) => s.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| {
-            ApiError::invalid_parameter("page[size]", format!("page[size] must be from 1 to {MAX_PAGE}"))
-        })?,
-    };
+    let size = req.page_size(DEFAULT_PAGE, MAX_PAGE)?;
     let before = match req.query_param("page[cursor]") {
         Some(c) if !plausible_id(c, "exp") => {
             return Err(ApiError::invalid_parameter("page[cursor]", "page[cursor] is not a cursor this API returned"));

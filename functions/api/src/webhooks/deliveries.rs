@@ -45,12 +45,7 @@ pub async fn list(deps: &Deps, req: &Request, p: &Principal, id: &str) -> Result
             })
         })
         .transpose()?;
-    let size = match req.query_param("page[size]") {
-        None => DEFAULT_PAGE,
-        Some(s) => s.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| {
-            ApiError::invalid_parameter("page[size]", format!("page[size] must be from 1 to {MAX_PAGE}"))
-        })?,
-    };
+    let size = req.page_size(DEFAULT_PAGE, MAX_PAGE)?;
     let cursor = req.query_param("page[cursor]").map(decode_cursor).transpose()?;
     let ep = endpoint(deps, &p.tenant, id).await?;
     let query = DeliveryQuery { status, since, cursor: cursor.clone(), limit: size };
