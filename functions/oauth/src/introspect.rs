@@ -4,14 +4,14 @@ use hw_oauth::client::Client;
 use hw_oauth::errors::{ErrorCode, OAuthError};
 use hw_oauth::jwt::{self, AccessTokenClaims, Expected};
 use hw_oauth::scope::{self, Scopes};
+use hw_oauth_store::verifier::TokenError;
 use hw_oauth_store::{Revoked, secrets};
 use serde_json::{Value, json};
 
 use crate::http::{Params, Request, Response};
 use crate::{Deps, Issuer, api_audience, json_error, now, unavailable};
 
-/// Clock difference tolerated between this provider and the machines that check its tokens.
-pub const LEEWAY_SECS: i64 = 30;
+pub use hw_oauth_store::verifier::LEEWAY_SECS;
 
 /// Why an access token is not accepted.
 pub enum Inactive {
@@ -19,31 +19,23 @@ pub enum Inactive {
     Unavailable(OAuthError),
 }
 
-/// An access token checked the way resource servers check it, plus what only the provider knows: revocation and
-/// whether its user may still sign in.
+/// An access token checked exactly as resource servers check it (the shared verifier: signature, claims,
+/// revocation markers), issued by this issuer, plus what only the provider knows: whether its user may still sign
+/// in.
 pub async fn active_access_token(
     deps: &Deps,
     issuer: &Issuer,
     token: &str,
     now: i64,
 ) -> Result<AccessTokenClaims, Inactive> {
-    let keys = deps.key_set(&issuer.tenant).await.map_err(Inactive::Unavailable)?;
-    let audience = api_audience(&issuer.base);
-    let expected = Expected { issuer: &issuer.url, audience: &audience, now, leeway_secs: LEEWAY_SECS };
-    let claims =
-        jwt::verify_access_token(keys.as_ref(), token, &expected).map_err(|e| Inactive::Invalid(e.to_string()))?;
-    let mut markers = vec![Revoked::Token(claims.jti.clone()), Revoked::Subject(claims.sub.clone())];
-    if let Some(gid) = &claims.gid {
-        markers.push(Revoked::Grant(gid.clone()));
+    let verified = deps.verifier.verify(token, &issuer.base, now).await.map_err(|e| match e {
+        TokenError::Invalid(reason) => Inactive::Invalid(reason),
+        TokenError::Unavailable(e) => Inactive::Unavailable(unavailable(e)),
+    })?;
+    if verified.principal.tenant != issuer.tenant {
+        return Err(Inactive::Invalid("the token was issued by another tenant".into()));
     }
-    if deps
-        .store
-        .any_revoked(&issuer.tenant, &markers, claims.iat, now)
-        .await
-        .map_err(|e| Inactive::Unavailable(unavailable(e)))?
-    {
-        return Err(Inactive::Invalid("the token has been revoked".into()));
-    }
+    let claims = verified.claims;
     if claims.sub != claims.client_id {
         match deps.users.user(&issuer.tenant, &claims.sub).await {
             Ok(Some(u)) if u.active => {}

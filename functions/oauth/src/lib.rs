@@ -52,6 +52,8 @@ pub struct Deps {
     pub store: Arc<dyn OAuthStore>,
     pub keyring: Arc<dyn Keyring>,
     pub users: Arc<dyn UserDirectory>,
+    /// Access tokens checked the way the APIs check them (introspection, userinfo).
+    verifier: hw_oauth_store::verifier::AccessTokenVerifier,
     keys: Mutex<HashMap<String, (Instant, Arc<KeySet>)>>,
     tenants: Mutex<HashMap<String, Instant>>,
 }
@@ -64,7 +66,8 @@ impl Deps {
         keyring: Arc<dyn Keyring>,
         users: Arc<dyn UserDirectory>,
     ) -> Self {
-        Self { config, control, store, keyring, users, keys: Mutex::default(), tenants: Mutex::default() }
+        let verifier = hw_oauth_store::verifier::AccessTokenVerifier::new(store.clone());
+        Self { config, control, store, keyring, users, verifier, keys: Mutex::default(), tenants: Mutex::default() }
     }
 
     /// The production wiring: DynamoDB and KMS clients from one SDK configuration.
