@@ -187,6 +187,8 @@ impl Deps {
         let bus = Arc::new(EventBridgeProbe { client: events, bus: config.event_bus.clone() });
         let imports_publisher: Arc<dyn EventPublisher> = publisher.clone();
         let dynamo_for_imports = dynamo.clone();
+        let oauth_store =
+            Arc::new(hw_oauth_store::dynamo::DynamoOAuthStore::new(dynamo.clone(), &config.identity_table));
         let users =
             hw_users::Users::new(Arc::new(hw_users::dynamo::DynamoUsers::new(dynamo.clone(), &config.identity_table)));
         let webhooks = WebhookPorts {
@@ -232,10 +234,7 @@ impl Deps {
         })
         .with_exports(exports)
         .with_users(users)
-        .with_oauth(OAuthPorts::new(
-            Arc::new(hw_oauth_store::dynamo::DynamoOAuthStore::new(hw_aws::dynamo_client(sdk), &config.identity_table)),
-            oauth_keyring,
-        ))
+        .with_oauth(OAuthPorts::new(oauth_store, oauth_keyring))
     }
 
     /// Replaces the import adapters (production wiring, or tests that need their own).
