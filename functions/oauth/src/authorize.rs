@@ -72,16 +72,33 @@ impl Refusal {
     fn into_response(self, issuer: &Issuer) -> Response {
         match self {
             Self::Page(r) => r,
-            Self::Redirect { to, state, error } => {
-                let mut pairs =
-                    vec![("error", error.error.as_str().to_owned()), ("error_description", error.error_description)];
-                if let Some(s) = state {
-                    pairs.push(("state", s));
-                }
-                pairs.push(("iss", issuer.url.clone()));
-                Response::redirect(&with_query(&to, &pairs))
-            }
+            Self::Redirect { to, state, error } => redirect_back(issuer, &to, state.as_deref(), error_pairs(error)),
         }
+    }
+}
+
+fn error_pairs(error: OAuthError) -> Vec<(&'static str, String)> {
+    vec![("error", error.error.as_str().to_owned()), ("error_description", error.error_description)]
+}
+
+/// The redirect to the client: `pairs`, then `state` and `iss` (RFC 9207) as every authorization response carries.
+fn redirect_back(issuer: &Issuer, to: &str, state: Option<&str>, mut pairs: Vec<(&'static str, String)>) -> Response {
+    if let Some(s) = state {
+        pairs.push(("state", s.to_owned()));
+    }
+    pairs.push(("iss", issuer.url.clone()));
+    Response::redirect(&with_query(to, &pairs))
+}
+
+impl AuthzRequest {
+    /// The authorization response carrying `pairs`.
+    fn back(&self, issuer: &Issuer, pairs: Vec<(&'static str, String)>) -> Response {
+        redirect_back(issuer, &self.redirect_uri, self.state.as_deref(), pairs)
+    }
+
+    /// The error response (RFC 6749 §4.1.2.1) to the client's redirect URI.
+    fn refuse(&self, issuer: &Issuer, error: ErrorCode, text: &str) -> Response {
+        self.back(issuer, error_pairs(OAuthError::new(error, text)))
     }
 }
 
@@ -254,14 +271,7 @@ async fn proceed(
     fresh_login: bool,
     now: i64,
 ) -> Response {
-    let refuse = |error: ErrorCode, text: &str| {
-        Refusal::Redirect {
-            to: authz.redirect_uri.clone(),
-            state: authz.state.clone(),
-            error: OAuthError::new(error, text),
-        }
-        .into_response(issuer)
-    };
+    let refuse = |error: ErrorCode, text: &str| authz.refuse(issuer, error, text);
     let too_old = |s: &Session| authz.max_age.is_some_and(|max| now - s.auth_time > max);
     let session = match current {
         Some(s) if fresh_login || !(authz.prompt.login || too_old(&s)) => s,
@@ -316,19 +326,9 @@ async fn issue_code(
     };
     if let Err(e) = deps.store.put_code(&issuer.tenant, &grant).await {
         tracing::error!(error = %e, "storing the code failed");
-        return Refusal::Redirect {
-            to: authz.redirect_uri.clone(),
-            state: authz.state.clone(),
-            error: OAuthError::new(ErrorCode::TemporarilyUnavailable, "try again"),
-        }
-        .into_response(issuer);
+        return authz.refuse(issuer, ErrorCode::TemporarilyUnavailable, "try again");
     }
-    let mut pairs = vec![("code", code)];
-    if let Some(s) = &authz.state {
-        pairs.push(("state", s.clone()));
-    }
-    pairs.push(("iss", issuer.url.clone()));
-    Response::redirect(&with_query(&authz.redirect_uri, &pairs))
+    authz.back(issuer, vec![("code", code)])
 }
 
 fn login_page(
@@ -445,12 +445,7 @@ pub async fn consent(deps: &Deps, req: &Request, issuer: &Issuer) -> Response {
     match Params(&req.form).get("decision") {
         Some("allow") => {}
         Some("deny") => {
-            return Refusal::Redirect {
-                to: authz.redirect_uri.clone(),
-                state: authz.state.clone(),
-                error: OAuthError::new(ErrorCode::AccessDenied, "the user denied access"),
-            }
-            .into_response(issuer);
+            return authz.refuse(issuer, ErrorCode::AccessDenied, "the user denied access");
         }
         _ => return consent_page(req, issuer, &authz, &user, &grantable(&authz.scopes, &user, &issuer.tenant)),
     }
