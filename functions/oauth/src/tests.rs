@@ -189,19 +189,15 @@ impl Harness {
         cookies: &[String],
     ) -> Reply {
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-        let mut hs = serde_json::Map::new();
-        hs.insert("host".into(), json!("hub.example"));
-        hs.insert("x-forwarded-proto".into(), json!("https"));
+        // Every request starts from a real API Gateway payload and changes only what the test is about.
+        let mut event = fixture("discovery");
+        event["rawPath"] = json!(path);
+        event["rawQueryString"] = json!(query);
+        event["requestContext"]["http"]["method"] = json!(method);
+        event["requestContext"]["http"]["path"] = json!(path);
         for (k, v) in headers {
-            hs.insert(k.to_string(), json!(v));
+            event["headers"][*k] = json!(v);
         }
-        let mut event = json!({
-            "version": "2.0", "routeKey": "ANY /t/{proxy+}", "rawPath": path, "rawQueryString": query,
-            "headers": hs,
-            "requestContext": {"http": {"method": method, "path": path, "sourceIp": "192.0.2.1", "protocol": "HTTP/1.1", "userAgent": "test"},
-                "requestId": "r1", "routeKey": "ANY /t/{proxy+}", "stage": "$default", "accountId": "1", "apiId": "a", "domainName": "hub.example", "domainPrefix": "hub", "time": "x", "timeEpoch": 0},
-            "isBase64Encoded": false,
-        });
         if let Some(f) = form {
             event["headers"]["content-type"] = json!("application/x-www-form-urlencoded");
             event["body"] = json!(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(f.iter()).finish());
@@ -209,6 +205,10 @@ impl Harness {
         if !cookies.is_empty() {
             event["cookies"] = json!(cookies);
         }
+        self.send(event).await
+    }
+
+    async fn send(&self, event: Value) -> Reply {
         let out = handle(&self.deps, serde_json::from_value(event).unwrap()).await;
         Reply {
             status: out.status_code as u16,
@@ -224,6 +224,13 @@ impl Harness {
     async fn form(&self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
         self.call("POST", path, Some(form), headers, &[]).await
     }
+}
+
+/// A payload of `events/oauth/`, as API Gateway (HTTP API, payload 2.0) delivers it.
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/../../events/oauth/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn basic(id: &str, secret: &str) -> String {
@@ -844,4 +851,17 @@ async fn tokens_of_one_tenant_are_worthless_at_another() {
     claims.iss = ISSUER.into();
     let globex_claiming_acme = jwt::sign_access_token(&globex_keys, &claims).unwrap();
     assert!(verifier.verify(&globex_claiming_acme, ORIGIN, now()).await.is_err());
+}
+
+#[tokio::test]
+async fn api_gateway_payloads_are_served_as_sent() {
+    let h = Harness::new().await;
+    let doc = h.send(fixture("discovery")).await;
+    assert_eq!((doc.status, doc.json()["issuer"].as_str()), (200, Some(ISSUER)));
+    // HTTP APIs hand form bodies over base64-encoded.
+    let token = h.send(fixture("token-client-credentials")).await;
+    assert_eq!(token.status, 200, "{}", token.body);
+    assert_eq!(token.json()["scope"], "data:read");
+    let json_body = h.send(fixture("token-json-body")).await;
+    assert_eq!((json_body.status, json_body.json()["error"].as_str()), (400, Some("invalid_request")));
 }
