@@ -130,6 +130,7 @@ impl Harness {
                 name: "Acme".into(),
                 created_at: "2026-01-01T00:00:00Z".into(),
                 rate_limit_per_minute: None,
+                graphql: None,
             })
             .await
             .unwrap();
@@ -810,6 +811,7 @@ async fn tokens_of_one_tenant_are_worthless_at_another() {
             name: "Globex".into(),
             created_at: "x".into(),
             rate_limit_per_minute: None,
+            graphql: None,
         })
         .await
         .unwrap();

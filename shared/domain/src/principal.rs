@@ -17,6 +17,8 @@ pub mod scope {
     pub const MODELS_WRITE: &str = "models:write";
     pub const DATA_READ: &str = "data:read";
     pub const DATA_WRITE: &str = "data:write";
+    /// Values of fields marked `sensitive` through GraphQL (`data:sensitive:{entity}` for one entity).
+    pub const DATA_SENSITIVE: &str = "data:sensitive";
 }
 
 impl Principal {
@@ -48,10 +50,11 @@ fn covers(held: &str, wanted: &str) -> bool {
 /// Scopes a key may be given.
 pub fn is_known_scope(s: &str) -> bool {
     match s {
-        scope::ADMIN | scope::MODELS_WRITE | scope::DATA_READ | scope::DATA_WRITE => true,
+        scope::ADMIN | scope::MODELS_WRITE | scope::DATA_READ | scope::DATA_WRITE | scope::DATA_SENSITIVE => true,
         _ => s
             .strip_prefix("data:read:")
             .or_else(|| s.strip_prefix("data:write:"))
+            .or_else(|| s.strip_prefix("data:sensitive:"))
             .is_some_and(crate::model::is_valid_name),
     }
 }
@@ -74,6 +77,9 @@ mod tests {
         assert!(!p(&["data:write:contact"]).has_scope("data:read:company"));
         assert!(!p(&["data:read:contact"]).has_scope("data:read"));
         assert!(!p(&["models:write"]).has_scope("admin"));
+        assert!(p(&["data:sensitive"]).has_scope("data:sensitive:contact"));
+        assert!(!p(&["data:write"]).has_scope("data:sensitive:contact"));
+        assert!(p(&["admin"]).has_scope("data:sensitive:contact"));
     }
 
     #[test]

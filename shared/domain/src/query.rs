@@ -390,10 +390,47 @@ impl IdPlan {
     }
 }
 
+/// A boolean combination of filters (GraphQL's `and`/`or`/`not`); the query string only ever ANDs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    Leaf(Filter),
+}
+
+impl Condition {
+    pub fn matches(&self, r: &Record) -> bool {
+        match self {
+            Condition::All(cs) => cs.iter().all(|c| c.matches(r)),
+            Condition::Any(cs) => cs.iter().any(|c| c.matches(r)),
+            Condition::Not(c) => !c.matches(r),
+            Condition::Leaf(f) => f.matches(r),
+        }
+    }
+
+    fn canonical(&self) -> String {
+        let many = |tag: &str, cs: &[Condition]| {
+            let mut parts: Vec<String> = cs.iter().map(Condition::canonical).collect();
+            parts.sort();
+            format!("{tag}({})", parts.join("\u{1c}"))
+        };
+        match self {
+            Condition::All(cs) => many("all", cs),
+            Condition::Any(cs) => many("any", cs),
+            Condition::Not(c) => format!("not({})", c.canonical()),
+            Condition::Leaf(f) => f.canonical(),
+        }
+    }
+}
+
 /// Filters and sort of one list request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Query {
+    /// Filters every record must match (the ones the store can turn into key conditions are taken from here).
     pub filters: Vec<Filter>,
+    /// A further condition with `or`/`not`, evaluated on each record read.
+    pub condition: Option<Condition>,
     pub sort: Vec<SortKey>,
 }
 
@@ -431,7 +468,7 @@ impl Query {
     }
 
     pub fn matches(&self, r: &Record) -> bool {
-        self.filters.iter().all(|f| f.matches(r))
+        self.filters.iter().all(|f| f.matches(r)) && self.condition.as_ref().is_none_or(|c| c.matches(r))
     }
 
     /// `Some(descending)` when the order is the id order the store keeps (no sort, or `sort=id` / `sort=-id`).
@@ -536,6 +573,9 @@ impl Query {
         filters.sort();
         let sort: Vec<String> =
             self.sort.iter().map(|k| format!("{}{}", if k.descending { "-" } else { "" }, k.field.name)).collect();
+        if let Some(c) = &self.condition {
+            filters.push(c.canonical());
+        }
         let text = format!("{entity}\u{1e}{}\u{1e}{}", filters.join("\u{1d}"), sort.join(","));
         hex::encode(&Sha256::digest(text.as_bytes())[..16])
     }

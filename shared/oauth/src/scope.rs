@@ -37,6 +37,9 @@ pub enum Scope {
     DataWrite,
     DataReadEntity(String),
     DataWriteEntity(String),
+    /// Values of fields marked `sensitive` (GraphQL): all entities, or one.
+    DataSensitive,
+    DataSensitiveEntity(String),
     ModelsWrite,
     Admin,
 }
@@ -52,11 +55,13 @@ impl Scope {
             OFFLINE_ACCESS => Self::OfflineAccess,
             scope::DATA_READ => Self::DataRead,
             scope::DATA_WRITE => Self::DataWrite,
+            scope::DATA_SENSITIVE => Self::DataSensitive,
             scope::MODELS_WRITE => Self::ModelsWrite,
             scope::ADMIN => Self::Admin,
-            _ => match (entity("data:read:"), entity("data:write:")) {
-                (Some(e), _) => Self::DataReadEntity(e),
-                (_, Some(e)) => Self::DataWriteEntity(e),
+            _ => match (entity("data:read:"), entity("data:write:"), entity("data:sensitive:")) {
+                (Some(e), _, _) => Self::DataReadEntity(e),
+                (_, Some(e), _) => Self::DataWriteEntity(e),
+                (_, _, Some(e)) => Self::DataSensitiveEntity(e),
                 _ => return Err(ScopeError::Unknown(token.to_owned())),
             },
         })
@@ -84,6 +89,8 @@ impl Scope {
             Self::DataWrite => "Read, create, change and delete all your records".into(),
             Self::DataReadEntity(e) => format!("Read your {} records", entity(e)),
             Self::DataWriteEntity(e) => format!("Read, create, change and delete your {} records", entity(e)),
+            Self::DataSensitive => "See the confidential fields of all your records".into(),
+            Self::DataSensitiveEntity(e) => format!("See the confidential fields of your {} records", entity(e)),
             Self::ModelsWrite => "Change your data models".into(),
             Self::Admin => "Administer your whole account".into(),
         }
@@ -101,6 +108,8 @@ impl fmt::Display for Scope {
             Self::DataWrite => f.write_str(scope::DATA_WRITE),
             Self::DataReadEntity(e) => write!(f, "{}:{e}", scope::DATA_READ),
             Self::DataWriteEntity(e) => write!(f, "{}:{e}", scope::DATA_WRITE),
+            Self::DataSensitive => f.write_str(scope::DATA_SENSITIVE),
+            Self::DataSensitiveEntity(e) => write!(f, "{}:{e}", scope::DATA_SENSITIVE),
             Self::ModelsWrite => f.write_str(scope::MODELS_WRITE),
             Self::Admin => f.write_str(scope::ADMIN),
         }

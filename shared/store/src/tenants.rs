@@ -75,8 +75,13 @@ impl Tenants {
         if !ids::is_valid_tenant_id(id) {
             return Err(TenantError::InvalidId(id.to_owned()));
         }
-        let tenant =
-            Tenant { id: id.to_owned(), name: name.to_owned(), created_at: now_rfc3339(), rate_limit_per_minute: None };
+        let tenant = Tenant {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            created_at: now_rfc3339(),
+            rate_limit_per_minute: None,
+            graphql: None,
+        };
         self.control.create_tenant(&tenant).await.map_err(|e| match e {
             StoreError::AlreadyExists => TenantError::AlreadyExists(id.to_owned()),
             other => other.into(),

@@ -266,7 +266,7 @@ impl Checker<'_> {
             }
         }
         for key in ["pattern", "format", "multipleOf"] {
-            if n.get(key).is_some() && n.get(key) != o.get(key) {
+            if n.get(key).is_some() && n.get(key) != o.get(key) && !(key == "pattern" && widened_pattern(o, n)) {
                 flag(key);
             }
         }
@@ -306,5 +306,27 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+}
+
+/// A pattern `A|B` where the old one was `A`: it matches everything `A` did (a valid regex `A` is a whole operand
+/// of the top-level alternation), so appending an alternative only widens.
+fn widened_pattern(o: &Value, n: &Value) -> bool {
+    match (o.get("pattern").and_then(Value::as_str), n.get("pattern").and_then(Value::as_str)) {
+        (Some(old), Some(new)) => new.strip_prefix(old).is_some_and(|rest| rest.starts_with('|')),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use serde_json::json;
+
+    #[test]
+    fn only_an_appended_alternative_counts_as_widening() {
+        let old = json!({"pattern": "^a$"});
+        assert!(super::widened_pattern(&old, &json!({"pattern": "^a$|^b$"})));
+        assert!(!super::widened_pattern(&old, &json!({"pattern": "^b$|^a$"})));
+        assert!(!super::widened_pattern(&old, &json!({"pattern": "^a$b"})));
     }
 }

@@ -14,8 +14,7 @@ pub const TAG_DESCRIPTION: &str = "The tenant's OAuth2/OpenID Connect provider, 
 
 const REGISTRATION: &str = "A registration is checked as a whole and every problem is reported at once (422, a JSON pointer each): `public` clients authenticate with `none` and may not use `client_credentials`; `confidential` clients use `client_secret_basic`, `client_secret_post` or `private_key_jwt` (with their public keys in `jwks`); `authorization_code` needs at least one redirect URI (and redirect URIs are only allowed with it); `refresh_token` needs `authorization_code` and `refresh_token_lifetime_secs` (which is not allowed without it); `offline_access` needs `refresh_token`. Unknown members are refused.";
 
-const SCOPE_PATTERN: &str =
-    "^(openid|profile|email|offline_access|admin|models:write|data:(read|write)(:[a-z][a-z0-9_]{0,62})?)$";
+const SCOPE_PATTERN: &str = "^(openid|profile|email|offline_access|admin|models:write|data:(read|write)(:[a-z][a-z0-9_]{0,62})?)$|^data:sensitive(:[a-z][a-z0-9_]{0,62})?$";
 
 fn id_param() -> Value {
     json!({"name": "id", "in": "path", "required": true, "description": "The client's id (`cl_...`).",

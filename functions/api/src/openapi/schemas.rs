@@ -13,7 +13,8 @@ pub const NAME_PATTERN: &str = "^[a-z][a-z0-9_]{0,62}$";
 /// Record ids, generated (ULIDs) or supplied by clients.
 pub const RECORD_ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$";
 /// Scopes a key may hold.
-pub const SCOPE_PATTERN: &str = "^(admin|models:write|data:read|data:write|data:(read|write):[a-z][a-z0-9_]{0,62})$";
+// The `data:sensitive` alternative is appended (`old|new`), so the pattern provably only widens.
+pub const SCOPE_PATTERN: &str = "^(admin|models:write|data:read|data:write|data:(read|write):[a-z][a-z0-9_]{0,62})$|^data:sensitive(:[a-z][a-z0-9_]{0,62})?$";
 
 fn date_time() -> Value {
     json!({"type": "string", "format": "date-time"})

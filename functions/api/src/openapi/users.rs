@@ -92,7 +92,7 @@ pub fn paths() -> Map<String, Value> {
 
 pub fn schemas() -> Vec<(&'static str, Value)> {
     let date_time = json!({"type": "string", "format": "date-time"});
-    let permissions = json!({"type": "array", "items": {"type": "string", "pattern": "^(admin|models:write|data:(read|write)(:[a-z][a-z0-9_]*)?)$"},
+    let permissions = json!({"type": "array", "items": {"type": "string", "pattern": "^(admin|models:write|data:(read|write)(:[a-z][a-z0-9_]*)?)$|^data:sensitive(:[a-z][a-z0-9_]*)?$"},
         "description": "Scopes as API keys carry them; a token issued for the user carries at most these."});
     vec![
         (
