@@ -1,0 +1,80 @@
+//! Schemas per tenant, rebuilt only when the tenant's models or GraphQL settings change: every request reads the
+//! model list (one Query on the control table) and the tenant item, and compares their versions with the cached
+//! schema's.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::dynamic::Schema;
+use hw_domain::tenant::GraphqlSettings;
+use hw_store::StoreError;
+use hw_store::records::Records;
+use sha2::{Digest, Sha256};
+
+use crate::catalog::Catalog;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("there is no tenant `{0}`")]
+    UnknownTenant(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the schema could not be built: {0}")]
+    Build(String),
+}
+
+pub struct SchemaCache {
+    records: Arc<Records>,
+    schemas: Mutex<HashMap<String, (String, TenantSchema)>>,
+}
+
+/// A tenant's schema with the catalog it was built from (its DataLoaders need it) and its settings.
+#[derive(Clone)]
+pub struct TenantSchema {
+    pub schema: Schema,
+    pub catalog: Arc<Catalog>,
+    pub settings: GraphqlSettings,
+}
+
+impl TenantSchema {
+    /// The caller of one request on this schema, with fresh DataLoaders.
+    pub fn caller(&self, principal: hw_domain::principal::Principal, records: Arc<Records>) -> crate::Caller {
+        crate::Caller::new(principal, records, self.catalog.clone())
+    }
+}
+
+impl SchemaCache {
+    pub fn new(records: Arc<Records>) -> Self {
+        Self { records, schemas: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn records(&self) -> &Arc<Records> {
+        &self.records
+    }
+
+    /// The tenant's current schema and settings, built at most once per version of its models and settings.
+    pub async fn schema(&self, tenant: &str) -> Result<TenantSchema, CacheError> {
+        let (models, t) =
+            tokio::try_join!(self.records.control.list_models(tenant), self.records.control.get_tenant(tenant))?;
+        let settings = t.ok_or_else(|| CacheError::UnknownTenant(tenant.to_owned()))?.graphql.unwrap_or_default();
+        let mut h = Sha256::new();
+        let mut versions: Vec<(&str, u64)> = models.iter().map(|m| (m.name.as_str(), m.version)).collect();
+        versions.sort();
+        for (name, v) in versions {
+            h.update(format!("{name}\u{1f}{v}\u{1e}"));
+        }
+        h.update(format!("{settings:?}"));
+        let fingerprint = hex::encode(h.finalize());
+        if let Some((fp, schema)) = self.schemas.lock().expect("schema cache").get(tenant)
+            && *fp == fingerprint
+        {
+            return Ok(schema.clone());
+        }
+        let catalog = Arc::new(Catalog::new(&models));
+        let schema = crate::schema::build(catalog.clone(), &settings, self.records.clone())
+            .map_err(|e| CacheError::Build(e.to_string()))?;
+        let built = TenantSchema { schema, catalog, settings };
+        self.schemas.lock().expect("schema cache").insert(tenant.to_owned(), (fingerprint, built.clone()));
+        Ok(built)
+    }
+}
