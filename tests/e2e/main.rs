@@ -6,6 +6,7 @@ mod api_keys;
 mod bad_input;
 mod docs;
 mod exports;
+mod graphql;
 mod imports;
 mod models;
 mod oauth;

@@ -92,6 +92,7 @@ pub async fn start(opts: &Options) -> Result<Running> {
 
     let api_deps = Arc::new(api::Deps::from_aws(config.clone(), &sdk));
     let oauth_deps = Arc::new(oauth::Deps::from_aws(config.clone(), &sdk));
+    let graphql_deps = Arc::new(graphql::Deps::from_aws(config.clone(), &sdk));
     let relay_deps = Arc::new(outbox_relay::Deps::from_aws(&config, &sdk));
     let fanout_deps = Arc::new(webhook_fanout::Deps::from_aws(&config, &sdk));
     let dispatcher_deps = Arc::new(webhook_dispatcher::Deps::from_aws(&config, &sdk));
@@ -114,6 +115,14 @@ pub async fn start(opts: &Options) -> Result<Running> {
         Arc::new(move |event| {
             let deps = deps.clone();
             Box::pin(async move { oauth::handle(&deps, event).await })
+        }),
+    );
+    let deps = graphql_deps.clone();
+    http.insert(
+        "graphql",
+        Arc::new(move |event| {
+            let deps = deps.clone();
+            Box::pin(async move { graphql::handle(&deps, event).await })
         }),
     );
     let mut queue_handlers: HashMap<&str, SqsHandler> = HashMap::new();

@@ -1,0 +1,234 @@
+//! The GraphQL API on the local stack: the `graphql-http` audit (GraphQL over HTTP), queries and mutations through
+//! real HTTP with API keys and OAuth access tokens, every kind of bad input, and GraphiQL.
+
+use serde_json::{Value, json};
+
+use crate::stack;
+
+const GQL_RESPONSE: &str = "application/graphql-response+json";
+
+async fn gql(t: &hubble_e2e::Tenant, query: &str, variables: Value) -> hubble_e2e::Reply {
+    let body = json!({"query": query, "variables": variables}).to_string();
+    t.send(reqwest::Method::POST, "/graphql", Some("application/json"), Some(body), &[("accept", GQL_RESPONSE)]).await
+}
+
+fn code(r: &hubble_e2e::Reply) -> &str {
+    r.body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn the_graphql_http_audit_passes_every_must_and_should() {
+    let s = stack().await;
+    let t = s.tenant().await;
+    t.define_crm().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql");
+    assert!(dir.join("node_modules/graphql-http").is_dir(), "run `npm install` in tests/graphql (local/test.sh does)");
+    let out = tokio::process::Command::new("node")
+        .arg("audit.mjs")
+        .current_dir(&dir)
+        .env("HUBBLE_URL", format!("{}/graphql", s.base_url))
+        .env("HUBBLE_KEY", &t.key)
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "graphql-http audit failed:\n{stdout}");
+    assert!(stdout.contains(" 0 MUST/SHOULD failures"));
+}
+
+#[tokio::test]
+async fn nested_queries_and_mutations_over_http() {
+    let s = stack().await;
+    let t = s.tenant().await;
+    t.define_crm().await;
+    let acme = gql(&t, r#"mutation { createCompany(input: {name: "Acme"}) { id name } }"#, json!({})).await;
+    assert_eq!(acme.status, 200, "{:?}", acme.body);
+    assert_eq!(acme.header("content-type"), "application/graphql-response+json; charset=utf-8");
+    let acme_id = acme.body["data"]["createCompany"]["id"].as_str().unwrap().to_owned();
+    for (i, email) in ["ann@acme.example", "bob@acme.example", "cy@acme.example"].iter().enumerate() {
+        let r = gql(
+            &t,
+            "mutation($input: ContactCreateInput!) { createContact(input: $input) { id email company { name } } }",
+            json!({"input": {"email": email, "age": 30 + i, "company": acme_id}}),
+        )
+        .await;
+        assert_eq!(r.body["data"]["createContact"]["company"]["name"], "Acme", "{:?}", r.body);
+    }
+    let nested = gql(
+        &t,
+        r#"query($id: ID!) { company(id: $id) { name contacts(first: 2, sort: [AGE_DESC]) { totalCount
+              pageInfo { hasNextPage endCursor } edges { node { email company { name contacts { totalCount } } } } } } }"#,
+        json!({"id": acme_id}),
+    )
+    .await;
+    assert_eq!(nested.status, 200, "{:?}", nested.body);
+    let contacts = &nested.body["data"]["company"]["contacts"];
+    assert_eq!(contacts["totalCount"], 3);
+    assert_eq!(contacts["pageInfo"]["hasNextPage"], true);
+    assert_eq!(contacts["edges"][0]["node"]["email"], "cy@acme.example");
+    assert_eq!(contacts["edges"][0]["node"]["company"]["contacts"]["totalCount"], 3);
+    let rest = gql(
+        &t,
+        r#"query($id: ID!, $after: String) { company(id: $id) { contacts(first: 2, sort: [AGE_DESC], after: $after) { edges { node { email } } } } }"#,
+        json!({"id": acme_id, "after": contacts["pageInfo"]["endCursor"]}),
+    )
+    .await;
+    assert_eq!(
+        rest.body["data"]["company"]["contacts"]["edges"],
+        json!([{"node": {"email": "ann@acme.example"}}]),
+        "{:?}",
+        rest.body
+    );
+
+    let filtered = gql(
+        &t,
+        r#"{ contacts(filter: {or: [{age: {lt: 31}}, {email: {startsWith: "cy"}}]}) { nodes { email } } }"#,
+        json!({}),
+    )
+    .await;
+    let emails: Vec<&str> = filtered.body["data"]["contacts"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails.len(), 2, "{:?}", filtered.body);
+
+    // The REST API sees what GraphQL wrote, and the other way round.
+    let listed = t.get("/v1/data/contact").await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 3);
+
+    let invalid = gql(&t, r#"mutation { createContact(input: {email: "nope"}) { id } }"#, json!({})).await;
+    assert_eq!(invalid.status, 200);
+    assert_eq!(code(&invalid), "BAD_USER_INPUT", "{:?}", invalid.body);
+    assert_eq!(invalid.body["errors"][0]["extensions"]["field"], json!(["input", "email"]));
+    assert_eq!(invalid.body["errors"][0]["path"], json!(["createContact"]));
+}
+
+#[tokio::test]
+async fn bad_input_gets_graphql_errors_never_a_5xx() {
+    let s = stack().await;
+    let t = s.tenant().await;
+    t.define_crm().await;
+    let syntax = gql(&t, "{ contacts { nodes { email }", json!({})).await;
+    assert_eq!(syntax.status, 400, "{:?}", syntax.body);
+    assert!(syntax.body.get("data").is_none());
+    assert_eq!(code(&syntax), "GRAPHQL_PARSE_FAILED");
+
+    let unknown = gql(&t, "{ contacts { nodes { shoe_size } } }", json!({})).await;
+    assert_eq!(unknown.status, 400, "{:?}", unknown.body);
+    assert!(unknown.body["errors"][0]["message"].as_str().unwrap().contains("shoe_size"));
+
+    // 8 hops from contact to company and back: 26 levels, over the default limit of 20.
+    let mut inner = "email".to_owned();
+    for _ in 0..8 {
+        inner = format!("company {{ contacts {{ nodes {{ {inner} }} }} }}");
+    }
+    let too_deep = gql(&t, &format!("{{ contacts {{ nodes {{ {inner} }} }} }}"), json!({})).await;
+    assert_eq!(too_deep.status, 400, "{:?}", too_deep.body);
+    assert!(too_deep.body["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{:?}", too_deep.body);
+
+    let bad_filter =
+        gql(&t, r#"{ contacts(filter: {company: {eq: "not an id!"}}) { nodes { email } } }"#, json!({})).await;
+    assert_eq!(bad_filter.status, 200);
+    assert_eq!(code(&bad_filter), "BAD_USER_INPUT");
+    assert_eq!(bad_filter.body["errors"][0]["extensions"]["argument"], "filter.company.eq");
+
+    let wrong_var = gql(&t, "query($n: Int) { contacts(first: $n) { nodes { email } } }", json!({"n": "ten"})).await;
+    assert_eq!(wrong_var.status, 400, "{:?}", wrong_var.body);
+
+    let huge = "x".repeat(1_100_000);
+    let oversize = gql(&t, "query($s: String) { contacts { nodes { email } } }", json!({"s": huge})).await;
+    assert_eq!(oversize.status, 413, "{:?}", oversize.body);
+
+    let anonymous = t.with_key("hw_nonsense");
+    let denied = gql(&anonymous, "{ __typename }", json!({})).await;
+    assert_eq!(denied.status, 401);
+    assert_eq!(code(&denied), "UNAUTHENTICATED");
+    assert!(denied.header("www-authenticate").starts_with("Bearer"));
+
+    let get_mutation = t
+        .send(
+            reqwest::Method::GET,
+            "/graphql?query=mutation%7BdeleteContact(id%3A%22x%22)%7D",
+            None,
+            None,
+            &[("accept", GQL_RESPONSE)],
+        )
+        .await;
+    assert_eq!(get_mutation.status, 405);
+}
+
+#[tokio::test]
+async fn scopes_and_oauth_tokens_decide_what_a_caller_sees() {
+    let s = stack().await;
+    let t = s.tenant().await;
+    t.define_crm().await;
+    let company = gql(&t, r#"mutation { createCompany(input: {name: "Initech"}) { id } }"#, json!({})).await;
+    let id = company.body["data"]["createCompany"]["id"].as_str().unwrap().to_owned();
+    gql(
+        &t,
+        &format!(r#"mutation {{ createContact(input: {{email: "p@initech.example", company: "{id}"}}) {{ id }} }}"#),
+        json!({}),
+    )
+    .await;
+
+    let key = t.post_json("/v1/api-keys", &json!({"name": "contacts only", "scopes": ["data:read:contact"]})).await;
+    assert_eq!(key.status, 201, "{:?}", key.body);
+    let reader = t.with_key(key.body["secret"].as_str().unwrap());
+    let r = gql(&reader, "{ contacts { nodes { email company { name } } } }", json!({})).await;
+    assert_eq!(r.body["data"]["contacts"]["nodes"][0]["email"], "p@initech.example");
+    assert_eq!(r.body["data"]["contacts"]["nodes"][0]["company"], Value::Null);
+    assert_eq!(code(&r), "FORBIDDEN");
+
+    let client = t
+        .post_json(
+            "/v1/oauth-clients",
+            &json!({"name": "Reporting", "kind": "confidential", "redirect_uris": [],
+                    "grant_types": ["client_credentials"], "scopes": ["data:read"], "token_endpoint_auth_method": "client_secret_post",
+                    "access_token_lifetime_secs": 600, "id_token_lifetime_secs": 600}),
+        )
+        .await;
+    assert_eq!(client.status, 201, "{:?}", client.body);
+    let token = reqwest::Client::new()
+        .post(format!("{}/t/{}/token", s.base_url, t.id))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client.body["client"]["id"].as_str().unwrap()),
+            ("client_secret", client.body["client_secret"].as_str().unwrap()),
+            ("scope", "data:read"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let bearer = t.with_key(token["access_token"].as_str().expect("an access token"));
+    let r = gql(&bearer, "{ companies { nodes { name contacts { nodes { email } } } } }", json!({})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["data"]["companies"]["nodes"][0]["contacts"]["nodes"][0]["email"], "p@initech.example");
+    let write = gql(&bearer, r#"mutation { createCompany(input: {name: "Nope"}) { id } }"#, json!({})).await;
+    assert_eq!(code(&write), "FORBIDDEN", "{:?}", write.body);
+}
+
+#[tokio::test]
+async fn graphiql_opens_in_a_browser_from_bundled_assets() {
+    let s = stack().await;
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/graphql", s.base_url))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/graphql/assets/graphiql.min.js") && !html.contains("https://"), "no CDN");
+    for asset in ["graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js"] {
+        let r = http.get(format!("{}/graphql/assets/{asset}", s.base_url)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{asset}");
+        assert!(r.bytes().await.unwrap().len() > 5_000, "{asset}");
+    }
+}
