@@ -42,7 +42,7 @@ receiver_pid=$!
 wait_http "http://127.0.0.1:$receiver_port/_health" 30
 
 echo "== GraphQL clients from npm (the graphql-http audit)"
-(cd tests/graphql && npm install --no-audit --no-fund --loglevel=error)
+(cd tests/graphql && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== local runner on 127.0.0.1:$runner_port (prefix $prefix)"
 AWS_ENDPOINT_URL="http://127.0.0.1:$emulator_port" HUBBLE_PORT="$runner_port" HUBBLE_RESOURCE_PREFIX="$prefix" \

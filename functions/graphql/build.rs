@@ -28,7 +28,7 @@ fn main() {
 fn install(dir: &Path) {
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
     let status = Command::new(npm)
-        .args(["install", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"])
+        .args(["ci", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"])
         .current_dir(dir)
         .status()
         .unwrap_or_else(|e| {
@@ -36,5 +36,5 @@ fn install(dir: &Path) {
                 "GraphiQL is bundled from npm at build time, and `npm` could not be run ({e}); install Node.js and npm"
             )
         });
-    assert!(status.success(), "`npm install` in {} failed", dir.display());
+    assert!(status.success(), "`npm ci` in {} failed", dir.display());
 }

@@ -232,3 +232,36 @@ async fn graphiql_opens_in_a_browser_from_bundled_assets() {
         assert!(r.bytes().await.unwrap().len() > 5_000, "{asset}");
     }
 }
+
+#[tokio::test]
+async fn tenant_settings_switch_introspection_and_limits() {
+    let s = stack().await;
+    let t = s.tenant().await;
+    t.define_crm().await;
+    let open = gql(&t, "{ __schema { queryType { name } } }", json!({})).await;
+    assert_eq!(open.body["data"]["__schema"]["queryType"]["name"], "Query", "{:?}", open.body);
+
+    let set = t.put_json("/v1/graphql-settings", &json!({"introspection": false, "max_depth": 4})).await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    assert_eq!(set.header("etag"), "\"1\"");
+    let closed = gql(&t, "{ __schema { queryType { name } } }", json!({})).await;
+    assert_eq!(closed.status, 400, "{:?}", closed.body);
+    let deep = gql(&t, "{ contacts { edges { node { company { name } } } } }", json!({})).await;
+    assert_eq!(deep.status, 400, "{:?}", deep.body);
+
+    // The DynamoDB adapter refuses a write against a version that is no longer stored.
+    let stale = t
+        .send(
+            reqwest::Method::PUT,
+            "/v1/graphql-settings",
+            Some("application/json"),
+            Some("{}".into()),
+            &[("if-match", "\"0\"")],
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    let reset = t.delete("/v1/graphql-settings").await;
+    assert_eq!(reset.body["defaults"], true);
+    let again = gql(&t, "{ __schema { queryType { name } } }", json!({})).await;
+    assert_eq!(again.status, 200);
+}

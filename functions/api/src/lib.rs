@@ -12,6 +12,7 @@ mod body;
 mod error;
 mod explorer;
 mod exports;
+mod graphql_settings;
 mod health;
 mod http;
 mod idempotency;
@@ -387,6 +388,7 @@ async fn serve(deps: &Deps, req: &Request, segs: &[&str]) -> Outcome {
                     Private::OAuthClients => oauth::route_clients(deps, req, &p, &segs[2..]).await,
                     Private::OAuthKeys => oauth::route_keys(deps, req, &p, &segs[2..]).await,
                     Private::Consents => oauth::route_consents(deps, req, &p, &segs[2..]).await,
+                    Private::GraphqlSettings => graphql_settings::route(deps, req, &p, &segs[2..]).await,
                     Private::OpenApi => openapi::serve_tenant(deps, req, &p).await,
                 };
                 result.unwrap_or_else(render)
@@ -432,6 +434,7 @@ enum Private {
     OAuthKeys,
     /// A user's consents (the user's own token, or `admin`).
     Consents,
+    GraphqlSettings,
     /// Tenant users (scope `admin`).
     Users,
     /// The tenant's own OpenAPI document (without credentials the static one is public).
@@ -458,6 +461,7 @@ impl Family {
             ["v1", "oauth-clients", ..] => Self::Authenticated(Private::OAuthClients),
             ["v1", "oauth-signing-keys", ..] => Self::Authenticated(Private::OAuthKeys),
             ["v1", "consents", ..] => Self::Authenticated(Private::Consents),
+            ["v1", "graphql-settings", ..] => Self::Authenticated(Private::GraphqlSettings),
             [version, ..]
                 if version.len() > 1
                     && version.starts_with('v')
@@ -501,7 +505,8 @@ pub fn route_template(segments: &[&str]) -> String {
         ["v1", "oauth-clients"]
         | ["v1", "oauth-signing-keys"]
         | ["v1", "oauth-signing-keys", "rotate"]
-        | ["v1", "consents"] => segments.to_vec(),
+        | ["v1", "consents"]
+        | ["v1", "graphql-settings"] => segments.to_vec(),
         ["v1", "oauth-clients", _] => vec!["v1", "oauth-clients", "{id}"],
         ["v1", "oauth-clients", _, "secret"] => vec!["v1", "oauth-clients", "{id}", "secret"],
         ["v1", "consents", _] => vec!["v1", "consents", "{client_id}"],

@@ -416,6 +416,7 @@ async fn request(
 }
 
 mod exports;
+mod graphql_settings;
 mod imports;
 mod oauth;
 mod users;

@@ -29,6 +29,9 @@ pub struct GraphqlSettings {
     /// Whether `__schema` and `__type` answer (GraphiQL and code generators need them).
     #[serde(default = "GraphqlSettings::default_introspection")]
     pub introspection: bool,
+    /// Optimistic-concurrency counter: 0 for the defaults, +1 on every change.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl GraphqlSettings {
@@ -76,6 +79,7 @@ impl Default for GraphqlSettings {
             max_depth: Self::default_depth(),
             max_complexity: Self::default_complexity(),
             introspection: Self::default_introspection(),
+            version: 0,
         }
     }
 }

@@ -368,7 +368,8 @@ async fn scopes_guard_entities_and_sensitive_fields() {
 
 #[tokio::test]
 async fn limits_and_introspection_follow_the_tenant_settings() {
-    let w = World::new(Some(GraphqlSettings { max_depth: 4, max_complexity: 10, introspection: false })).await;
+    let w =
+        World::new(Some(GraphqlSettings { max_depth: 4, max_complexity: 10, introspection: false, version: 1 })).await;
     w.seed(1, 1).await;
     let deep = w.run("{ contacts { edges { node { company { name } } } } }").await;
     assert!(deep["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{deep}");

@@ -44,6 +44,20 @@ impl ControlStore for MemoryControlStore {
         s.tenants.get_mut(id).ok_or(StoreError::NotFound)?.rate_limit_per_minute = per_minute;
         Ok(())
     }
+    async fn set_tenant_graphql(
+        &self,
+        id: &str,
+        settings: Option<&hw_domain::tenant::GraphqlSettings>,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let mut s = self.state.lock().unwrap();
+        let tenant = s.tenants.get_mut(id).ok_or(StoreError::NotFound)?;
+        if tenant.graphql.map_or(0, |g| g.version) != expected_version {
+            return Err(StoreError::VersionConflict);
+        }
+        tenant.graphql = settings.copied();
+        Ok(())
+    }
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError> {
         let s = self.state.lock().unwrap();
         Ok(s.models.iter().filter(|((t, _), _)| t == tenant).map(|(_, m)| m.clone()).collect())

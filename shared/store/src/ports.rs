@@ -68,6 +68,14 @@ pub trait ControlStore: Send + Sync {
     async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
     /// Sets (or, with `None`, clears) the tenant's own rate limit; `NotFound` when there is no such tenant.
     async fn set_tenant_rate_limit(&self, id: &str, per_minute: Option<u32>) -> Result<(), StoreError>;
+    /// Sets (or, with `None`, clears back to the defaults) the tenant's GraphQL settings, if the stored ones are
+    /// still at `expected_version` (0: the defaults); `VersionConflict` otherwise, `NotFound` without the tenant.
+    async fn set_tenant_graphql(
+        &self,
+        id: &str,
+        settings: Option<&hw_domain::tenant::GraphqlSettings>,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
 
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError>;
     async fn get_model(&self, tenant: &str, name: &str) -> Result<Option<Model>, StoreError>;

@@ -157,5 +157,6 @@ pub fn paths() -> Map<String, Value> {
     p.extend(super::exports::paths());
     p.extend(super::users::paths());
     p.extend(super::oauth::paths());
+    p.extend(super::graphql::paths());
     p
 }

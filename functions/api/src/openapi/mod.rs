@@ -10,6 +10,7 @@ pub mod compat;
 mod data;
 mod exports;
 mod fields;
+mod graphql;
 mod imports;
 mod management;
 mod oauth;
@@ -52,6 +53,7 @@ fn document(
         json!({"name": "Export templates", "description": "Saved exports, run by hand or on a schedule (scope `admin`)."}),
         json!({"name": "Users", "description": users::TAG_DESCRIPTION}),
         json!({"name": "OAuth", "description": oauth::TAG_DESCRIPTION}),
+        json!({"name": "GraphQL", "description": graphql::TAG_DESCRIPTION}),
     ];
     all_tags.extend(tags);
     json!({
@@ -70,7 +72,7 @@ fn document(
     })
 }
 
-const COMMON_DESCRIPTION: &str = "Management routes (`/v1/models`, `/v1/api-keys`, `/v1/webhooks`, `/v1/event-types`, `/v1/imports`, `/v1/exports`, `/v1/export-templates`, `/v1/users`, `/v1/oauth-clients`, `/v1/oauth-signing-keys`, `/v1/consents`, `/v1/audit`, `/v1/usage`) take and answer `application/json` and report errors as RFC 9457 `application/problem+json`. Data routes (`/v1/data/...`) speak JSON:API 1.1 (`application/vnd.api+json`) and report errors as JSON:API error documents. Send an API key as `X-Api-Key: hw_...` or `Authorization: Bearer hw_...`. `Authorization: Bearer` also accepts access tokens of the tenant's OAuth2/OpenID Connect provider at `{base}/t/{tenant}`, with the scopes the token was granted. Every response carries `X-Request-Id`; authenticated ones carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`.";
+const COMMON_DESCRIPTION: &str = "Management routes (`/v1/models`, `/v1/api-keys`, `/v1/webhooks`, `/v1/event-types`, `/v1/imports`, `/v1/exports`, `/v1/export-templates`, `/v1/users`, `/v1/oauth-clients`, `/v1/oauth-signing-keys`, `/v1/consents`, `/v1/graphql-settings`, `/v1/audit`, `/v1/usage`) take and answer `application/json` and report errors as RFC 9457 `application/problem+json`. Data routes (`/v1/data/...`) speak JSON:API 1.1 (`application/vnd.api+json`) and report errors as JSON:API error documents. Send an API key as `X-Api-Key: hw_...` or `Authorization: Bearer hw_...`. `Authorization: Bearer` also accepts access tokens of the tenant's OAuth2/OpenID Connect provider at `{base}/t/{tenant}`, with the scopes the token was granted. Every response carries `X-Request-Id`; authenticated ones carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`.";
 
 /// The document anyone may read: management routes and the generic, templated data routes.
 pub fn static_document() -> Value {

@@ -283,6 +283,9 @@ pub fn shared() -> Value {
     for (name, schema) in super::users::schemas() {
         s[name] = schema;
     }
+    for (name, schema) in super::graphql::schemas() {
+        s[name] = schema;
+    }
     for (name, schema) in super::oauth::schemas() {
         s[name] = schema;
     }

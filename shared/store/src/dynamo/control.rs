@@ -96,6 +96,39 @@ impl ControlStore for DynamoControlStore {
         Ok(())
     }
 
+    async fn set_tenant_graphql(
+        &self,
+        id: &str,
+        settings: Option<&hw_domain::tenant::GraphqlSettings>,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let update =
+            self.client.update_item().table_name(&self.table).set_key(Some(key(keys::tenant_pk(id), keys::TENANT_SK)));
+        let update = if expected_version == 0 {
+            update.condition_expression("attribute_exists(pk) AND attribute_not_exists(tenant.graphql)")
+        } else {
+            update
+                .condition_expression("tenant.graphql.version = :v")
+                .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
+        };
+        let update = match settings {
+            Some(s) => {
+                update.update_expression("SET tenant.graphql = :g").expression_attribute_values(":g", encode(s)?)
+            }
+            None => update.update_expression("REMOVE tenant.graphql"),
+        };
+        if let Err(e) = update.send().await {
+            if !is_conditional_failure(&e) {
+                return Err(backend(e));
+            }
+            return Err(match self.get_tenant(id).await? {
+                None => StoreError::NotFound,
+                Some(_) => StoreError::VersionConflict,
+            });
+        }
+        Ok(())
+    }
+
     async fn list_models(&self, tenant: &str) -> Result<Vec<Model>, StoreError> {
         let items = self.query_prefix(keys::tenant_pk(tenant), keys::MODEL_SK_PREFIX).await?;
         items.iter().map(|i| decode(i, "model")).collect()
