@@ -265,3 +265,120 @@ async fn tenant_settings_switch_introspection_and_limits() {
     let again = gql(&t, "{ __schema { queryType { name } } }", json!({})).await;
     assert_eq!(again.status, 200);
 }
+
+/// Runs tests/graphql/subscribe.mjs (the graphql-ws client) until it prints `READY`; returns the child and its
+/// stdout lines.
+async fn subscriber(
+    s: &hubble_e2e::Stack,
+    key: &str,
+    query: &str,
+    expect: usize,
+) -> (tokio::process::Child, tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>) {
+    use tokio::io::AsyncBufReadExt;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql");
+    let ws_url = format!("{}/graphql/ws", s.base_url.replacen("http", "ws", 1));
+    let mut child = tokio::process::Command::new("node")
+        .arg("subscribe.mjs")
+        .current_dir(&dir)
+        .env("HUBBLE_WS_URL", ws_url)
+        .env("HUBBLE_KEY", key)
+        .env("HUBBLE_QUERY", query)
+        .env("HUBBLE_EXPECT", expect.to_string())
+        .env("HUBBLE_TIMEOUT_MS", "30000")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line == "READY" || line.starts_with("ERROR") {
+            assert_eq!(line, "READY");
+            break;
+        }
+    }
+    (child, lines)
+}
+
+#[tokio::test]
+async fn subscriptions_deliver_matching_events_to_the_graphql_ws_client() {
+    let s = stack().await;
+    let t = s.tenant().await;
+    t.define_crm().await;
+    let query = r#"subscription { contactCreated(filter: {age: {gte: 18}}) { email age company { name } } }"#;
+    let (mut child, mut lines) = subscriber(&s, &t.key, query, 2).await;
+    let company = gql(&t, r#"mutation { createCompany(input: {name: "Hooli"}) { id } }"#, json!({})).await;
+    let id = company.body["data"]["createCompany"]["id"].as_str().unwrap().to_owned();
+    // One through GraphQL, one through the REST API, one that the filter leaves out.
+    gql(
+        &t,
+        &format!(
+            r#"mutation {{ createContact(input: {{email: "kid@hooli.example", age: 9, company: "{id}"}}) {{ id }} }}"#
+        ),
+        json!({}),
+    )
+    .await;
+    gql(&t, &format!(r#"mutation {{ createContact(input: {{email: "gavin@hooli.example", age: 50, company: "{id}"}}) {{ id }} }}"#), json!({})).await;
+    let rest = t
+        .create(
+            "contact",
+            json!({"email": "big@hooli.example", "age": 40}),
+            Some(json!({"company": {"data": {"type": "company", "id": id}}})),
+        )
+        .await;
+    assert_eq!(rest.status, 201, "{:?}", rest.body);
+    let mut events = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(json) = line.strip_prefix("EVENT ") {
+            events.push(serde_json::from_str::<Value>(json).unwrap());
+        } else if line.starts_with("ERROR") || line.starts_with("TIMEOUT") {
+            panic!("{line} after {events:?}");
+        }
+    }
+    assert!(child.wait().await.unwrap().success());
+    let mut emails: Vec<&str> = events.iter().map(|e| e["data"]["contactCreated"]["email"].as_str().unwrap()).collect();
+    emails.sort();
+    assert_eq!(emails, ["big@hooli.example", "gavin@hooli.example"]);
+    assert_eq!(events[0]["data"]["contactCreated"]["company"]["name"], "Hooli");
+
+    // Another tenant's subscriber sees none of this; a bad key is refused at connection_init.
+    let (mut refused, mut lines) = {
+        use tokio::io::AsyncBufReadExt;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql");
+        let mut child = tokio::process::Command::new("node")
+            .arg("subscribe.mjs")
+            .current_dir(&dir)
+            .env("HUBBLE_WS_URL", format!("{}/graphql/ws", s.base_url.replacen("http", "ws", 1)))
+            .env("HUBBLE_KEY", "hw_not_a_key")
+            .env("HUBBLE_QUERY", query)
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        (child, lines)
+    };
+    let mut saw_error = false;
+    while let Some(line) = lines.next_line().await.unwrap() {
+        saw_error |= line.starts_with("ERROR");
+    }
+    assert!(!refused.wait().await.unwrap().success() && saw_error, "a bad key is refused");
+}
+
+#[tokio::test]
+async fn a_subscriber_sees_only_its_own_tenant() {
+    let s = stack().await;
+    let (a, b) = (s.tenant().await, s.tenant().await);
+    a.define_crm().await;
+    b.define_crm().await;
+    let (mut child, mut lines) = subscriber(&s, &a.key, "subscription { companyCreated { name } }", 1).await;
+    gql(&b, r#"mutation { createCompany(input: {name: "Not yours"}) { id } }"#, json!({})).await;
+    gql(&a, r#"mutation { createCompany(input: {name: "Yours"}) { id } }"#, json!({})).await;
+    let mut got = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(json) = line.strip_prefix("EVENT ") {
+            got.push(serde_json::from_str::<Value>(json).unwrap()["data"]["companyCreated"]["name"].clone());
+        }
+    }
+    assert!(child.wait().await.unwrap().success());
+    assert_eq!(got, [json!("Yours")]);
+}

@@ -15,7 +15,7 @@ use crate::http::{HttpRequest, MediaType, graphql_response};
 pub struct Failure {
     status: u16,
     code: &'static str,
-    message: String,
+    pub message: String,
     challenge: Option<String>,
 }
 
@@ -56,9 +56,15 @@ pub async fn authenticate(deps: &Deps, req: &HttpRequest) -> Result<Principal, F
             "invalid_request",
         ));
     };
-    if let Some(token) = bearer.filter(|b| looks_like_jwt(b)) {
-        let base = deps.config.public_base_url.as_deref().unwrap_or(&req.base_url);
-        return match deps.verifier.verify(token, base, chrono::Utc::now().timestamp()).await {
+    principal_for(deps, secret, &req.base_url).await
+}
+
+/// The principal of an API key or an access token (a JWT), wherever it was sent: a header, or the payload of a
+/// WebSocket's `connection_init`.
+pub async fn principal_for(deps: &Deps, secret: &str, request_base: &str) -> Result<Principal, Failure> {
+    if looks_like_jwt(secret) {
+        let base = deps.config.public_base_url.as_deref().unwrap_or(request_base);
+        return match deps.verifier.verify(secret, base, chrono::Utc::now().timestamp()).await {
             Ok(v) => Ok(v.principal),
             Err(TokenError::Invalid(reason)) => Err(Failure::unauthenticated(reason, "invalid_token")),
             Err(TokenError::Unavailable(e)) => Err(unavailable(e)),

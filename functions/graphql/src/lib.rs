@@ -7,6 +7,7 @@
 mod auth;
 mod graphiql;
 pub mod http;
+pub mod ws;
 
 use std::sync::Arc;
 

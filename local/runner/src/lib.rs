@@ -7,6 +7,7 @@ pub mod gateway;
 pub mod schedules;
 pub mod seed;
 pub mod sqs;
+pub mod subscriptions;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -218,6 +219,11 @@ pub async fn start(opts: &Options) -> Result<Running> {
         );
     }
     routes.sort_by_key(Route::specificity);
+    let hub = hw_graphql::EventHub::default();
+    let feed = subscriptions::event_feed(&sdk, &opts.prefix, &config.event_bus, &region, hub.clone())
+        .await
+        .context("the subscription event feed")?;
+    tasks.push(tokio::spawn(feed.run(sqs.clone())));
     tasks.push(tokio::spawn(schedules::run(aws_sdk_scheduler::Client::new(&sdk), sqs, opts.prefix.clone())));
 
     let demo = if opts.seed {
@@ -226,7 +232,7 @@ pub async fn start(opts: &Options) -> Result<Running> {
         None
     };
 
-    let app = gateway::router(Arc::new(Gateway { routes }));
+    let app = subscriptions::router(graphql_deps.clone(), hub).merge(gateway::router(Arc::new(Gateway { routes })));
     tasks.push(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await {
             tracing::error!(error = %e, "HTTP server stopped");

@@ -26,6 +26,8 @@ pub struct Caller {
     pub reverse: DataLoader<ReverseLoader>,
     cursor_key: OnceCell<[u8; 32]>,
     store: Arc<Records>,
+    /// Where subscriptions read events from; only WebSocket connections have one.
+    pub events: Option<crate::EventHub>,
 }
 
 impl Caller {
@@ -39,7 +41,14 @@ impl Caller {
             principal,
             cursor_key: OnceCell::new(),
             store: records,
+            events: None,
         }
+    }
+
+    /// The same caller, with the event hub its subscriptions read.
+    pub fn with_events(mut self, hub: crate::EventHub) -> Self {
+        self.events = Some(hub);
+        self
     }
 
     /// The tenant's key for signing page cursors (read once per request).

@@ -13,10 +13,12 @@ pub mod names;
 mod paths;
 pub mod resolve;
 pub mod schema;
+pub mod subscriptions;
 pub mod values;
 
 pub use cache::{SchemaCache, TenantSchema};
 pub use context::{Caller, Env};
+pub use subscriptions::EventHub;
 
 #[cfg(test)]
 mod tests;

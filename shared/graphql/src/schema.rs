@@ -44,16 +44,18 @@ pub fn build(catalog: Arc<Catalog>, settings: &GraphqlSettings, records: Arc<Rec
             .description("How many models the tenant has defined (none yet: define models to get their fields here)."),
         );
     }
-    let mut builder = Schema::build("Query", has_entities.then_some("Mutation"), None)
-        .register(query)
-        .data(Env { records, catalog: catalog.clone() })
-        .limit_depth(settings.max_depth as usize)
-        .limit_complexity(settings.max_complexity as usize)
-        .extension(crate::paths::ErrorPaths)
-        .enable_federation();
+    let mut builder =
+        Schema::build("Query", has_entities.then_some("Mutation"), has_entities.then_some("Subscription"))
+            .register(query)
+            .data(Env { records, catalog: catalog.clone() })
+            .limit_depth(settings.max_depth as usize)
+            .limit_complexity(settings.max_complexity as usize)
+            .extension(crate::paths::ErrorPaths)
+            .enable_federation();
     if has_entities {
         builder = builder
             .register(mutation)
+            .register(crate::subscriptions::root(&catalog))
             .entity_resolver(|ctx| FieldFuture::new(async move { resolve::entities(&ctx).await }));
     }
     if !settings.introspection {

@@ -253,6 +253,9 @@ async fn the_schema_follows_the_naming_contract() {
         "dealsByBuyer(",
         "dealsBySeller(",
         "enum CompanyTier",
+        "contactCreated(filter: ContactFilter): Contact!",
+        "contactUpdated(filter: ContactFilter): Contact!",
+        "contactDeleted(filter: ContactFilter): Contact!",
     ] {
         assert!(sdl.contains(needle), "missing `{needle}` in\n{sdl}");
     }
@@ -407,4 +410,53 @@ async fn the_schema_is_rebuilt_only_when_a_model_changes() {
     company.version += 1;
     w.records.control.put_model(TENANT, &company, Some(1)).await.unwrap();
     assert!(w.schema().await.sdl().contains("website: String"));
+}
+
+#[tokio::test]
+async fn subscriptions_see_their_tenants_matching_events_only() {
+    use futures::StreamExt;
+    let w = World::new(None).await;
+    w.seed(1, 0).await;
+    let hub = crate::EventHub::default();
+    let ts = w.cache.schema(TENANT).await.unwrap();
+    let query = "subscription { contactCreated(filter: {age: {gte: 18}}) { name age company { name } } }";
+    let caller = ts.caller(admin(), w.records.clone()).with_events(hub.clone());
+    let mut stream = ts.schema.execute_stream(async_graphql::Request::new(query).data(caller));
+    let event = |tenant: &str, kind: &str, name: &str, age: i64| {
+        let record = json!({"id": format!("id-{name}"), "entity": "contact", "attributes": {"name": name, "age": age, "company": "co000"},
+            "version": 1, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "created_by": "t", "updated_by": "t"});
+        hw_domain::event::Envelope::new(
+            kind,
+            tenant,
+            json!({"entity": "contact", "id": format!("id-{name}"), "record": record}),
+        )
+    };
+    let publisher = tokio::spawn(async move {
+        for _ in 0..10_000 {
+            if hub.subscribers() > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        hub.publish(event("globex", "record.created", "Other tenant", 40));
+        hub.publish(event(TENANT, "record.created", "Child", 10));
+        hub.publish(event(TENANT, "record.updated", "Update", 40));
+        hub.publish(event(TENANT, "record.created", "Adult", 40));
+    });
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next()).await.unwrap().unwrap();
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    publisher.await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&first.data).unwrap(),
+        json!({"contactCreated": {"name": "Adult", "age": 40, "company": {"name": "Company 0"}}})
+    );
+
+    let denied =
+        ts.caller(with_scopes(&["data:read:company"]), w.records.clone()).with_events(crate::EventHub::default());
+    let mut stream = ts.schema.execute_stream(async_graphql::Request::new(query).data(denied));
+    let refused = stream.next().await.unwrap();
+    assert_eq!(
+        refused.errors[0].extensions.as_ref().and_then(|e| e.get("code")),
+        Some(&async_graphql::Value::from("FORBIDDEN"))
+    );
 }
