@@ -244,7 +244,8 @@ async fn tenant_settings_switch_introspection_and_limits() {
     let set = t.put_json("/v1/graphql-settings", &json!({"introspection": false, "max_depth": 4})).await;
     assert_eq!(set.status, 200, "{:?}", set.body);
     assert_eq!(set.header("etag"), "\"1\"");
-    let closed = gql(&t, "{ __schema { queryType { name } } }", json!({})).await;
+    // A GraphQL instance re-reads the settings at most once a second.
+    let closed = eventually_status(&t, "{ __schema { queryType { name } } }", 400).await;
     assert_eq!(closed.status, 400, "{:?}", closed.body);
     let deep = gql(&t, "{ contacts { edges { node { company { name } } } } }", json!({})).await;
     assert_eq!(deep.status, 400, "{:?}", deep.body);
@@ -262,8 +263,20 @@ async fn tenant_settings_switch_introspection_and_limits() {
     assert_eq!(stale.status, 412);
     let reset = t.delete("/v1/graphql-settings").await;
     assert_eq!(reset.body["defaults"], true);
-    let again = gql(&t, "{ __schema { queryType { name } } }", json!({})).await;
+    let again = eventually_status(&t, "{ __schema { queryType { name } } }", 200).await;
     assert_eq!(again.status, 200);
+}
+
+/// `query` until it answers `status` (for up to 5 s): schema and settings changes reach GraphQL within a second.
+async fn eventually_status(t: &hubble_e2e::Tenant, query: &str, status: u16) -> hubble_e2e::Reply {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let r = gql(t, query, json!({})).await;
+        if r.status == status || std::time::Instant::now() > deadline {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// Runs tests/graphql/subscribe.mjs (the graphql-ws client) until it prints `READY`; returns the child and its

@@ -1,9 +1,11 @@
-//! Schemas per tenant, rebuilt only when the tenant's models or GraphQL settings change: every request reads the
-//! model list (one Query on the control table) and the tenant item, and compares their versions with the cached
-//! schema's.
+//! Schemas per tenant, rebuilt only when the tenant's models or GraphQL settings change. A cached schema is
+//! re-checked (the model list, one Query on the control table, and the tenant item) at most once per
+//! [`FRESHNESS`]; so a model change reaches GraphQL within that time, and a burst of requests (or a thousand
+//! subscriptions opening at once) costs two reads per second per tenant instead of two per operation.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_graphql::dynamic::Schema;
 use hw_domain::tenant::GraphqlSettings;
@@ -23,9 +25,19 @@ pub enum CacheError {
     Build(String),
 }
 
+/// How long a checked schema is used without looking at the models again.
+pub const FRESHNESS: Duration = Duration::from_secs(1);
+
 pub struct SchemaCache {
     records: Arc<Records>,
-    schemas: Mutex<HashMap<String, (String, TenantSchema)>>,
+    schemas: Mutex<HashMap<String, Cached>>,
+    freshness: Duration,
+}
+
+struct Cached {
+    fingerprint: String,
+    checked: Instant,
+    schema: TenantSchema,
 }
 
 /// A tenant's schema with the catalog it was built from (its DataLoaders need it) and its settings.
@@ -45,7 +57,12 @@ impl TenantSchema {
 
 impl SchemaCache {
     pub fn new(records: Arc<Records>) -> Self {
-        Self { records, schemas: Mutex::new(HashMap::new()) }
+        Self::with_freshness(records, FRESHNESS)
+    }
+
+    /// A cache that re-checks the models after `freshness` (zero: on every call).
+    pub fn with_freshness(records: Arc<Records>, freshness: Duration) -> Self {
+        Self { records, schemas: Mutex::new(HashMap::new()), freshness }
     }
 
     pub fn records(&self) -> &Arc<Records> {
@@ -54,6 +71,11 @@ impl SchemaCache {
 
     /// The tenant's current schema and settings, built at most once per version of its models and settings.
     pub async fn schema(&self, tenant: &str) -> Result<TenantSchema, CacheError> {
+        if let Some(c) = self.schemas.lock().expect("schema cache").get(tenant)
+            && c.checked.elapsed() < self.freshness
+        {
+            return Ok(c.schema.clone());
+        }
         let (models, t) =
             tokio::try_join!(self.records.control.list_models(tenant), self.records.control.get_tenant(tenant))?;
         let settings = t.ok_or_else(|| CacheError::UnknownTenant(tenant.to_owned()))?.graphql.unwrap_or_default();
@@ -65,16 +87,18 @@ impl SchemaCache {
         }
         h.update(format!("{settings:?}"));
         let fingerprint = hex::encode(h.finalize());
-        if let Some((fp, schema)) = self.schemas.lock().expect("schema cache").get(tenant)
-            && *fp == fingerprint
+        if let Some(c) = self.schemas.lock().expect("schema cache").get_mut(tenant)
+            && c.fingerprint == fingerprint
         {
-            return Ok(schema.clone());
+            c.checked = Instant::now();
+            return Ok(c.schema.clone());
         }
         let catalog = Arc::new(Catalog::new(&models));
         let schema = crate::schema::build(catalog.clone(), &settings, self.records.clone())
             .map_err(|e| CacheError::Build(e.to_string()))?;
         let built = TenantSchema { schema, catalog, settings };
-        self.schemas.lock().expect("schema cache").insert(tenant.to_owned(), (fingerprint, built.clone()));
+        let cached = Cached { fingerprint, checked: Instant::now(), schema: built.clone() };
+        self.schemas.lock().expect("schema cache").insert(tenant.to_owned(), cached);
         Ok(built)
     }
 }

@@ -148,7 +148,7 @@ impl World {
             publisher: Arc::new(RecordingPublisher::default()),
             publication: Publication::Immediate,
         });
-        Self { cache: SchemaCache::new(records.clone()), records, data }
+        Self { cache: SchemaCache::with_freshness(records.clone(), std::time::Duration::ZERO), records, data }
     }
 
     async fn schema(&self) -> Schema {

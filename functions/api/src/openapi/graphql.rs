@@ -20,7 +20,7 @@ pub fn paths() -> Map<String, Value> {
             .errors(P, &[401, 403, 429, 503])
             .build(),
         "put": Op::new("setGraphqlSettings", TAG, "Change the GraphQL settings")
-            .description("Needs `admin`. Members left out take their default (`max_depth` 20, `max_complexity` 2000, `introspection` true). Out-of-range values and unknown members are refused with 422, a JSON pointer each. The next GraphQL request uses the new settings.")
+            .description("Needs `admin`. Members left out take their default (`max_depth` 20, `max_complexity` 2000, `introspection` true). Out-of-range values and unknown members are refused with 422, a JSON pointer each. GraphQL uses the new settings within a second (each instance re-checks a tenant's schema at most once a second).")
             .param_ref("IfMatch")
             .body(JSON, schema_ref("GraphqlSettingsInput"), Some(json!({"max_depth": 12, "max_complexity": 500, "introspection": false})), true)
             .ok(200, "The settings now in force.", settings(), &[])
