@@ -2,7 +2,6 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
-use base64::Engine as _;
 use http::{HeaderMap, HeaderValue, Method};
 
 pub const JSON: &str = "application/json";
@@ -24,41 +23,17 @@ pub struct Request {
 
 impl Request {
     pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, String> {
-        let ctx = &event.request_context;
-        let path = event.raw_path.clone().or_else(|| ctx.http.path.clone()).unwrap_or_else(|| "/".into());
-        let segments = path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
-            .collect();
-        let query = url::form_urlencoded::parse(event.raw_query_string.as_deref().unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let body = match (&event.body, event.is_base64_encoded) {
-            (None, _) => Vec::new(),
-            (Some(b), false) => b.clone().into_bytes(),
-            (Some(b), true) => base64::engine::general_purpose::STANDARD
-                .decode(b)
-                .map_err(|_| "the body is not valid base64".to_string())?,
-        };
-        let host = event
-            .headers
-            .get("host")
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| ctx.domain_name.clone())
-            .unwrap_or_else(|| "localhost".into());
-        let scheme = event.headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("https").to_owned();
+        let i = hw_apigw::Incoming::from_event(event)?;
         Ok(Self {
-            method: ctx.http.method.clone(),
-            path,
-            segments,
-            request_id: ctx.request_id.clone().unwrap_or_else(hw_domain::ids::new_id),
-            base_url: format!("{scheme}://{host}"),
-            source_ip: ctx.http.source_ip.clone(),
-            headers: event.headers,
-            query,
-            body,
+            method: i.method,
+            path: i.path,
+            segments: i.segments,
+            request_id: i.request_id.unwrap_or_else(hw_domain::ids::new_id),
+            base_url: i.origin,
+            source_ip: i.source_ip,
+            headers: i.headers,
+            query: i.query,
+            body: i.body,
         })
     }
 

@@ -5,8 +5,6 @@ use std::collections::HashMap;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, HeaderValue};
 
 pub struct Request {
@@ -27,49 +25,28 @@ pub struct Request {
 
 impl Request {
     pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, String> {
-        let ctx = &event.request_context;
-        let path = event.raw_path.clone().or_else(|| ctx.http.path.clone()).unwrap_or_else(|| "/".into());
-        let segments = path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
-            .collect();
-        let query = pairs(event.raw_query_string.as_deref().unwrap_or("").as_bytes());
-        let body = match (&event.body, event.is_base64_encoded) {
-            (None, _) => Vec::new(),
-            (Some(b), false) => b.clone().into_bytes(),
-            (Some(b), true) => STANDARD.decode(b).map_err(|_| "the body is not valid base64".to_string())?,
-        };
-        let content_type = event.headers.get("content-type").and_then(|h| h.to_str().ok()).map(str::to_owned);
+        let i = hw_apigw::Incoming::from_event(event)?;
+        let content_type = i.headers.get("content-type").and_then(|h| h.to_str().ok()).map(str::to_owned);
         let is_form = content_type
             .as_deref()
             .and_then(|c| c.split(';').next())
             .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
-        let form = if is_form { pairs(&body) } else { Vec::new() };
-        let cookies = event
+        let form = if is_form { pairs(&i.body) } else { Vec::new() };
+        let cookies = i
             .cookies
             .iter()
-            .flatten()
             .filter_map(|c| c.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
             .collect();
-        let host = event
-            .headers
-            .get("host")
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| ctx.domain_name.clone())
-            .unwrap_or_else(|| "localhost".into());
-        let scheme = event.headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("https");
         Ok(Self {
-            method: ctx.http.method.to_string(),
-            path,
-            segments,
-            query,
+            method: i.method.to_string(),
+            path: i.path,
+            segments: i.segments,
+            query: i.query,
             form,
             content_type,
-            origin: format!("{scheme}://{host}"),
-            source_ip: ctx.http.source_ip.clone(),
-            headers: event.headers,
+            origin: i.origin,
+            source_ip: i.source_ip,
+            headers: i.headers,
             cookies,
         })
     }
@@ -79,9 +56,7 @@ impl Request {
     }
 }
 
-fn pairs(raw: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-}
+use hw_apigw::pairs;
 
 /// Parameters of one request (query or form), with the RFC 6749 §3.1 rule that none may appear twice.
 pub struct Params<'a>(pub &'a [(String, String)]);
