@@ -32,6 +32,9 @@ pub struct SchemaCache {
     records: Arc<Records>,
     schemas: Mutex<HashMap<String, Cached>>,
     freshness: Duration,
+    /// One refresh at a time: requests that find a stale schema together wait for one check instead of each
+    /// reading the models (a thousand subscriptions opening at once would otherwise cost two thousand reads).
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 struct Cached {
@@ -62,7 +65,12 @@ impl SchemaCache {
 
     /// A cache that re-checks the models after `freshness` (zero: on every call).
     pub fn with_freshness(records: Arc<Records>, freshness: Duration) -> Self {
-        Self { records, schemas: Mutex::new(HashMap::new()), freshness }
+        Self { records, schemas: Mutex::new(HashMap::new()), freshness, refreshing: tokio::sync::Mutex::new(()) }
+    }
+
+    fn fresh(&self, tenant: &str) -> Option<TenantSchema> {
+        let schemas = self.schemas.lock().expect("schema cache");
+        schemas.get(tenant).filter(|c| c.checked.elapsed() < self.freshness).map(|c| c.schema.clone())
     }
 
     pub fn records(&self) -> &Arc<Records> {
@@ -71,10 +79,12 @@ impl SchemaCache {
 
     /// The tenant's current schema and settings, built at most once per version of its models and settings.
     pub async fn schema(&self, tenant: &str) -> Result<TenantSchema, CacheError> {
-        if let Some(c) = self.schemas.lock().expect("schema cache").get(tenant)
-            && c.checked.elapsed() < self.freshness
-        {
-            return Ok(c.schema.clone());
+        if let Some(fresh) = self.fresh(tenant) {
+            return Ok(fresh);
+        }
+        let _one_at_a_time = self.refreshing.lock().await;
+        if let Some(fresh) = self.fresh(tenant) {
+            return Ok(fresh); // refreshed while this request waited
         }
         let (models, t) =
             tokio::try_join!(self.records.control.list_models(tenant), self.records.control.get_tenant(tenant))?;
