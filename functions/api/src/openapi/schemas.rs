@@ -201,8 +201,8 @@ pub fn shared() -> Value {
             "type": "object",
             "additionalProperties": false,
             "properties": {
-                "overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 604_800, "default": 3600,
-                                    "description": "How long the old key keeps working."}
+                "overlap_seconds": {"type": ["integer", "null"], "minimum": 0, "maximum": 604_800, "default": 3600,
+                                    "description": "How long the old key keeps working; `null` (or leaving it out) takes the default."}
             }
         },
         "AuditEvent": {
