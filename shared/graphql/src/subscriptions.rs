@@ -24,10 +24,20 @@ use crate::resolve::read_scope;
 /// bound.
 pub const HUB_CAPACITY: usize = 4_096;
 
+/// A record event as subscriptions read it: the envelope's routing fields and its record, parsed once by
+/// [`EventHub::publish`] however many subscriptions receive it.
+#[derive(Debug)]
+pub struct RecordEvent {
+    pub tenant: String,
+    pub event_type: String,
+    pub entity: String,
+    pub record: Arc<Record>,
+}
+
 /// The record events of every tenant, as the transport receives them from the bus.
 #[derive(Clone)]
 pub struct EventHub {
-    sender: broadcast::Sender<Arc<Envelope>>,
+    sender: broadcast::Sender<Arc<RecordEvent>>,
 }
 
 impl Default for EventHub {
@@ -38,12 +48,20 @@ impl Default for EventHub {
 
 impl EventHub {
     /// Hands an event to every open subscription (of any tenant; each filters for its own).
+    /// Events without an entity and a record (not record events) are left out.
     pub fn publish(&self, event: Envelope) {
+        let Envelope { tenant, event_type, mut data, .. } = event;
+        let (Some(entity), Ok(record)) =
+            (data["entity"].as_str().map(str::to_owned), serde_json::from_value::<Record>(data["record"].take()))
+        else {
+            return;
+        };
+        let event = RecordEvent { tenant, event_type, entity, record: Arc::new(record) };
         // No receivers is fine: nobody subscribes at the moment.
         let _ = self.sender.send(Arc::new(event));
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<RecordEvent>> {
         self.sender.subscribe()
     }
 
@@ -114,16 +132,13 @@ fn stream<'a>(
 }
 
 /// The record of an event, when the event is of this tenant, entity and kind, and the record passes the filter.
-fn matching(event: &Envelope, tenant: &str, entity: &Arc<str>, event_type: &str, query: &Query) -> Option<Node> {
-    if event.tenant != tenant || event.event_type != event_type || event.data["entity"].as_str() != Some(entity) {
-        return None;
-    }
-    let record: Record = serde_json::from_value(event.data["record"].clone()).ok()?;
-    query.matches(&record).then(|| Node { entity: entity.clone(), record: Arc::new(record) })
+fn matching(event: &RecordEvent, tenant: &str, entity: &Arc<str>, event_type: &str, query: &Query) -> Option<Node> {
+    let wanted = event.tenant == tenant && event.event_type == event_type && *event.entity == **entity;
+    (wanted && query.matches(&event.record)).then(|| Node { entity: entity.clone(), record: event.record.clone() })
 }
 
 /// A broadcast receiver as a stream; a subscriber that fell behind skips what it missed (logged) and goes on.
-fn tokio_stream_of(receiver: broadcast::Receiver<Arc<Envelope>>) -> impl futures::Stream<Item = Arc<Envelope>> {
+fn tokio_stream_of(receiver: broadcast::Receiver<Arc<RecordEvent>>) -> impl futures::Stream<Item = Arc<RecordEvent>> {
     futures::stream::unfold(receiver, |mut rx| async move {
         loop {
             match rx.recv().await {
