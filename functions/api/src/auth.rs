@@ -21,26 +21,21 @@ pub fn has_credentials(req: &Request) -> bool {
 }
 
 pub async fn authenticate(deps: &Deps, req: &Request) -> Result<Principal, AuthFailure> {
-    let bearer = req.header("authorization").and_then(|h| {
-        let (scheme, token) = h.trim().split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-    });
-    let header_key = req.header("x-api-key").map(str::trim);
-    if let (Some(b), Some(k)) = (bearer, header_key)
-        && b != k
-    {
-        // Two different keys: which one is meant is anyone's guess, so neither is used.
-        let error = ApiError::new(
-            401,
-            "invalid-credentials",
-            "Invalid credentials",
-            "`Authorization` and `X-Api-Key` carry different keys; send one key",
-        )
-        .with_header("www-authenticate", "Bearer realm=\"hubblewave\", error=\"invalid_request\"");
-        return Err(AuthFailure { error, tenant: None });
-    }
-    let Some(secret) = bearer.or(header_key) else {
-        return Err(AuthFailure { error: AuthError::Missing.into(), tenant: None });
+    use hw_apigw::Credential;
+    let (secret, bearer) = match hw_apigw::credential(&req.headers) {
+        Credential::Bearer(b) => (b, Some(b)),
+        Credential::ApiKey(k) => (k, None),
+        Credential::Missing => return Err(AuthFailure { error: AuthError::Missing.into(), tenant: None }),
+        Credential::Conflicting => {
+            let error = ApiError::new(
+                401,
+                "invalid-credentials",
+                "Invalid credentials",
+                "`Authorization` and `X-Api-Key` carry different keys; send one key",
+            )
+            .with_header("www-authenticate", "Bearer realm=\"hubblewave\", error=\"invalid_request\"");
+            return Err(AuthFailure { error, tenant: None });
+        }
     };
     if let Some(token) = bearer.filter(|b| hw_oauth_store::verifier::looks_like_jwt(b)) {
         return access_token(deps, req, token).await;

@@ -37,24 +37,20 @@ impl Failure {
 }
 
 pub async fn authenticate(deps: &Deps, req: &HttpRequest) -> Result<Principal, Failure> {
-    let bearer = req.header("authorization").and_then(|h| {
-        let (scheme, token) = h.trim().split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-    });
-    let header_key = req.header("x-api-key").map(str::trim);
-    if let (Some(b), Some(k)) = (bearer, header_key)
-        && b != k
-    {
-        return Err(Failure::unauthenticated(
-            "`Authorization` and `X-Api-Key` carry different credentials; send one",
-            "invalid_request",
-        ));
-    }
-    let Some(secret) = bearer.or(header_key) else {
-        return Err(Failure::unauthenticated(
-            "send an API key or access token in `Authorization: Bearer`",
-            "invalid_request",
-        ));
+    let secret = match hw_apigw::credential(&req.headers) {
+        hw_apigw::Credential::Bearer(s) | hw_apigw::Credential::ApiKey(s) => s,
+        hw_apigw::Credential::Conflicting => {
+            return Err(Failure::unauthenticated(
+                "`Authorization` and `X-Api-Key` carry different credentials; send one",
+                "invalid_request",
+            ));
+        }
+        hw_apigw::Credential::Missing => {
+            return Err(Failure::unauthenticated(
+                "send an API key or access token in `Authorization: Bearer`",
+                "invalid_request",
+            ));
+        }
     };
     principal_for(deps, secret, &req.base_url).await
 }

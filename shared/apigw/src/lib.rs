@@ -67,3 +67,29 @@ impl Incoming {
 pub fn pairs(raw: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
+
+/// The credential a request carries: `Authorization: Bearer <secret>` or `X-Api-Key: <secret>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'a> {
+    Missing,
+    /// Both headers, with different secrets: which one is meant is anyone's guess, so neither is used.
+    Conflicting,
+    /// From `Authorization: Bearer` (where access tokens come too).
+    Bearer(&'a str),
+    /// From `X-Api-Key` only.
+    ApiKey(&'a str),
+}
+
+pub fn credential(headers: &HeaderMap) -> Credential<'_> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let bearer = header("authorization").and_then(|h| {
+        let (scheme, token) = h.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    });
+    match (bearer, header("x-api-key").map(str::trim)) {
+        (Some(b), Some(k)) if b != k => Credential::Conflicting,
+        (Some(b), _) => Credential::Bearer(b),
+        (None, Some(k)) => Credential::ApiKey(k),
+        (None, None) => Credential::Missing,
+    }
+}
