@@ -5,8 +5,7 @@
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use http::HeaderValue;
 use hw_domain::principal::Principal;
-use hw_oauth_store::verifier::{TokenError, looks_like_jwt};
-use hw_store::tenants::AuthError;
+use hw_graphql::AuthFailure;
 use serde_json::json;
 
 use crate::Deps;
@@ -15,7 +14,7 @@ use crate::http::{HttpRequest, MediaType, graphql_response};
 pub struct Failure {
     status: u16,
     code: &'static str,
-    pub message: String,
+    message: String,
     challenge: Option<String>,
 }
 
@@ -55,27 +54,15 @@ pub async fn authenticate(deps: &Deps, req: &HttpRequest) -> Result<Principal, F
     principal_for(deps, secret, &req.base_url).await
 }
 
-/// The principal of an API key or an access token (a JWT), wherever it was sent: a header, or the payload of a
-/// WebSocket's `connection_init`.
-pub async fn principal_for(deps: &Deps, secret: &str, request_base: &str) -> Result<Principal, Failure> {
-    if looks_like_jwt(secret) {
-        let base = deps.config.public_base_url.as_deref().unwrap_or(request_base);
-        return match deps.verifier.verify(secret, base, chrono::Utc::now().timestamp()).await {
-            Ok(v) => Ok(v.principal),
-            Err(TokenError::Invalid(reason)) => Err(Failure::unauthenticated(reason, "invalid_token")),
-            Err(TokenError::Unavailable(e)) => Err(unavailable(e)),
-        };
-    }
-    match deps.tenants.authenticate(secret).await {
-        Ok(p) => Ok(p),
-        Err(AuthError::Expired { .. }) => Err(Failure::unauthenticated("the API key has expired", "invalid_token")),
-        Err(AuthError::Unavailable(e)) => Err(unavailable(e)),
-        Err(_) => Err(Failure::unauthenticated("the API key is not valid", "invalid_token")),
+async fn principal_for(deps: &Deps, secret: &str, request_base: &str) -> Result<Principal, Failure> {
+    match deps.auth.authenticate(secret, request_base).await {
+        Ok(a) => Ok(a.principal),
+        Err(AuthFailure::Invalid(reason)) => Err(Failure::unauthenticated(reason, "invalid_token")),
+        Err(AuthFailure::Unavailable) => Err(unavailable()),
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Failure {
-    tracing::error!(error = %e, "credentials could not be checked");
+fn unavailable() -> Failure {
     Failure {
         status: 503,
         code: "SERVICE_UNAVAILABLE",

@@ -7,7 +7,6 @@
 mod auth;
 mod graphiql;
 pub mod http;
-pub mod ws;
 
 use std::sync::Arc;
 
@@ -15,7 +14,6 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use hw_graphql::SchemaCache;
 use hw_resources::Config;
 use hw_store::records::Records;
-use hw_store::tenants::Tenants;
 use serde_json::{Value, json};
 
 use crate::http::{HttpRequest, MediaType, Refusal};
@@ -25,35 +23,19 @@ pub const FUNCTION: &str = "graphql";
 /// Everything the handler needs, built once per cold start.
 pub struct Deps {
     pub config: Config,
-    pub schemas: SchemaCache,
-    pub tenants: Tenants,
-    pub verifier: hw_oauth_store::verifier::AccessTokenVerifier,
+    pub schemas: Arc<SchemaCache>,
+    pub auth: Arc<hw_graphql::Authenticator>,
 }
 
 impl Deps {
     pub fn new(config: Config, records: Arc<Records>, oauth: Arc<dyn hw_oauth_store::OAuthStore>) -> Self {
-        Self {
-            config,
-            tenants: Tenants { control: records.control.clone() },
-            schemas: SchemaCache::new(records),
-            verifier: hw_oauth_store::verifier::AccessTokenVerifier::new(oauth),
-        }
+        let backend = hw_graphql::Backend::new(records, oauth, config.public_base_url.clone());
+        Self { config, schemas: backend.schemas, auth: backend.auth }
     }
 
     pub fn from_aws(config: Config, sdk: &aws_config::SdkConfig) -> Self {
-        let dynamo = hw_aws::dynamo_client(sdk);
-        let keyring = Arc::new(hw_aws::kms::KmsKeyring::new(
-            aws_sdk_kms::Client::new(sdk),
-            config.data_key_id.clone().unwrap_or_default(),
-        ));
-        let publisher = Arc::new(hw_aws::events::EventBridgePublisher::new(
-            aws_sdk_eventbridge::Client::new(sdk),
-            &config.event_bus,
-            &config.event_source,
-        ));
-        let records = Records::on_dynamo(dynamo.clone(), &config.control_table, &config.data_table, keyring, publisher);
-        let oauth = Arc::new(hw_oauth_store::dynamo::DynamoOAuthStore::new(dynamo, &config.identity_table));
-        Self::new(config, Arc::new(records), oauth)
+        let backend = hw_graphql::Backend::from_aws(&config, sdk);
+        Self { config, schemas: backend.schemas, auth: backend.auth }
     }
 }
 
@@ -171,15 +153,7 @@ async fn execute(
 }
 
 fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, operation: Option<&str>) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let ty = match (&doc.operations, operation) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) => {
-            ops.values().next().map(|op| op.node.ty).filter(|_| ops.len() == 1)
-        }
-    };
-    ty == Some(OperationType::Mutation)
+    hw_graphql::operation_type(doc, operation) == Some(async_graphql::parser::types::OperationType::Mutation)
 }
 
 #[cfg(test)]

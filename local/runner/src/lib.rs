@@ -7,7 +7,7 @@ pub mod gateway;
 pub mod schedules;
 pub mod seed;
 pub mod sqs;
-pub mod subscriptions;
+pub mod websocket;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -19,6 +19,7 @@ use hw_resources::{Config, Trigger, manifest};
 
 use crate::gateway::{Gateway, HttpHandler, Route};
 use crate::sqs::{Poller, SqsHandler};
+use crate::websocket::{WebsocketApi, WebsocketHandler};
 
 /// Settings of a local stack, from the environment.
 #[derive(Debug, Clone)]
@@ -91,9 +92,19 @@ pub async fn start(opts: &Options) -> Result<Running> {
     config.exports_queue_url = exports_url.clone();
     config.exports_queue_arn = exports_arn.clone();
 
+    let listener = tokio::net::TcpListener::bind((opts.bind, opts.port))
+        .await
+        .with_context(|| format!("binding {}:{}", opts.bind, opts.port))?;
+    let addr = listener.local_addr()?;
+    let base_url = format!("http://{addr}");
+    // Functions post to WebSocket connections through the runner's stand-in for the Management API.
+    config.websocket_callback_url = format!("{base_url}{}", websocket::CALLBACK_PATH);
+
     let api_deps = Arc::new(api::Deps::from_aws(config.clone(), &sdk));
     let oauth_deps = Arc::new(oauth::Deps::from_aws(config.clone(), &sdk));
     let graphql_deps = Arc::new(graphql::Deps::from_aws(config.clone(), &sdk));
+    let graphql_ws_deps = Arc::new(graphql_ws::Deps::from_aws(&config, &sdk));
+    let graphql_publisher_deps = Arc::new(graphql_publisher::Deps::from_aws(&config, &sdk));
     let relay_deps = Arc::new(outbox_relay::Deps::from_aws(&config, &sdk));
     let fanout_deps = Arc::new(webhook_fanout::Deps::from_aws(&config, &sdk));
     let dispatcher_deps = Arc::new(webhook_dispatcher::Deps::from_aws(&config, &sdk));
@@ -126,7 +137,24 @@ pub async fn start(opts: &Options) -> Result<Running> {
             Box::pin(async move { graphql::handle(&deps, event).await })
         }),
     );
+    let mut websocket_handlers: HashMap<&str, WebsocketHandler> = HashMap::new();
+    let deps = graphql_ws_deps.clone();
+    websocket_handlers.insert(
+        "graphql-ws",
+        Arc::new(move |event| {
+            let deps = deps.clone();
+            Box::pin(async move { graphql_ws::handle(&deps, event).await })
+        }),
+    );
     let mut queue_handlers: HashMap<&str, SqsHandler> = HashMap::new();
+    let deps = graphql_publisher_deps.clone();
+    queue_handlers.insert(
+        "graphql-publisher",
+        Arc::new(move |event| {
+            let deps = deps.clone();
+            Box::pin(async move { graphql_publisher::handle(&deps, event).await })
+        }),
+    );
     let deps = relay_deps.clone();
     queue_handlers.insert(
         "outbox-relay",
@@ -176,13 +204,8 @@ pub async fn start(opts: &Options) -> Result<Running> {
         }),
     );
 
-    let listener = tokio::net::TcpListener::bind((opts.bind, opts.port))
-        .await
-        .with_context(|| format!("binding {}:{}", opts.bind, opts.port))?;
-    let addr = listener.local_addr()?;
-    let base_url = format!("http://{addr}");
-
     let mut routes = Vec::new();
+    let mut websocket_api = None;
     let mut tasks = Vec::new();
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
@@ -209,21 +232,25 @@ pub async fn start(opts: &Options) -> Result<Running> {
                 };
                 tasks.push(tokio::spawn(poller.run(sqs.clone())));
             }
+            Trigger::Websocket { .. } => {
+                let handler = websocket_handlers
+                    .remove(name.as_str())
+                    .with_context(|| format!("function {name} has no in-process WebSocket handler"))?;
+                if websocket_api.replace(WebsocketApi::new(handler)).is_some() {
+                    bail!("the local runner serves one WebSocket API; {name} is a second function for it");
+                }
+            }
         }
     }
-    if !http.is_empty() || !queue_handlers.is_empty() {
+    if !http.is_empty() || !queue_handlers.is_empty() || !websocket_handlers.is_empty() {
         bail!(
-            "in-process handlers without a function in resources.json: {:?} {:?}",
+            "in-process handlers without a function in resources.json: {:?} {:?} {:?}",
             http.keys(),
-            queue_handlers.keys()
+            queue_handlers.keys(),
+            websocket_handlers.keys()
         );
     }
     routes.sort_by_key(Route::specificity);
-    let hub = hw_graphql::EventHub::default();
-    let feed = subscriptions::event_feed(&sdk, &opts.prefix, &config.event_bus, &region, hub.clone())
-        .await
-        .context("the subscription event feed")?;
-    tasks.push(tokio::spawn(feed.run(sqs.clone())));
     tasks.push(tokio::spawn(schedules::run(aws_sdk_scheduler::Client::new(&sdk), sqs, opts.prefix.clone())));
 
     let demo = if opts.seed {
@@ -232,7 +259,10 @@ pub async fn start(opts: &Options) -> Result<Running> {
         None
     };
 
-    let app = subscriptions::router(graphql_deps.clone(), hub).merge(gateway::router(Arc::new(Gateway { routes })));
+    let mut app = gateway::router(Arc::new(Gateway { routes }));
+    if let Some(api) = websocket_api {
+        app = websocket::router(api).merge(app);
+    }
     tasks.push(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await {
             tracing::error!(error = %e, "HTTP server stopped");

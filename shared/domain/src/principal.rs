@@ -1,8 +1,8 @@
 //! Who is calling. The tenant of every request comes from here, never from request data alone.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Principal {
     pub tenant: String,
     /// `apikey:<id>` for API keys; OAuth clients and users will add their own kinds.

@@ -26,8 +26,8 @@ pub struct Caller {
     pub reverse: DataLoader<ReverseLoader>,
     cursor_key: OnceCell<[u8; 32]>,
     store: Arc<Records>,
-    /// Where subscriptions read events from; only WebSocket connections have one.
-    pub events: Option<crate::EventHub>,
+    /// Where subscription fields read events from; only subscriptions (checked or delivered) have one.
+    pub events: Option<crate::subscriptions::EventSource>,
 }
 
 impl Caller {
@@ -45,9 +45,9 @@ impl Caller {
         }
     }
 
-    /// The same caller, with the event hub its subscriptions read.
-    pub fn with_events(mut self, hub: crate::EventHub) -> Self {
-        self.events = Some(hub);
+    /// The same caller, with the events its subscription fields read.
+    pub fn with_events(mut self, source: crate::subscriptions::EventSource) -> Self {
+        self.events = Some(source);
         self
     }
 

@@ -1,31 +1,29 @@
 //! Subscriptions: `contactCreated`, `contactUpdated`, `contactDeleted` (each with an optional `filter`), fed by the
-//! platform's record events. The transport (graphql-transport-ws) lives outside this crate; it hands each
-//! connection an [`EventHub`] receiver through the caller. A subscriber sees only its own tenant's events, needs
-//! `data:read:{entity}`, and gets the record as the event carries it (sensitive fields are never in events).
+//! platform's record events. Transport-free and stateless: a subscription is checked once when it arrives
+//! ([`check`]: parsed, validated, scopes and filter values checked, its topic found), stored by the transport, and
+//! run again for each event of its topic ([`deliver`]), which yields the `next` payload or nothing when the filter
+//! leaves the event out. A subscriber sees only its own tenant's events, needs `data:read:{entity}`, and gets the
+//! record as the event carries it (sensitive fields are never in events); nested selections are resolved then.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::dynamic::{
     FieldValue, InputValue, ResolverContext, Subscription, SubscriptionField, SubscriptionFieldFuture, TypeRef,
 };
+use async_graphql::{Request, Response, ServerError};
 use futures::StreamExt;
 use hw_domain::event::Envelope;
 use hw_domain::query::Query;
 use hw_domain::record::Record;
-use tokio::sync::broadcast;
 
+use crate::cache::TenantSchema;
 use crate::catalog::{Catalog, Entity};
 use crate::context::{Caller, Env, Node};
 use crate::errors;
 use crate::filter;
 use crate::resolve::read_scope;
 
-/// Events a subscription outpaced by more than this many are dropped for it (and logged), never buffered without
-/// bound.
-pub const HUB_CAPACITY: usize = 4_096;
-
-/// A record event as subscriptions read it: the envelope's routing fields and its record, parsed once by
-/// [`EventHub::publish`] however many subscriptions receive it.
+/// A record event as subscriptions read it: the envelope's routing fields and its record.
 #[derive(Debug)]
 pub struct RecordEvent {
     pub tenant: String,
@@ -34,40 +32,57 @@ pub struct RecordEvent {
     pub record: Arc<Record>,
 }
 
-/// The record events of every tenant, as the transport receives them from the bus.
-#[derive(Clone)]
-pub struct EventHub {
-    sender: broadcast::Sender<Arc<RecordEvent>>,
-}
-
-impl Default for EventHub {
-    fn default() -> Self {
-        Self { sender: broadcast::channel(HUB_CAPACITY).0 }
-    }
-}
-
-impl EventHub {
-    /// Hands an event to every open subscription (of any tenant; each filters for its own).
-    /// Events without an entity and a record (not record events) are left out.
-    pub fn publish(&self, event: Envelope) {
+impl RecordEvent {
+    /// The record event an envelope carries; `None` for other events (no entity or no record).
+    pub fn from_envelope(event: Envelope) -> Option<Self> {
         let Envelope { tenant, event_type, mut data, .. } = event;
-        let (Some(entity), Ok(record)) =
-            (data["entity"].as_str().map(str::to_owned), serde_json::from_value::<Record>(data["record"].take()))
-        else {
-            return;
-        };
-        let event = RecordEvent { tenant, event_type, entity, record: Arc::new(record) };
-        // No receivers is fine: nobody subscribes at the moment.
-        let _ = self.sender.send(Arc::new(event));
+        let entity = data["entity"].as_str()?.to_owned();
+        let record = serde_json::from_value::<Record>(data["record"].take()).ok()?;
+        Some(Self { tenant, event_type, entity, record: Arc::new(record) })
     }
+}
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<RecordEvent>> {
-        self.sender.subscribe()
-    }
+/// What a subscription listens to: one entity's events of one kind (`record.created`, ...), in the caller's tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic {
+    pub entity: String,
+    pub event_type: String,
+}
 
-    pub fn subscribers(&self) -> usize {
-        self.sender.receiver_count()
+/// Where the subscription fields of one execution read events from.
+#[derive(Clone)]
+pub enum EventSource {
+    /// Check the subscription and note its topic; deliver nothing.
+    Probe(Arc<Mutex<Vec<Topic>>>),
+    /// Deliver this one event, to the subscriptions that want it.
+    One(Arc<RecordEvent>),
+}
+
+/// Checks a subscription the way its deliveries will run (syntax, validation, depth and complexity limits,
+/// introspection switch, scopes, filter values) and returns its topic; or the GraphQL errors to answer with.
+/// A document whose operation is not a subscription with exactly one root field is refused.
+pub async fn check(ts: &TenantSchema, caller: Caller, request: Request) -> Result<Topic, Vec<ServerError>> {
+    let topics = Arc::new(Mutex::new(Vec::new()));
+    let caller = caller.with_events(EventSource::Probe(topics.clone()));
+    let mut responses = ts.schema.execute_stream(request.data(caller));
+    while let Some(response) = responses.next().await {
+        if response.is_err() {
+            return Err(response.errors);
+        }
     }
+    let mut topics = std::mem::take(&mut *topics.lock().expect("topics"));
+    match topics.len() {
+        1 => Ok(topics.remove(0)),
+        0 => Err(vec![ServerError::new("the operation is not a subscription", None)]),
+        _ => Err(vec![ServerError::new("a subscription selects exactly one root field", None)]),
+    }
+}
+
+/// Runs a stored subscription on one event: the `next` payload, or `None` when the event is not for it (another
+/// tenant, entity or kind, or left out by its filter).
+pub async fn deliver(ts: &TenantSchema, caller: Caller, request: Request, event: Arc<RecordEvent>) -> Option<Response> {
+    let caller = caller.with_events(EventSource::One(event));
+    ts.schema.execute_stream(request.data(caller)).next().await
 }
 
 const KINDS: [(&str, &str); 3] =
@@ -112,42 +127,24 @@ fn stream<'a>(
         _ => None,
     };
     let query: Query = filter::parse(&model, filter_arg.as_ref(), None)?;
-    let receiver = caller
-        .events
-        .as_ref()
-        .ok_or_else(|| {
-            errors::coded(
-                "SUBSCRIPTIONS_NEED_WEBSOCKET",
-                "subscriptions are served over WebSocket (graphql-transport-ws)",
-            )
-        })?
-        .subscribe();
-    let tenant = caller.principal.tenant.clone();
-    let entity_name: Arc<str> = Arc::from(entity.as_str());
-    let events = tokio_stream_of(receiver);
-    Ok(events.filter_map(move |event| {
-        let node = matching(&event, &tenant, &entity_name, event_type, &query);
-        async move { node.map(|n| Ok(FieldValue::owned_any(n))) }
-    }))
+    let source = caller.events.clone().ok_or_else(|| {
+        errors::coded("SUBSCRIPTIONS_NEED_WEBSOCKET", "subscriptions are served over WebSocket (graphql-transport-ws)")
+    })?;
+    let event = match source {
+        EventSource::Probe(topics) => {
+            topics.lock().expect("topics").push(Topic { entity, event_type: event_type.to_owned() });
+            None
+        }
+        EventSource::One(event) => {
+            let tenant = &caller.principal.tenant;
+            matching(&event, tenant, &Arc::from(entity.as_str()), event_type, &query)
+        }
+    };
+    Ok(futures::stream::iter(event.map(|n| Ok(FieldValue::owned_any(n)))))
 }
 
 /// The record of an event, when the event is of this tenant, entity and kind, and the record passes the filter.
 fn matching(event: &RecordEvent, tenant: &str, entity: &Arc<str>, event_type: &str, query: &Query) -> Option<Node> {
     let wanted = event.tenant == tenant && event.event_type == event_type && *event.entity == **entity;
     (wanted && query.matches(&event.record)).then(|| Node { entity: entity.clone(), record: event.record.clone() })
-}
-
-/// A broadcast receiver as a stream; a subscriber that fell behind skips what it missed (logged) and goes on.
-fn tokio_stream_of(receiver: broadcast::Receiver<Arc<RecordEvent>>) -> impl futures::Stream<Item = Arc<RecordEvent>> {
-    futures::stream::unfold(receiver, |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(event) => return Some((event, rx)),
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "a subscription fell behind; events were skipped");
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    })
 }

@@ -413,50 +413,55 @@ async fn the_schema_is_rebuilt_only_when_a_model_changes() {
 }
 
 #[tokio::test]
-async fn subscriptions_see_their_tenants_matching_events_only() {
-    use futures::StreamExt;
+async fn subscriptions_are_checked_once_and_delivered_per_event() {
+    use crate::subscriptions::{RecordEvent, Topic, check, deliver};
     let w = World::new(None).await;
     w.seed(1, 0).await;
-    let hub = crate::EventHub::default();
     let ts = w.cache.schema(TENANT).await.unwrap();
     let query = "subscription { contactCreated(filter: {age: {gte: 18}}) { name age company { name } } }";
-    let caller = ts.caller(admin(), w.records.clone()).with_events(hub.clone());
-    let mut stream = ts.schema.execute_stream(async_graphql::Request::new(query).data(caller));
+    let request = || async_graphql::Request::new(query);
+    let topic = check(&ts, ts.caller(admin(), w.records.clone()), request()).await.unwrap();
+    assert_eq!(topic, Topic { entity: "contact".into(), event_type: "record.created".into() });
+
     let event = |tenant: &str, kind: &str, name: &str, age: i64| {
         let record = json!({"id": format!("id-{name}"), "entity": "contact", "attributes": {"name": name, "age": age, "company": "co000"},
             "version": 1, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "created_by": "t", "updated_by": "t"});
-        hw_domain::event::Envelope::new(
+        let envelope = hw_domain::event::Envelope::new(
             kind,
             tenant,
             json!({"entity": "contact", "id": format!("id-{name}"), "record": record}),
-        )
+        );
+        Arc::new(RecordEvent::from_envelope(envelope).unwrap())
     };
-    let publisher = tokio::spawn(async move {
-        for _ in 0..10_000 {
-            if hub.subscribers() > 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
-        hub.publish(event("globex", "record.created", "Other tenant", 40));
-        hub.publish(event(TENANT, "record.created", "Child", 10));
-        hub.publish(event(TENANT, "record.updated", "Update", 40));
-        hub.publish(event(TENANT, "record.created", "Adult", 40));
-    });
-    let first = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next()).await.unwrap().unwrap();
-    assert!(first.errors.is_empty(), "{:?}", first.errors);
-    publisher.await.unwrap();
+    let run = |e| deliver(&ts, ts.caller(admin(), w.records.clone()), request(), e);
+    assert!(run(event("globex", "record.created", "Other tenant", 40)).await.is_none());
+    assert!(run(event(TENANT, "record.created", "Child", 10)).await.is_none(), "the filter leaves it out");
+    assert!(run(event(TENANT, "record.updated", "Update", 40)).await.is_none(), "another kind");
+    let adult = run(event(TENANT, "record.created", "Adult", 40)).await.unwrap();
+    assert!(adult.errors.is_empty(), "{:?}", adult.errors);
     assert_eq!(
-        serde_json::to_value(&first.data).unwrap(),
+        serde_json::to_value(&adult.data).unwrap(),
         json!({"contactCreated": {"name": "Adult", "age": 40, "company": {"name": "Company 0"}}})
     );
+    let other = hw_domain::event::Envelope::new("import.completed", TENANT, json!({"import": "x"}));
+    assert!(RecordEvent::from_envelope(other).is_none());
 
-    let denied =
-        ts.caller(with_scopes(&["data:read:company"]), w.records.clone()).with_events(crate::EventHub::default());
-    let mut stream = ts.schema.execute_stream(async_graphql::Request::new(query).data(denied));
-    let refused = stream.next().await.unwrap();
-    assert_eq!(
-        refused.errors[0].extensions.as_ref().and_then(|e| e.get("code")),
-        Some(&async_graphql::Value::from("FORBIDDEN"))
-    );
+    // Refused when checked: a missing scope, a bad filter value, a query, two root fields, a syntax error.
+    let code = |errors: &[async_graphql::ServerError]| {
+        errors[0].extensions.as_ref().and_then(|e| e.get("code")).cloned().unwrap_or(async_graphql::Value::Null)
+    };
+    let denied = ts.caller(with_scopes(&["data:read:company"]), w.records.clone());
+    let errors = check(&ts, denied, request()).await.unwrap_err();
+    assert_eq!(code(&errors), async_graphql::Value::from("FORBIDDEN"));
+    for bad in [
+        r#"subscription { contactCreated(filter: {age: {gte: "old"}}) { name } }"#,
+        "query { contacts { totalCount } }",
+        "subscription { contactCreated { name } contactDeleted { name } }",
+        "subscription { contactCreated { name }",
+        "subscription { contactCreated { nope } }",
+    ] {
+        let caller = ts.caller(admin(), w.records.clone());
+        let errors = check(&ts, caller, async_graphql::Request::new(bad)).await.unwrap_err();
+        assert!(!errors.is_empty() && !errors[0].message.is_empty(), "{bad}");
+    }
 }

@@ -23,6 +23,10 @@ pub struct Config {
     pub jobs_table: String,
     /// Users, OAuth clients, signing keys, codes, refresh tokens, consents, sessions.
     pub identity_table: String,
+    /// WebSocket connections and GraphQL subscriptions.
+    pub realtime_table: String,
+    /// Where to post to WebSocket connections: the WebSocket API stage's callback URL (API Gateway Management API).
+    pub websocket_callback_url: String,
     /// Uploads, error reports and export results.
     pub files_bucket: String,
     /// Where the chunks of a started import go.
@@ -156,6 +160,8 @@ impl Config {
             webhooks_table: table("webhooks")?,
             jobs_table: table("jobs")?,
             identity_table: table("identity")?,
+            realtime_table: table("realtime")?,
+            websocket_callback_url: if f.websocket_callback { required(&m.websocket_api.env)? } else { String::new() },
             files_bucket: bucket("files")?,
             import_chunks_queue_url: queue("import-chunks")?,
             exports_queue_url: queue("exports")?,
@@ -195,6 +201,9 @@ impl Config {
             webhooks_table: Manifest::physical(prefix, &m.tables["webhooks"].name),
             jobs_table: Manifest::physical(prefix, &m.tables["jobs"].name),
             identity_table: Manifest::physical(prefix, &m.tables["identity"].name),
+            realtime_table: Manifest::physical(prefix, &m.tables["realtime"].name),
+            // The local runner serves the management API itself, once it knows its own address.
+            websocket_callback_url: String::new(),
             files_bucket: Manifest::physical(prefix, &m.buckets["files"].name),
             // Queue URLs are only known once the queues exist: the local runner fills them in after bootstrapping.
             webhook_queue_url: String::new(),

@@ -21,6 +21,7 @@ pub fn manifest() -> &'static Manifest {
 pub struct Manifest {
     pub tables: BTreeMap<String, Table>,
     pub event_bus: EventBus,
+    pub websocket_api: WebsocketApi,
     pub kms_keys: BTreeMap<String, KmsKey>,
     pub buckets: BTreeMap<String, Bucket>,
     pub queues: BTreeMap<String, Queue>,
@@ -63,6 +64,17 @@ pub struct EventBus {
     pub name: String,
     /// The `source` of every event the platform publishes.
     pub source: String,
+}
+
+/// The API Gateway WebSocket API of GraphQL subscriptions. Functions whose trigger is `websocket` take its routes;
+/// functions with `websocket_callback` post to its connections through the API Gateway Management API at the
+/// stage's callback URL (`https://{api id}.execute-api.{region}.amazonaws.com/{stage}`), carried by `env`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebsocketApi {
+    pub env: String,
+    pub name: String,
+    pub description: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -240,14 +252,27 @@ pub struct Function {
     /// leaves them; they fail harmlessly once the queue is gone).
     #[serde(default)]
     pub scheduler_targets: Vec<String>,
+    /// Posts to WebSocket connections (API Gateway Management API: `execute-api:ManageConnections`).
+    #[serde(default)]
+    pub websocket_callback: bool,
     pub trigger: Trigger,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Trigger {
-    Http { routes: Vec<String> },
-    Sqs { queue: String, batch_size: u32, report_batch_item_failures: bool },
+    Http {
+        routes: Vec<String>,
+    },
+    Sqs {
+        queue: String,
+        batch_size: u32,
+        report_batch_item_failures: bool,
+    },
+    /// Routes of the WebSocket API (`$connect`, `$disconnect`, `$default`, or custom route keys).
+    Websocket {
+        routes: Vec<String>,
+    },
 }
 
 impl Manifest {
@@ -334,7 +359,7 @@ mod tests {
             .chain(m.queues.values().filter_map(|q| q.arn_env.as_deref()))
             .chain(m.kms_keys.values().map(|k| k.env.as_str()))
             .chain(m.buckets.values().map(|b| b.env.as_str()))
-            .chain([m.event_bus.env.as_str()])
+            .chain([m.event_bus.env.as_str(), m.websocket_api.env.as_str()])
             .collect();
         let mut unique = envs.clone();
         unique.sort();
