@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { ArnFormat, AssetHashType, Duration, Stack } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -13,8 +14,9 @@ import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { DataResources, constructId } from './data';
 import { MessagingResources } from './messaging';
-import { CDK_ROOT, EVENT_SOURCE_ENV, FunctionSpec, Resources, SCHEDULER_ROLE_ENV, managedScheduleNamePattern, physicalName } from './resources';
+import { CDK_ROOT, EVENT_SOURCE_ENV, FunctionSpec, PUBLIC_BASE_URL_ENV, Resources, SCHEDULER_ROLE_ENV, managedScheduleNamePattern, physicalName } from './resources';
 import { StorageResources } from './storage';
+import { WebsocketResources } from './websocket-api';
 
 /** The Cargo workspace manifest, `../../Cargo.toml` seen from infra/cdk. */
 export const MANIFEST_PATH = path.join(CDK_ROOT, '..', '..', 'Cargo.toml');
@@ -26,6 +28,10 @@ export interface FunctionsProps {
   readonly data: DataResources;
   readonly messaging: MessagingResources;
   readonly storage: StorageResources;
+  /** the HTTP API, when there is one: its URL is the public base URL of functions on the WebSocket API */
+  readonly httpApi?: apigwv2.HttpApi;
+  /** the WebSocket API, when a function is routed on it */
+  readonly websocket?: WebsocketResources;
 }
 
 /**
@@ -53,6 +59,10 @@ export function functionEnvironment(spec: FunctionSpec, props: FunctionsProps, s
   // schedules name their target queue by ARN; the loader checked that each of these queues declares arn_env
   for (const q of spec.scheduler_targets ?? []) env[resources.queues[q].arn_env!] = messaging.queues[q].queue.queueArn;
   if (schedulerRole) env[SCHEDULER_ROLE_ENV] = schedulerRole.roleArn;
+  // the loader checked that a websocket_api section exists; the stack that a WebSocket API exists when routed
+  if (spec.websocket_callback && props.websocket) env[resources.websocket_api.env] = props.websocket.stage.callbackUrl;
+  // access tokens name the HTTP API's issuer, not the WebSocket API's host
+  if (spec.trigger.type === 'websocket' && props.httpApi) env[PUBLIC_BASE_URL_ENV] = props.httpApi.apiEndpoint;
   return env;
 }
 
@@ -142,6 +152,8 @@ export function createFunctions(scope: Construct, props: FunctionsProps): Record
     // GetObject, PutObject (multipart uploads included), AbortMultipartUpload (s3:Abort*), ListMultipartUploadParts
     // and ListBucketMultipartUploads (s3:List*), DeleteObject
     for (const b of spec.buckets ?? []) storage.buckets[b].grantReadWrite(fn);
+    // post to and close connections of the WebSocket stage (execute-api:ManageConnections), nothing else
+    if (spec.websocket_callback && props.websocket) props.websocket.stage.grantManagementApiAccess(fn);
     if (schedulerRole) {
       // manage its own schedules (never the stack's), and hand them the scheduler role, to Scheduler only
       fn.addToRolePolicy(

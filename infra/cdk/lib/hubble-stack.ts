@@ -9,11 +9,12 @@ import { Construct } from 'constructs';
 import { AlarmResources, createAlarms } from './alarms';
 import { DataResources, constructId, createData } from './data';
 import { createFunctions } from './functions';
-import { createHttpApi } from './http-api';
+import { addHttpRoutes, createHttpApi } from './http-api';
 import { MessagingResources, createMessaging } from './messaging';
 import { Resources, loadResources } from './resources';
 import { DEFAULT_LOG_RETENTION_DAYS, DEFAULT_PREFIX } from './settings';
 import { StorageResources, createStorage } from './storage';
+import { WebsocketResources, addWebsocketRoutes, createWebsocketApi } from './websocket-api';
 
 export interface HubbleStackProps extends StackProps {
   /** physical names are `<prefix>-<name>` (default "hubble") */
@@ -33,6 +34,7 @@ export class HubbleStack extends Stack {
   readonly storage: StorageResources;
   readonly functions: Record<string, RustFunction>;
   readonly httpApi?: apigwv2.HttpApi;
+  readonly websocket?: WebsocketResources;
   readonly alarms: AlarmResources;
 
   constructor(scope: Construct, id: string, props: HubbleStackProps = {}) {
@@ -46,6 +48,9 @@ export class HubbleStack extends Stack {
     this.messaging = createMessaging(this, this.resources, this.prefix);
     // after messaging: buckets notify its queues
     this.storage = createStorage(this, this.resources, this.messaging);
+    // the APIs before the functions (some get their URLs), their routes after
+    this.httpApi = createHttpApi(this, this.resources, this.prefix);
+    this.websocket = createWebsocketApi(this, this.resources, this.prefix);
     this.functions = createFunctions(this, {
       resources: this.resources,
       prefix: this.prefix,
@@ -53,8 +58,11 @@ export class HubbleStack extends Stack {
       data: this.data,
       messaging: this.messaging,
       storage: this.storage,
+      httpApi: this.httpApi,
+      websocket: this.websocket,
     });
-    this.httpApi = createHttpApi(this, this.resources, this.prefix, this.functions);
+    if (this.httpApi) addHttpRoutes(this.httpApi, this.resources, this.functions);
+    if (this.websocket) addWebsocketRoutes(this.websocket, this.resources, this.functions);
     this.alarms = createAlarms(this, {
       prefix: this.prefix,
       queues: this.messaging.queues,
@@ -65,6 +73,9 @@ export class HubbleStack extends Stack {
 
     if (this.httpApi) {
       new CfnOutput(this, 'ApiUrl', { value: this.httpApi.apiEndpoint, description: 'HTTP API base URL' });
+    }
+    if (this.websocket) {
+      new CfnOutput(this, 'WebSocketUrl', { value: this.websocket.stage.url, description: 'GraphQL subscriptions (graphql-transport-ws)' });
     }
     for (const [key, table] of Object.entries(this.data.tables)) {
       new CfnOutput(this, constructId('TableName', key), {

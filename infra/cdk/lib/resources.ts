@@ -48,6 +48,17 @@ export interface EventBusSpec {
   readonly source: string;
 }
 
+/**
+ * The API Gateway WebSocket API of GraphQL subscriptions: functions whose trigger is "websocket" take its routes;
+ * functions with `websocket_callback` post to its connections (API Gateway Management API) at the stage's callback
+ * URL, carried by `env`.
+ */
+export interface WebsocketApiSpec {
+  readonly env: string;
+  readonly name: string;
+  readonly description?: string;
+}
+
 export interface KmsKeySpec {
   readonly env: string;
   /** alias without the `alias/` prefix and without the resource prefix */
@@ -169,7 +180,13 @@ export interface SqsTriggerSpec {
   readonly report_batch_item_failures: boolean;
 }
 
-export type TriggerSpec = HttpTriggerSpec | SqsTriggerSpec;
+export interface WebsocketTriggerSpec {
+  readonly type: 'websocket';
+  /** WebSocket route keys: "$connect", "$disconnect", "$default" or custom ones */
+  readonly routes: string[];
+}
+
+export type TriggerSpec = HttpTriggerSpec | SqsTriggerSpec | WebsocketTriggerSpec;
 
 export interface FunctionSpec {
   readonly description?: string;
@@ -192,12 +209,15 @@ export interface FunctionSpec {
    * shared/resources/src/lib.rs).
    */
   readonly scheduler_targets?: string[];
+  /** posts to WebSocket connections: gets the stage's callback URL and execute-api:ManageConnections on it */
+  readonly websocket_callback?: boolean;
   readonly trigger: TriggerSpec;
 }
 
 export interface Resources {
   readonly tables: Record<string, TableSpec>;
   readonly event_bus: EventBusSpec;
+  readonly websocket_api: WebsocketApiSpec;
   readonly kms_keys: Record<string, KmsKeySpec>;
   readonly buckets: Record<string, BucketSpec>;
   readonly queues: Record<string, QueueSpec>;
@@ -205,6 +225,15 @@ export interface Resources {
   readonly rules: Record<string, RuleSpec>;
   readonly functions: Record<string, FunctionSpec>;
 }
+
+/** `$connect`, `$disconnect`, `$default`, or a custom route key */
+const WEBSOCKET_ROUTE = /^(\$connect|\$disconnect|\$default|[A-Za-z0-9_.:-]+)$/;
+
+/**
+ * The platform's public base URL (OAuth issuers are `{base}/t/{tenant}`). Functions on the WebSocket API get the
+ * HTTP API's URL here: the WebSocket API has a host of its own, and access tokens name the HTTP API's issuer.
+ */
+export const PUBLIC_BASE_URL_ENV = 'HUBBLE_PUBLIC_BASE_URL';
 
 /** `<prefix>-<name>` */
 export function physicalName(prefix: string, name: string): string {
@@ -373,7 +402,7 @@ class Checker {
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const ENV = /^[A-Z][A-Z0-9_]*$/;
-const SECTIONS = ['tables', 'event_bus', 'kms_keys', 'buckets', 'queues', 'schedules', 'rules', 'functions'];
+const SECTIONS = ['tables', 'event_bus', 'websocket_api', 'kms_keys', 'buckets', 'queues', 'schedules', 'rules', 'functions'];
 
 /** Validates the parsed JSON and returns it typed; throws one error listing every problem. */
 export function validateResources(raw: unknown, source = 'resources.json'): Resources {
@@ -430,6 +459,13 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
     c.string('event_bus.env', bus.env, ENV);
     c.string('event_bus.name', bus.name, NAME);
     c.string('event_bus.source', bus.source);
+  }
+
+  const wsApi = sections.websocket_api;
+  if (wsApi) {
+    c.fields('websocket_api', wsApi, ['env', 'name'], ['description']);
+    c.string('websocket_api.env', wsApi.env, ENV);
+    c.string('websocket_api.name', wsApi.name, NAME);
   }
 
   for (const [id, v] of Object.entries(sections.kms_keys ?? {})) {
@@ -533,7 +569,7 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
     if (!NAME.test(id)) c.fail(w, 'function keys are binary names: lowercase letters, digits and "-"');
     const f = c.object(w, v);
     if (!f) continue;
-    c.fields(w, f, ['memory_mb', 'timeout_seconds', 'tables', 'event_bus', 'kms_keys', 'queues', 'trigger'], ['description', 'dead_letter_queues', 'buckets', 'scheduler_targets']);
+    c.fields(w, f, ['memory_mb', 'timeout_seconds', 'tables', 'event_bus', 'kms_keys', 'queues', 'trigger'], ['description', 'dead_letter_queues', 'buckets', 'scheduler_targets', 'websocket_callback']);
     c.int(`${w}.memory_mb`, f.memory_mb, 128, 10240);
     c.int(`${w}.timeout_seconds`, f.timeout_seconds, 1, 900);
     c.refs(`${w}.tables`, f.tables, sections.tables, 'table');
@@ -566,6 +602,10 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
         if (!sendsTo.includes(q)) c.fail(sw, `queue "${q}" is not in the function's "queues"`);
       }
     }
+    if (f.websocket_callback !== undefined) {
+      c.bool(`${w}.websocket_callback`, f.websocket_callback);
+      if (f.websocket_callback === true && !wsApi) c.fail(`${w}.websocket_callback`, 'there is no websocket_api section');
+    }
     const trig = c.object(`${w}.trigger`, f.trigger);
     if (!trig) continue;
     const tw = `${w}.trigger`;
@@ -597,16 +637,35 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
         // Lambda refuses such an event source mapping at deploy time
         c.fail(tw, `queue visibility timeout (${q.visibility_timeout_seconds} s) is shorter than the function timeout (${f.timeout_seconds} s)`);
       }
+    } else if (trig.type === 'websocket') {
+      c.fields(tw, trig, ['type', 'routes']);
+      const routes = c.stringArray(`${tw}.routes`, trig.routes);
+      if (routes.length === 0) c.fail(`${tw}.routes`, 'a websocket function needs at least one route');
+      for (const r of routes) {
+        if (!WEBSOCKET_ROUTE.test(r)) c.fail(`${tw}.routes`, `"${r}" is not a WebSocket route key ($connect, $disconnect, $default or a name)`);
+      }
+      if (!wsApi) c.fail(tw, 'there is no websocket_api section');
+      if (typeof f.timeout_seconds === 'number' && f.timeout_seconds > 29) {
+        c.fail(`${w}.timeout_seconds`, 'API Gateway WebSocket integrations time out after 29 s');
+      }
     } else {
-      c.fail(`${tw}.type`, `unsupported trigger type ${JSON.stringify(trig.type)} (supported: "http", "sqs")`);
+      c.fail(`${tw}.type`, `unsupported trigger type ${JSON.stringify(trig.type)} (supported: "http", "sqs", "websocket")`);
     }
   }
 
-  // every routed path belongs to exactly one function
+  // posting to WebSocket connections needs a WebSocket API, which exists when a function is routed on it
+  const fns = Object.entries(sections.functions ?? {}) as Array<[string, any]>;
+  if (!fns.some(([, f]) => f?.trigger?.type === 'websocket')) {
+    for (const [id, f] of fns) {
+      if (f?.websocket_callback === true) c.fail(`functions.${id}.websocket_callback`, 'no function is routed on the WebSocket API ("websocket" trigger)');
+    }
+  }
+
+  // every route (HTTP path, WebSocket route key) belongs to exactly one function
   const seen = new Map<string, string>();
   for (const [id, f] of Object.entries(sections.functions ?? {})) {
     const trig = (f as any)?.trigger;
-    if (trig?.type !== 'http' || !Array.isArray(trig.routes)) continue;
+    if ((trig?.type !== 'http' && trig?.type !== 'websocket') || !Array.isArray(trig.routes)) continue;
     for (const r of trig.routes) {
       if (seen.has(r)) c.fail(`functions.${id}.trigger.routes`, `route "${r}" is also routed to "${seen.get(r)}"`);
       seen.set(r, id);
@@ -622,6 +681,8 @@ export function validateResources(raw: unknown, source = 'resources.json'): Reso
   };
   for (const [id, t] of Object.entries(sections.tables ?? {})) claim((t as any)?.env, `tables.${id}`);
   claim(bus?.env, 'event_bus');
+  claim(wsApi?.env, 'websocket_api');
+  claim(PUBLIC_BASE_URL_ENV, 'the public base URL');
   claim(EVENT_SOURCE_ENV, 'the event source');
   claim(SCHEDULER_ROLE_ENV, 'the scheduler role');
   for (const [id, k] of Object.entries(sections.kms_keys ?? {})) claim((k as any)?.env, `kms_keys.${id}`);

@@ -388,6 +388,12 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     expectEq(`queue ${q} DLQ: buckets for which s3.amazonaws.com may sqs:SendMessage`, notifyingBuckets(dlqId), []);
   }
 
+  // ---------------------------------------------------------------- APIs: one HTTP, one WebSocket (when routed)
+  const apis = ofType(tpl, 'AWS::ApiGatewayV2::Api');
+  const httpApiId = apis.find(([, a]) => a.Properties.ProtocolType === 'HTTP')?.[0];
+  const wsApiId = apis.find(([, a]) => a.Properties.ProtocolType === 'WEBSOCKET')?.[0];
+  const wsStage = ofType(tpl, 'AWS::ApiGatewayV2::Stage').find(([, st]) => wsApiId !== undefined && isRef(st.Properties.ApiId, wsApiId));
+
   // ---------------------------------------------------------------- functions
   // CDK's handler of the bucket notification custom resource is a Lambda function too, not one of resources.json
   const notificationHandlers = new Set(
@@ -449,6 +455,13 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     if (targets.length > 0) {
       expected.HUBBLE_SCHEDULER_ROLE_ARN = (v) => schedulerRoleId !== undefined && tpl.Resources[schedulerRoleId]?.Type === 'AWS::IAM::Role' && isRef(v, schedulerRoleId, 'Arn');
     }
+    // WebSocket: the stage's callback URL to functions that post to connections; the HTTP API's URL as the public
+    // base URL to functions on the WebSocket API (tokens name the HTTP API's issuer)
+    if (f.websocket_callback) {
+      expected[res.websocket_api.env] = (v) =>
+        wsApiId !== undefined && mentions(v, wsApiId) && wsStage !== undefined && JSON.stringify(v).includes(`/${wsStage[1].Properties.StageName}`);
+    }
+    if (f.trigger.type === 'websocket') expected.HUBBLE_PUBLIC_BASE_URL = (v) => httpApiId !== undefined && mentions(v, httpApiId);
     expectEq(`${w} environment variable names`, Object.keys(vars).sort(), Object.keys(expected).sort());
     for (const [k, ok] of Object.entries(expected)) {
       if (k in vars && !ok(vars[k])) errors.push(`${w} environment ${k} has an unexpected value ${JSON.stringify(vars[k])}`);
@@ -479,6 +492,14 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
     for (const [q, dlqId] of Object.entries(dlqIds)) {
       expectEq(`${w} actions on dead-letter queue ${q}`, actionsOn(st, dlqId), (f.dead_letter_queues ?? []).includes(q) ? ['sqs:SendMessage'] : []);
     }
+
+    // execute-api:ManageConnections on the WebSocket stage's connections, only for functions that post to them
+    const manages = st.filter((x) => x.Effect === 'Allow' && asArray<string>(x.Action).some((a) => actionMatches(a, 'execute-api:ManageConnections')));
+    expectEq(
+      `${w} execute-api:ManageConnections on the WebSocket stage`,
+      manages.map((x) => asArray(x.Resource).every((r) => wsApiId !== undefined && mentions(r, wsApiId) && JSON.stringify(r).includes('/@connections/'))),
+      f.websocket_callback ? [true] : [],
+    );
 
     // buckets: objects read, written, deleted and uploaded in parts (also through the presigned URLs the function signs
     // with its role), the bucket listed; nothing at all on the buckets it does not list
@@ -589,14 +610,34 @@ export function checkParity(tpl: CfnTemplate, res: Resources, prefix: string): s
   );
   expectEq('scheduler roles of functions that stack schedules use', [...schedulerRoleIds].filter((id) => scheduleRoleIds.has(id)), []);
 
-  // ---------------------------------------------------------------- HTTP routes
-  const routes = ofType(tpl, 'AWS::ApiGatewayV2::Route');
-  const expectedRoutes = Object.entries(res.functions).flatMap(([key, f]) =>
-    f.trigger.type === 'http' ? f.trigger.routes.map((route) => ({ key, route })) : [],
-  );
+  // ---------------------------------------------------------------- routes
+  const routesOf = (apiId: string | undefined) => ofType(tpl, 'AWS::ApiGatewayV2::Route').filter(([, r]) => apiId !== undefined && isRef(r.Properties.ApiId, apiId));
+  const expectedOf = (type: string) =>
+    Object.entries(res.functions).flatMap(([key, f]) => (f.trigger.type === type ? (f.trigger as { routes: string[] }).routes.map((route) => ({ key, route })) : []));
+  const expectedRoutes = expectedOf('http');
+  const expectedWsRoutes = expectedOf('websocket');
+  expectEq('number of HTTP APIs', apis.filter(([, a]) => a.Properties.ProtocolType === 'HTTP').length, expectedRoutes.length > 0 ? 1 : 0);
+  expectEq('number of WebSocket APIs', apis.filter(([, a]) => a.Properties.ProtocolType === 'WEBSOCKET').length, expectedWsRoutes.length > 0 ? 1 : 0);
+  expectEq('number of routes', ofType(tpl, 'AWS::ApiGatewayV2::Route').length, expectedRoutes.length + expectedWsRoutes.length);
+  const routes = routesOf(httpApiId);
   expectEq('HTTP API route keys', routes.map(([, r]) => r.Properties.RouteKey).sort(), expectedRoutes.map((r) => r.route).sort());
-  const apis = ofType(tpl, 'AWS::ApiGatewayV2::Api');
-  expectEq('number of HTTP APIs', apis.length, expectedRoutes.length > 0 ? 1 : 0);
+  const wsRoutes = routesOf(wsApiId);
+  expectEq('WebSocket API route keys', wsRoutes.map(([, r]) => r.Properties.RouteKey).sort(), expectedWsRoutes.map((r) => r.route).sort());
+  for (const { key, route } of expectedWsRoutes) {
+    const r = wsRoutes.find(([, x]) => x.Properties.RouteKey === route);
+    if (!r) continue; // reported above
+    const integration = ofType(tpl, 'AWS::ApiGatewayV2::Integration').find(([id]) => mentions(r[1].Properties.Target, id));
+    if (!integration) {
+      errors.push(`WebSocket route "${route}": no integration`);
+      continue;
+    }
+    const ip = integration[1].Properties;
+    expectEq(`WebSocket route "${route}" integrates function ${key}`, mentions(ip.IntegrationUri, fnIds[key]), true);
+    expectEq(`WebSocket route "${route}" integration type`, ip.IntegrationType, 'AWS_PROXY');
+  }
+  if (expectedWsRoutes.length > 0) {
+    expectEq('WebSocket stage deploys itself', wsStage?.[1].Properties.AutoDeploy, true);
+  }
   for (const { key, route } of expectedRoutes) {
     const r = routes.find(([, x]) => x.Properties.RouteKey === route);
     if (!r) continue; // reported above

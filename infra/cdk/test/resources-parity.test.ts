@@ -62,9 +62,13 @@ describe('the parity check detects divergence', () => {
     http.memory_mb += 128;
     http.trigger.routes.pop();
     http.kms_keys = [];
-    const sqsFn = Object.values(r.functions).find((f: any) => f.trigger.type === 'sqs') as any;
+    const sqsFn = Object.values(r.functions).find((f: any) => f.trigger.type === 'sqs' && f.trigger.batch_size < 10) as any;
     sqsFn.trigger.batch_size += 1;
     sqsFn.event_bus = !sqsFn.event_bus;
+    const ws = Object.values(r.functions).find((f: any) => f.trigger.type === 'websocket') as any;
+    ws.trigger.routes.pop();
+    const poster = Object.values(r.functions).find((f: any) => f.websocket_callback && f.trigger.type !== 'websocket') as any;
+    poster.websocket_callback = false;
     const rule = Object.values(r.rules)[0] as any;
     rule.pattern = { ...rule.pattern, 'detail-type': ['record.created'] };
     const bucket = Object.values(r.buckets).find((b: any) => (b.notifications ?? []).length > 0) as any;
@@ -90,6 +94,8 @@ describe('the parity check detects divergence', () => {
       'no alias alias/hubble-',
       'MemorySize',
       'HTTP API route keys',
+      'WebSocket API route keys',
+      'execute-api:ManageConnections on the WebSocket stage',
       'environment variable names',
       'BatchSize',
       'events:PutEvents on the bus',

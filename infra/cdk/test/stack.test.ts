@@ -578,7 +578,22 @@ describe('resources.json loader', () => {
     ['an unknown table field', (r: any) => (Object.values(r.tables)[0] as any).stream = 'NEW_IMAGE', /unknown field "stream"/],
     ['a function using an unknown table', (r: any) => (Object.values(r.functions)[0] as any).tables.push('nope'), /unknown table "nope"/],
     ['a schedule targeting an unknown queue', (r: any) => (Object.values(r.schedules)[0] as any).target_queue = 'nope', /unknown queue "nope"/],
-    ['an unsupported trigger', (r: any) => ((Object.values(r.functions)[0] as any).trigger = { type: 'websocket' }), /unsupported trigger type/],
+    ['an unsupported trigger', (r: any) => ((Object.values(r.functions)[0] as any).trigger = { type: 'kinesis' }), /unsupported trigger type/],
+    ['a websocket trigger without routes', (r: any) => ((Object.values(r.functions)[0] as any).trigger = { type: 'websocket', routes: [] }), /a websocket function needs at least one route/],
+    ['a malformed WebSocket route key', (r: any) => ((Object.values(r.functions)[0] as any).trigger = { type: 'websocket', routes: ['GET /x'] }), /is not a WebSocket route key/],
+    [
+      'posting to WebSocket connections without a WebSocket API',
+      (r: any) => {
+        for (const f of Object.values(r.functions) as any[]) {
+          if (f.trigger.type === 'websocket') f.trigger = { type: 'http', routes: ['GET /ws-was-here'] };
+        }
+      },
+      /no function is routed on the WebSocket API/,
+    ],
+    ['a WebSocket function slower than API Gateway waits', (r: any) => {
+      const f = Object.values(r.functions).find((x: any) => x.trigger.type === 'websocket') as any;
+      f.timeout_seconds = 60;
+    }, /WebSocket integrations time out after 29 s/],
     ['a malformed route', (r: any) => (Object.values(r.functions).find((f: any) => f.trigger.type === 'http') as any).trigger.routes.push('/x'), /invalid route/],
     [
       'a queue visibility shorter than its consumer timeout',
