@@ -5,13 +5,10 @@
 //! back; one that reached its subscribers, or that nobody subscribes to, is done. A message that is not a platform
 //! event fails, so that it ends visibly in the dead-letter queue.
 
-use std::sync::Arc;
-
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hw_domain::event::Envelope;
-use hw_graphql_ws::dynamo::DynamoConnections;
-use hw_graphql_ws::{ConnectionSender, ConnectionStore, ManagementApi, Publisher};
+use hw_graphql_ws::{Publisher, Realtime};
 
 pub const FUNCTION: &str = "graphql-publisher";
 
@@ -20,18 +17,12 @@ pub struct Deps {
 }
 
 impl Deps {
-    pub fn new(
-        backend: hw_graphql::Backend,
-        store: Arc<dyn ConnectionStore>,
-        sender: Arc<dyn ConnectionSender>,
-    ) -> Self {
-        Self { publisher: Publisher { store, sender, schemas: backend.schemas, auth: backend.auth } }
+    pub fn new(realtime: &Realtime) -> Self {
+        Self { publisher: realtime.publisher() }
     }
 
     pub fn from_aws(config: &hw_resources::Config, sdk: &aws_config::SdkConfig) -> Self {
-        let store = Arc::new(DynamoConnections::new(hw_aws::dynamo_client(sdk), &config.realtime_table));
-        let sender = Arc::new(ManagementApi::new(sdk, &config.websocket_callback_url));
-        Self::new(hw_graphql::Backend::from_aws(config, sdk), store, sender)
+        Self::new(&Realtime::from_aws(config, sdk))
     }
 }
 

@@ -1,11 +1,8 @@
 //! The handler on a real-shaped SQS batch from the bus rule (`events/graphql-publisher/`), with in-memory adapters:
 //! the record event reaches the subscription stored for it; a message that is not a platform event is reported.
 
-use std::sync::Arc;
-
 use aws_lambda_events::event::sqs::SqsEvent;
 use hw_graphql_ws::testing::MemoryBackend;
-use hw_graphql_ws::{MemoryConnections, RecordingSender, Sessions};
 use serde_json::json;
 
 use crate::{Deps, handle};
@@ -15,14 +12,8 @@ async fn record_events_reach_their_subscriptions_and_foreign_messages_fail() {
     let m = MemoryBackend::new().await;
     let key = m.tenants.create_key("acme", hw_store::tenants::NewKey::named("r", vec!["data:read".into()])).await;
     let key = key.unwrap().secret;
-    let store = Arc::new(MemoryConnections::default());
-    let sender = Arc::new(RecordingSender::default());
-    let sessions = Sessions {
-        store: store.clone(),
-        sender: sender.clone(),
-        schemas: m.backend.schemas.clone(),
-        auth: m.backend.auth.clone(),
-    };
+    let (realtime, _, sender) = m.realtime();
+    let sessions = realtime.sessions();
     let now = chrono::Utc::now().timestamp();
     sessions.connect("c", Some("graphql-transport-ws"), "http://localhost", now).await.unwrap();
     let init = json!({"type": "connection_init", "payload": {"apiKey": key}});
@@ -31,7 +22,7 @@ async fn record_events_reach_their_subscriptions_and_foreign_messages_fail() {
         json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { companyCreated { id name } }"}});
     sessions.message("c", &sub.to_string(), now).await.unwrap();
 
-    let deps = Deps::new(m.backend, store, sender.clone());
+    let deps = Deps::new(&realtime);
     let path = format!("{}/../../events/graphql-publisher/record-created.json", env!("CARGO_MANIFEST_DIR"));
     let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let response = handle(&deps, event).await;

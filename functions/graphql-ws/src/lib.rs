@@ -2,13 +2,10 @@
 //! (`graphql-transport-ws`). `$connect` accepts clients that offer the subprotocol, `$default` carries each message
 //! of the protocol, `$disconnect` forgets the connection; the protocol itself is `hw_graphql_ws::session`.
 
-use std::sync::Arc;
-
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::encodings::Body;
 use http::HeaderValue;
-use hw_graphql_ws::dynamo::DynamoConnections;
-use hw_graphql_ws::{ConnectionSender, ConnectionStore, Handshake, ManagementApi, Sessions};
+use hw_graphql_ws::{Handshake, Realtime, Sessions};
 
 pub const FUNCTION: &str = "graphql-ws";
 
@@ -17,18 +14,12 @@ pub struct Deps {
 }
 
 impl Deps {
-    pub fn new(
-        backend: hw_graphql::Backend,
-        store: Arc<dyn ConnectionStore>,
-        sender: Arc<dyn ConnectionSender>,
-    ) -> Self {
-        Self { sessions: Sessions { store, sender, schemas: backend.schemas, auth: backend.auth } }
+    pub fn new(realtime: &Realtime) -> Self {
+        Self { sessions: realtime.sessions() }
     }
 
     pub fn from_aws(config: &hw_resources::Config, sdk: &aws_config::SdkConfig) -> Self {
-        let store = Arc::new(DynamoConnections::new(hw_aws::dynamo_client(sdk), &config.realtime_table));
-        let sender = Arc::new(ManagementApi::new(sdk, &config.websocket_callback_url));
-        Self::new(hw_graphql::Backend::from_aws(config, sdk), store, sender)
+        Self::new(&Realtime::from_aws(config, sdk))
     }
 }
 

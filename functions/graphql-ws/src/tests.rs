@@ -1,10 +1,8 @@
 //! The handler on real-shaped API Gateway WebSocket events (`events/graphql-ws/`) with in-memory adapters.
 
-use std::sync::Arc;
-
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use hw_graphql_ws::ConnectionStore;
 use hw_graphql_ws::testing::MemoryBackend;
-use hw_graphql_ws::{ConnectionStore, MemoryConnections, RecordingSender};
 use serde_json::json;
 
 use crate::{Deps, handle};
@@ -19,9 +17,8 @@ fn event(name: &str, key: &str) -> ApiGatewayWebsocketProxyRequest {
 async fn connect_init_and_disconnect_through_api_gateway_events() {
     let m = MemoryBackend::new().await;
     let key = m.tenants.create_key("acme", hw_store_key()).await.unwrap().secret;
-    let store = Arc::new(MemoryConnections::default());
-    let sender = Arc::new(RecordingSender::default());
-    let deps = Deps::new(m.backend, store.clone(), sender.clone());
+    let (realtime, store, sender) = m.realtime();
+    let deps = Deps::new(&realtime);
     let connection = "Xk1aRfwFoAMCL7g=";
 
     let r = handle(&deps, event("connect.json", &key)).await;

@@ -123,6 +123,22 @@ pub async fn batch_write(client: &Client, table: &str, requests: Vec<WriteReques
     Ok(())
 }
 
+/// Every item a Query finds, page after page (each page up to 1 MB).
+pub async fn query_all(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+) -> Result<Vec<Item>, aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::query::QueryError>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = query.clone().set_exclusive_start_key(start).send().await?;
+        items.extend(out.items.unwrap_or_default());
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
 /// `S` attribute helper.
 pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())

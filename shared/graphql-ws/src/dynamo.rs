@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
-use hw_aws::dynamo::{Item, checked, error_text, get_s, key, n, s};
+use hw_aws::dynamo::{Item, checked, error_text, get_s, key, n, query_all, s};
 use serde_json::Value;
 
 use crate::store::{CONNECTION_LIFETIME_SECONDS, Caller, Connection, ConnectionStore, StoreError, StoredSubscription};
@@ -172,26 +172,14 @@ impl ConnectionStore for DynamoConnections {
     }
 
     async fn close(&self, id: &str) -> Result<(), StoreError> {
-        let mut keys = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk(id)))
-                .projection_expression("pk, sk")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| unavailable(error_text(&e)))?;
-            keys.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk(id)))
+            .projection_expression("pk, sk");
+        let keys = query_all(query).await.map_err(|e| unavailable(error_text(&e)))?;
         let deletes = keys
             .into_iter()
             .map(|k| {
@@ -203,29 +191,19 @@ impl ConnectionStore for DynamoConnections {
     }
 
     async fn subscribers(&self, tenant: &str, entity: &str) -> Result<Vec<StoredSubscription>, StoreError> {
-        let mut found = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(TOPIC_INDEX)
-                .key_condition_expression("topic = :t")
-                .expression_attribute_values(":t", AttributeValue::S(format!("{tenant}#{entity}")))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| unavailable(error_text(&e)))?;
-            for item in out.items.unwrap_or_default() {
-                match subscription_of(&item) {
-                    Ok(sub) => found.push(sub),
-                    Err(e) => tracing::warn!(error = %e, "an unreadable subscription item was skipped"),
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(TOPIC_INDEX)
+            .key_condition_expression("topic = :t")
+            .expression_attribute_values(":t", AttributeValue::S(format!("{tenant}#{entity}")));
+        let items = query_all(query).await.map_err(|e| unavailable(error_text(&e)))?;
+        let mut found = Vec::with_capacity(items.len());
+        for item in items {
+            match subscription_of(&item) {
+                Ok(sub) => found.push(sub),
+                Err(e) => tracing::warn!(error = %e, "an unreadable subscription item was skipped"),
             }
         }
         Ok(found)

@@ -12,6 +12,8 @@ use hw_store::records::{Publication, Records};
 use hw_store::tenants::Tenants;
 use serde_json::json;
 
+use crate::{MemoryConnections, Realtime, RecordingSender};
+
 pub struct MemoryBackend {
     pub backend: Backend,
     pub records: Arc<Records>,
@@ -50,5 +52,12 @@ impl MemoryBackend {
         });
         let backend = Backend::new(records.clone(), Arc::new(hw_oauth_store::memory::MemoryOAuthStore::new()), None);
         Self { backend, records, events, tenants }
+    }
+
+    /// The backend with an in-memory connection store and a recording sender, returned alongside for assertions.
+    pub fn realtime(&self) -> (Realtime, Arc<MemoryConnections>, Arc<RecordingSender>) {
+        let store = Arc::new(MemoryConnections::default());
+        let sender = Arc::new(RecordingSender::default());
+        (Realtime { backend: self.backend.clone(), store: store.clone(), sender: sender.clone() }, store, sender)
     }
 }

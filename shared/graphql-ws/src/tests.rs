@@ -37,20 +37,8 @@ impl World {
         let m = crate::testing::MemoryBackend::new().await;
         let reader = m.tenants.create_key("acme", NewKey::named("reader", vec!["data:read".into()])).await.unwrap();
         let other = m.tenants.create_key("globex", NewKey::named("reader", vec!["data:read".into()])).await.unwrap();
-        let store = Arc::new(MemoryConnections::default());
-        let sender = Arc::new(RecordingSender::default());
-        let sessions = Sessions {
-            store: store.clone(),
-            sender: sender.clone(),
-            schemas: m.backend.schemas.clone(),
-            auth: m.backend.auth.clone(),
-        };
-        let publisher = Publisher {
-            store: store.clone(),
-            sender: sender.clone(),
-            schemas: m.backend.schemas.clone(),
-            auth: m.backend.auth.clone(),
-        };
+        let (realtime, store, sender) = m.realtime();
+        let (sessions, publisher) = (realtime.sessions(), realtime.publisher());
         Self {
             records: m.records,
             events: m.events,
