@@ -9,7 +9,8 @@
 #
 # Environment: BENCH_GRAPHQL_REQUESTS (300 per measurement), BENCH_GRAPHQL_CONCURRENCY (8),
 # BENCH_GRAPHQL_COMPANIES (20), BENCH_GRAPHQL_CONTACTS (10 per company), BENCH_GRAPHQL_WS_CONNECTIONS (100),
-# BENCH_GRAPHQL_WS_PER_CONNECTION (10), BENCH_GRAPHQL_WS_EVENTS (5).
+# BENCH_GRAPHQL_WS_PER_CONNECTION (10), BENCH_GRAPHQL_WS_EVENTS (5), BENCH_GRAPHQL_WS_SETTLE_MS (15000: the wait after
+# subscribing, since graphql-transport-ws acknowledges no subscription; each is checked and stored in DynamoDB).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/local/common.sh"
@@ -49,6 +50,7 @@ echo "== subscriptions: ${BENCH_GRAPHQL_WS_CONNECTIONS:-100} connections x ${BEN
 key="$("$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_key"])' "$results/state/demo.json")"
 HUBBLE_BASE="http://127.0.0.1:$runner_port" HUBBLE_KEY="$key" CONNECTIONS="${BENCH_GRAPHQL_WS_CONNECTIONS:-100}" \
   PER_CONNECTION="${BENCH_GRAPHQL_WS_PER_CONNECTION:-10}" EVENTS="${BENCH_GRAPHQL_WS_EVENTS:-5}" \
+  SETTLE_MS="${BENCH_GRAPHQL_WS_SETTLE_MS:-15000}" \
   node bench/graphql-ws/subscriptions.mjs | tee "$results/subscriptions.json"
 ps -o rss= -p "${pids[0]}" | awk '{print "runner RSS after the subscriptions: " $1 / 1024 " MiB"}' | tee -a "$results/subscriptions.json"
 echo "results in $results"

@@ -395,3 +395,55 @@ async fn a_subscriber_sees_only_its_own_tenant() {
     assert!(child.wait().await.unwrap().success());
     assert_eq!(got, [json!("Yours")]);
 }
+
+/// Runs tests/graphql/subscribe.mjs to its end and returns its stdout lines.
+async fn subscriber_until_exit(s: &hubble_e2e::Stack, key: &str, query: &str) -> (bool, Vec<String>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql");
+    let out = tokio::process::Command::new("node")
+        .arg("subscribe.mjs")
+        .current_dir(&dir)
+        .env("HUBBLE_WS_URL", format!("{}/graphql/ws", s.base_url.replacen("http", "ws", 1)))
+        .env("HUBBLE_KEY", key)
+        .env("HUBBLE_QUERY", query)
+        .env("HUBBLE_TIMEOUT_MS", "15000")
+        .output()
+        .await
+        .expect("node runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect())
+}
+
+#[tokio::test]
+async fn a_bad_subscription_is_refused_and_a_revoked_key_ends_subscriptions() {
+    let s = stack().await;
+    let t = s.tenant().await;
+    t.define_crm().await;
+    // Checked when it arrives: an invalid filter value is answered with an `error` message for that operation.
+    let (ok, lines) =
+        subscriber_until_exit(&s, &t.key, r#"subscription { contactCreated(filter: {age: {gte: "old"}}) { email } }"#)
+            .await;
+    let error = lines.iter().find(|l| l.starts_with("ERROR")).unwrap_or_else(|| panic!("no error in {lines:?}"));
+    assert!(!ok && error.contains("age"), "{error}");
+
+    // A key revoked while its subscription is open: the next event closes the connection instead of delivering.
+    let created = t.post_json("/v1/api-keys", &json!({"name": "watcher", "scopes": ["data:read"]})).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let (secret, id) = (created.body["secret"].as_str().unwrap(), created.body["id"].as_str().unwrap());
+    let (mut child, mut lines) = subscriber(&s, secret, "subscription { companyCreated { name } }", 2).await;
+    gql(&t, r#"mutation { createCompany(input: {name: "Seen"}) { id } }"#, json!({})).await;
+    let mut got = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line.starts_with("EVENT ") {
+            got.push(line);
+            break;
+        }
+        assert!(!line.starts_with("ERROR") && !line.starts_with("TIMEOUT"), "{line}");
+    }
+    assert_eq!(t.delete(&format!("/v1/api-keys/{id}")).await.status, 204);
+    gql(&t, r#"mutation { createCompany(input: {name: "Not seen"}) { id } }"#, json!({})).await;
+    while let Some(line) = lines.next_line().await.unwrap() {
+        got.push(line);
+    }
+    assert!(!child.wait().await.unwrap().success());
+    assert!(got[0].contains("Seen") && !got.iter().any(|l| l.contains("Not seen")), "{got:?}");
+    assert!(got.last().is_some_and(|l| l.starts_with("ERROR")), "the connection was closed: {got:?}");
+}
