@@ -10,7 +10,8 @@
 # Environment: BENCH_GRAPHQL_REQUESTS (300 per measurement), BENCH_GRAPHQL_CONCURRENCY (8),
 # BENCH_GRAPHQL_COMPANIES (20), BENCH_GRAPHQL_CONTACTS (10 per company), BENCH_GRAPHQL_WS_CONNECTIONS (100),
 # BENCH_GRAPHQL_WS_PER_CONNECTION (10), BENCH_GRAPHQL_WS_EVENTS (5), BENCH_GRAPHQL_WS_SETTLE_MS (15000: the wait after
-# subscribing, since graphql-transport-ws acknowledges no subscription; each is checked and stored in DynamoDB).
+# subscribing, since graphql-transport-ws acknowledges no subscription; each is checked and stored in DynamoDB),
+# BENCH_GRAPHQL_PARTS ("queries subscriptions"; either one alone to measure only that).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/local/common.sh"
@@ -37,6 +38,8 @@ AWS_ENDPOINT_URL="http://127.0.0.1:$emulator_port" HUBBLE_PORT="$runner_port" HU
 pids+=($!)
 wait_http "http://127.0.0.1:$runner_port/health" 120
 python="$(local/test_venv.sh)"
+parts="${BENCH_GRAPHQL_PARTS:-queries subscriptions}"
+if [[ " $parts " == *" queries "* ]]; then
 echo "== load"
 if ! "$python" bench/graphql.py --demo "$results/state/demo.json" --emulator "http://127.0.0.1:$emulator_port" \
   --table "$prefix-data" --requests "${BENCH_GRAPHQL_REQUESTS:-300}" --concurrency "${BENCH_GRAPHQL_CONCURRENCY:-8}" \
@@ -45,6 +48,8 @@ if ! "$python" bench/graphql.py --demo "$results/state/demo.json" --emulator "ht
   exit 1
 fi
 cat "$results/graphql.json"
+fi
+if [[ " $parts " == *" subscriptions "* ]]; then
 echo "== subscriptions: ${BENCH_GRAPHQL_WS_CONNECTIONS:-100} connections x ${BENCH_GRAPHQL_WS_PER_CONNECTION:-10} (graphql-ws, npm ci in bench/graphql-ws)"
 (cd bench/graphql-ws && npm ci --no-audit --no-fund --loglevel=error)
 key="$("$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_key"])' "$results/state/demo.json")"
@@ -53,4 +58,5 @@ HUBBLE_BASE="http://127.0.0.1:$runner_port" HUBBLE_KEY="$key" CONNECTIONS="${BEN
   SETTLE_MS="${BENCH_GRAPHQL_WS_SETTLE_MS:-15000}" \
   node bench/graphql-ws/subscriptions.mjs | tee "$results/subscriptions.json"
 ps -o rss= -p "${pids[0]}" | awk '{print "runner RSS after the subscriptions: " $1 / 1024 " MiB"}' | tee -a "$results/subscriptions.json"
+fi
 echo "results in $results"

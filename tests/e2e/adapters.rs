@@ -57,3 +57,64 @@ async fn the_publisher_sends_any_number_of_events_in_batches_of_ten() {
     assert_eq!(ids, want);
     tap.remove().await;
 }
+
+#[tokio::test]
+async fn the_realtime_table_keeps_connections_and_subscriptions() {
+    use hw_graphql_ws::ConnectionStore;
+    use hw_graphql_ws::dynamo::DynamoConnections;
+    use hw_graphql_ws::store::{Caller, Connection, MAX_SUBSCRIPTIONS_PER_CONNECTION, StoreError, StoredSubscription};
+
+    let s = stack().await;
+    let store = DynamoConnections::new(s.dynamo(), s.config().realtime_table);
+    let run = ulid::Ulid::new().to_string().to_lowercase();
+    let (conn, tenant) = (format!("c-{run}"), format!("t-{run}"));
+    let caller =
+        Caller { principal: hw_domain::principal::Principal::new(&tenant, "apikey:k", vec![]), expires_at: Some(9) };
+    let sub = |id: &str, entity: &str| StoredSubscription {
+        connection: conn.clone(),
+        id: id.to_owned(),
+        tenant: tenant.clone(),
+        entity: entity.to_owned(),
+        event_type: "record.created".into(),
+        query: "subscription { companyCreated { name } }".into(),
+        variables: Some(serde_json::json!({"x": 1})),
+        operation_name: None,
+        caller: caller.clone(),
+        expires_at: 2_000_000_000,
+    };
+
+    assert_eq!(store.subscribe(&sub("early", "company")).await, Err(StoreError::NoConnection));
+    assert_eq!(store.initialise(&conn, &caller).await, Err(StoreError::NoConnection));
+    let opened = Connection { id: conn.clone(), connected_at: 1, request_base: "http://x".into(), caller: None };
+    store.open(&opened).await.unwrap();
+    store.initialise(&conn, &caller).await.unwrap();
+    assert_eq!(store.initialise(&conn, &caller).await, Err(StoreError::Exists), "connection_init counts once");
+    assert_eq!(store.connection(&conn).await.unwrap().unwrap().caller, Some(caller.clone()));
+
+    store.subscribe(&sub("a", "contact")).await.unwrap();
+    assert_eq!(store.subscribe(&sub("a", "contact")).await, Err(StoreError::Exists));
+    for i in 1..MAX_SUBSCRIPTIONS_PER_CONNECTION {
+        store.subscribe(&sub(&format!("s{i}"), "company")).await.unwrap();
+    }
+    assert_eq!(store.subscribe(&sub("over", "company")).await, Err(StoreError::Full));
+    store.unsubscribe(&conn, "s1").await.unwrap();
+    store.unsubscribe(&conn, "s1").await.unwrap(); // twice is fine, and counts off once
+    store.subscribe(&sub("after", "company")).await.unwrap();
+    assert_eq!(store.subscribe(&sub("over", "company")).await, Err(StoreError::Full));
+
+    // the topic index: a tenant's subscriptions on an entity, whole (eventually consistent)
+    let mut found = Vec::new();
+    for _ in 0..50 {
+        found = store.subscribers(&tenant, "contact").await.unwrap();
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(found, [sub("a", "contact")]);
+    assert_eq!(store.subscribers(&tenant, "company").await.unwrap().len(), MAX_SUBSCRIPTIONS_PER_CONNECTION - 1);
+
+    store.close(&conn).await.unwrap();
+    assert!(store.connection(&conn).await.unwrap().is_none());
+    assert!(store.subscribers(&tenant, "company").await.unwrap().is_empty());
+}

@@ -2,7 +2,7 @@
 //!
 //! | item         | pk              | sk           | also                                                          |
 //! |--------------|-----------------|--------------|---------------------------------------------------------------|
-//! | connection   | `CONN#{id}`     | `#CONN`      | connected_at, request_base, caller (JSON, after init)          |
+//! | connection   | `CONN#{id}`     | `#CONN`      | connected_at, request_base, caller (JSON, after init), count  |
 //! | subscription | `CONN#{id}`     | `SUB#{op id}`| topic `{tenant}#{entity}`, subscriber `{conn}#{op id}`, ...   |
 //!
 //! One partition per connection, so closing one is a Query and a batch delete; the `topic` index finds a tenant's
@@ -10,11 +10,14 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
-use hw_aws::dynamo::{Item, checked, error_text, get_s, key, n, query_all, s};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest};
+use hw_aws::dynamo::{Item, cancellation_codes, checked, error_text, get_s, key, n, query_all, s};
 use serde_json::Value;
 
-use crate::store::{CONNECTION_LIFETIME_SECONDS, Caller, Connection, ConnectionStore, StoreError, StoredSubscription};
+use crate::store::{
+    CONNECTION_LIFETIME_SECONDS, Caller, Connection, ConnectionStore, MAX_SUBSCRIPTIONS_PER_CONNECTION, StoreError,
+    StoredSubscription,
+};
 
 pub const TOPIC_INDEX: &str = "topic";
 const CONNECTION_SK: &str = "#CONN";
@@ -147,28 +150,78 @@ impl ConnectionStore for DynamoConnections {
         }
         item.insert("caller".into(), s(serde_json::to_string(&sub.caller).map_err(unavailable)?));
         item.insert("expires_at".into(), n(sub.expires_at));
-        let put = checked(
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await,
-        )
-        .map_err(|e| unavailable(error_text(&e)))?;
-        put.map(|_| ()).ok_or(StoreError::Exists)
+        // One transaction: count the subscription on the connection (at most the cap, and only while the
+        // connection is open) and put it (only if its id is new on the connection).
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk(&sub.connection), CONNECTION_SK)))
+            .update_expression("SET subscriptions = if_not_exists(subscriptions, :zero) + :one")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(subscriptions) OR subscriptions < :max)",
+            )
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(MAX_SUBSCRIPTIONS_PER_CONNECTION))
+            .build()
+            .map_err(unavailable)?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(unavailable)?;
+        let actions =
+            vec![TransactWriteItem::builder().update(count).build(), TransactWriteItem::builder().put(put).build()];
+        let result = self.client.transact_write_items().set_transact_items(Some(actions)).send().await;
+        let Err(e) = result else { return Ok(()) };
+        match cancellation_codes(&e).as_deref() {
+            Some([_, put]) if put == "ConditionalCheckFailed" => Err(StoreError::Exists),
+            Some([count, _]) if count == "ConditionalCheckFailed" => match self.connection(&sub.connection).await? {
+                Some(_) => Err(StoreError::Full),
+                None => Err(StoreError::NoConnection),
+            },
+            _ => Err(unavailable(error_text(&e))),
+        }
     }
 
     async fn unsubscribe(&self, connection: &str, id: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
+        // Delete the subscription and count it off the connection, together; nothing to do when it is not there.
+        let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(pk(connection), format!("SUB#{id}"))))
-            .send()
-            .await
-            .map_err(|e| unavailable(error_text(&e)))?;
-        Ok(())
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(unavailable)?;
+        let uncount = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk(connection), CONNECTION_SK)))
+            .update_expression("SET subscriptions = subscriptions - :one")
+            .condition_expression("subscriptions > :zero")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(unavailable)?;
+        let actions = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().update(uncount).build(),
+        ];
+        let result = self.client.transact_write_items().set_transact_items(Some(actions)).send().await;
+        let Err(e) = result else { return Ok(()) };
+        match cancellation_codes(&e).as_deref() {
+            Some([deleted, _]) if deleted == "ConditionalCheckFailed" => Ok(()),
+            // the connection item is gone (closing): the subscription goes with it
+            Some([_, counted]) if counted == "ConditionalCheckFailed" => {
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(pk(connection), format!("SUB#{id}"))))
+                    .send()
+                    .await
+                    .map_err(|e| unavailable(error_text(&e)))?;
+                Ok(())
+            }
+            _ => Err(unavailable(error_text(&e))),
+        }
     }
 
     async fn close(&self, id: &str) -> Result<(), StoreError> {

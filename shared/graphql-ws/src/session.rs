@@ -15,7 +15,10 @@ use serde_json::{Value, json};
 
 use crate::protocol::{ClientMessage, Close, SUBPROTOCOL, SubscribePayload, server};
 use crate::sender::{ConnectionSender, SendError};
-use crate::store::{CONNECTION_LIFETIME_SECONDS, Caller, Connection, ConnectionStore, StoreError, StoredSubscription};
+use crate::store::{
+    CONNECTION_LIFETIME_SECONDS, Caller, Connection, ConnectionStore, MAX_SUBSCRIPTIONS_PER_CONNECTION, StoreError,
+    StoredSubscription,
+};
 
 pub struct Sessions {
     pub store: Arc<dyn ConnectionStore>,
@@ -179,6 +182,15 @@ impl Sessions {
             Err(StoreError::Exists) => {
                 self.terminate(id, Close::SubscriberExists, &format!("subscriber for {op} already exists")).await
             }
+            Err(StoreError::Full) => {
+                let message = format!(
+                    "a connection holds at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions; complete one or open another connection"
+                );
+                let errors = json!([{"message": message, "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS"}}]);
+                self.send(id, &server::error(op, &errors)).await;
+                Ok(())
+            }
+            Err(StoreError::NoConnection) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

@@ -15,6 +15,10 @@ use serde_json::Value;
 /// (a `$disconnect` is best effort).
 pub const CONNECTION_LIFETIME_SECONDS: i64 = 2 * 3600 + 300;
 
+/// Subscriptions one connection may hold at once: each costs an item and a run per matching event, so a client
+/// cannot make one connection arbitrarily expensive.
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 100;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Connection {
     pub id: String,
@@ -69,6 +73,8 @@ pub enum StoreError {
     NoConnection,
     #[error("already there")]
     Exists,
+    #[error("the connection holds {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions already")]
+    Full,
     #[error("storage unavailable: {0}")]
     Unavailable(String),
 }
@@ -81,7 +87,8 @@ pub trait ConnectionStore: Send + Sync {
     /// Records the caller of an accepted `connection_init`, once: `Exists` for a second one, `NoConnection` when the
     /// connection is not open.
     async fn initialise(&self, id: &str, caller: &Caller) -> Result<(), StoreError>;
-    /// `Exists` when the connection already has a subscription with this id.
+    /// `Exists` when the connection already has a subscription with this id, `Full` when it holds
+    /// [`MAX_SUBSCRIPTIONS_PER_CONNECTION`], `NoConnection` when it is not open.
     async fn subscribe(&self, subscription: &StoredSubscription) -> Result<(), StoreError>;
     async fn unsubscribe(&self, connection: &str, id: &str) -> Result<(), StoreError>;
     /// Forgets a connection and all its subscriptions.
@@ -119,10 +126,16 @@ impl ConnectionStore for MemoryConnections {
     }
 
     async fn subscribe(&self, s: &StoredSubscription) -> Result<(), StoreError> {
+        if !self.connections.lock().expect("connections").contains_key(&s.connection) {
+            return Err(StoreError::NoConnection);
+        }
         let mut subs = self.subscriptions.lock().expect("subscriptions");
         let key = (s.connection.clone(), s.id.clone());
         if subs.contains_key(&key) {
             return Err(StoreError::Exists);
+        }
+        if subs.keys().filter(|(c, _)| *c == s.connection).count() >= MAX_SUBSCRIPTIONS_PER_CONNECTION {
+            return Err(StoreError::Full);
         }
         subs.insert(key, s.clone());
         Ok(())

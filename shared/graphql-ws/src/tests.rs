@@ -142,6 +142,18 @@ async fn subscriptions_are_checked_when_they_arrive() {
     assert_eq!(stored.len(), 1);
     assert_eq!((stored[0].event_type.as_str(), stored[0].id.as_str()), ("record.created", "ok"));
 
+    // a connection holds at most MAX_SUBSCRIPTIONS_PER_CONNECTION; the one over is refused with an error
+    for i in 1..crate::store::MAX_SUBSCRIPTIONS_PER_CONNECTION {
+        w.subscribe("c", &format!("s{i}"), "subscription { companyDeleted { name } }").await;
+    }
+    w.subscribe("c", "over", "subscription { companyDeleted { name } }").await;
+    let over = w.sender.to("c").pop().unwrap();
+    assert_eq!((over["type"].as_str(), over["id"].as_str()), (Some("error"), Some("over")), "{over}");
+    assert_eq!(over["payload"][0]["extensions"]["code"], "TOO_MANY_SUBSCRIPTIONS");
+    w.say("c", json!({"type": "complete", "id": "s1"})).await;
+    w.subscribe("c", "after", "subscription { companyDeleted { name } }").await;
+    assert_eq!(w.store.subscribers("acme", "company").await.unwrap().len(), 99);
+
     // the same id again: 4409
     w.subscribe("c", "ok", "subscription { contactDeleted { email } }").await;
     assert!(w.closed("c") && w.store.subscribers("acme", "contact").await.unwrap().is_empty());
