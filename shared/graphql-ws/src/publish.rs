@@ -7,12 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use hw_domain::event::Envelope;
 use hw_graphql::subscriptions::{RecordEvent, deliver};
-use hw_graphql::{AuthFailure, Authenticator, SchemaCache};
+use hw_graphql::{Authenticated, Authenticator, SchemaCache};
 
-use crate::protocol::SubscribePayload;
 use crate::protocol::server;
 use crate::sender::{ConnectionSender, SendError};
 use crate::session::request_of;
@@ -75,26 +74,24 @@ impl Publisher {
             Err(e) => return Err(PublishError::Unavailable(e.to_string())),
         };
 
-        // Credentials, once per caller.
-        let mut valid: HashMap<String, bool> = HashMap::new();
+        // Credentials, once per distinct caller, checked concurrently (an API key is one read).
+        let callers: BTreeMap<String, Authenticated> =
+            subscriptions.iter().map(|s| (caller_key(s), s.caller.authenticated())).collect();
+        let checks = callers
+            .into_iter()
+            .map(|(who, caller)| async move { self.auth.still_valid(&caller, now).await.map(|ok| (who, ok)) });
+        let valid: HashMap<String, bool> = futures::stream::iter(checks)
+            .buffer_unordered(RUN_CONCURRENCY)
+            .try_collect()
+            .await
+            .map_err(|_| PublishError::Unavailable("credentials cannot be checked now".into()))?;
+
+        // Subscriptions whose credentials ended close their connections; the others group by what they run.
         let mut ended = BTreeSet::new();
         let mut groups: BTreeMap<(String, String, String, String), Vec<StoredSubscription>> = BTreeMap::new();
         for s in subscriptions {
-            let who = serde_json::to_string(&s.caller).unwrap_or_default();
-            let ok = match valid.get(&who) {
-                Some(ok) => *ok,
-                None => {
-                    let ok = match self.auth.still_valid(&s.caller.authenticated(), now).await {
-                        Ok(ok) => ok,
-                        Err(AuthFailure::Unavailable) | Err(AuthFailure::Invalid(_)) => {
-                            return Err(PublishError::Unavailable("credentials cannot be checked now".into()));
-                        }
-                    };
-                    valid.insert(who.clone(), ok);
-                    ok
-                }
-            };
-            if !ok {
+            let who = caller_key(&s);
+            if !valid[&who] {
                 ended.insert(s.connection.clone());
                 continue;
             }
@@ -108,13 +105,8 @@ impl Publisher {
             let (ts, event, records) = (ts.clone(), event.clone(), self.schemas.records().clone());
             async move {
                 let first = &subs[0];
-                let payload = SubscribePayload {
-                    query: first.query.clone(),
-                    operation_name: first.operation_name.clone(),
-                    variables: first.variables.clone(),
-                    extensions: None,
-                };
-                let Ok(request) = request_of(&payload) else { return (subs, None) };
+                let request = request_of(&first.query, first.variables.as_ref(), first.operation_name.as_deref());
+                let Ok(request) = request else { return (subs, None) };
                 let caller = ts.caller(first.caller.principal.clone(), records);
                 let response = deliver(&ts, caller, request, event).await;
                 (subs, response.and_then(|r| serde_json::to_value(&r).ok()))
@@ -159,4 +151,9 @@ impl Publisher {
         }
         Ok(published)
     }
+}
+
+/// Who a subscription runs as, as a key: the same principal with the same credential expiry.
+fn caller_key(s: &StoredSubscription) -> String {
+    serde_json::to_string(&s.caller).unwrap_or_default()
 }

@@ -140,7 +140,7 @@ impl Sessions {
             Ok(false) => return self.terminate(id, Close::Forbidden, "the credentials have ended").await,
             Err(_) => return Err(Unavailable("credentials cannot be checked now".into())),
         }
-        let request = match request_of(&payload) {
+        let request = match request_of(&payload.query, payload.variables.as_ref(), payload.operation_name.as_deref()) {
             Ok(r) => r,
             Err(message) => {
                 self.send(id, &server::error(op, &json!([{"message": message}]))).await;
@@ -242,15 +242,16 @@ impl Sessions {
     }
 }
 
-/// The GraphQL request of a subscribe payload; variables must be an object when given.
-pub fn request_of(payload: &SubscribePayload) -> Result<Request, String> {
-    let mut request = Request::new(payload.query.clone());
-    match &payload.variables {
+/// The GraphQL request of a document with its variables (an object when given) and operation name, as a subscribe
+/// message carries them and as a stored subscription keeps them.
+pub fn request_of(query: &str, variables: Option<&Value>, operation_name: Option<&str>) -> Result<Request, String> {
+    let mut request = Request::new(query);
+    match variables {
         None | Some(Value::Null) => {}
         Some(v @ Value::Object(_)) => request = request.variables(Variables::from_json(v.clone())),
         Some(_) => return Err("`variables` must be an object".into()),
     }
-    if let Some(name) = payload.operation_name.as_deref().filter(|n| !n.is_empty()) {
+    if let Some(name) = operation_name.filter(|n| !n.is_empty()) {
         request = request.operation_name(name);
     }
     Ok(request)
