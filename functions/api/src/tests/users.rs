@@ -150,6 +150,8 @@ async fn users_are_listed_in_pages_and_filtered_by_status() {
     for i in 0..3 {
         let body = json!({"username": format!("user{i}"), "name": "U", "password": PASSWORD});
         assert_eq!(call_checked(&deps, "POST", "/v1/users", Some(body)).await.0, 201);
+        // Ids order by creation time to the millisecond: one apart, the pages below are exactly these.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     let body = json!({"username": "grace", "name": "Grace", "invite": true});
     assert_eq!(call_checked(&deps, "POST", "/v1/users", Some(body)).await.0, 201);
@@ -162,7 +164,6 @@ async fn users_are_listed_in_pages_and_filtered_by_status() {
     let (_, rest, _) = call_checked(&deps, "GET", path, None).await;
     let mut names: Vec<&str> =
         rest["data"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
-    // Ids order by creation time to the millisecond; users made within one millisecond come in either order.
     names.sort_unstable();
     assert_eq!(names, ["grace", "user2"]);
     assert!(rest["links"].get("next").is_none());
